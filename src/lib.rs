@@ -1,0 +1,9 @@
+//! scalesim: a deterministic discrete-event simulator of autoscaled web services.
+//!
+//! Clients → load balancer → an autoscaled fleet of app instances → (pools,
+//! cache, database), driven by real or synthetic traffic under a scaling
+//! policy. See `DESIGN.md` for the model's semantics and `README.md` for use.
+#![warn(missing_docs, unreachable_pub)]
+
+pub mod engine;
+pub mod policy;
