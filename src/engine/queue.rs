@@ -1,0 +1,137 @@
+//! The future-event list: a binary heap ordered by (time, insertion sequence).
+//!
+//! Two events at the same instant pop in the order they were scheduled (FIFO),
+//! so the order never depends on a hash, an address or the heap's internals.
+//! Both keys are packed into one `u128` so a comparison is a single integer
+//! compare. Cancellation is lazy: an event that is no longer wanted stays in
+//! the heap and its handler ignores it (entities carry generation counters).
+
+use std::cmp::Ordering;
+use std::collections::BinaryHeap;
+
+use super::time::SimTime;
+
+/// A pending event with its packed (time, sequence) key.
+struct Entry<E> {
+    key: u128,
+    event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    /// Reversed, so the max-heap pops the earliest key.
+    fn cmp(&self, other: &Self) -> Ordering {
+        other.key.cmp(&self.key)
+    }
+}
+
+/// The event queue: earliest time first, ties in scheduling order.
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Entry<E>>,
+    next_seq: u64,
+    now: SimTime,
+}
+
+impl<E> Default for EventQueue<E> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<E> EventQueue<E> {
+    /// An empty queue at time zero.
+    pub fn new() -> Self {
+        EventQueue {
+            heap: BinaryHeap::with_capacity(1024),
+            next_seq: 0,
+            now: SimTime::ZERO,
+        }
+    }
+
+    /// The time of the last popped event (the simulation clock).
+    pub fn now(&self) -> SimTime {
+        self.now
+    }
+
+    /// Schedules `event` at `at`; an instant in the past is moved to now, so
+    /// time never runs backwards.
+    pub fn schedule(&mut self, at: SimTime, event: E) {
+        let at = at.max(self.now);
+        let key = ((at.0 as u128) << 64) | self.next_seq as u128;
+        self.next_seq += 1;
+        self.heap.push(Entry { key, event });
+    }
+
+    /// The time of the next event, if any.
+    pub fn peek_time(&self) -> Option<SimTime> {
+        self.heap.peek().map(|e| SimTime((e.key >> 64) as u64))
+    }
+
+    /// Removes the next event and advances the clock to its time.
+    pub fn pop(&mut self) -> Option<(SimTime, E)> {
+        let entry = self.heap.pop()?;
+        self.now = SimTime((entry.key >> 64) as u64);
+        Some((self.now, entry.event))
+    }
+
+    /// Moves the clock forward to `t` when no event lies before it (used to end
+    /// a `run_until` exactly at its horizon).
+    pub fn advance_to(&mut self, t: SimTime) {
+        debug_assert!(self.peek_time().is_none_or(|next| next >= t));
+        self.now = self.now.max(t);
+    }
+
+    /// Events waiting, including lazily cancelled ones.
+    pub fn len(&self) -> usize {
+        self.heap.len()
+    }
+
+    /// Whether nothing is scheduled.
+    pub fn is_empty(&self) -> bool {
+        self.heap.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pops_by_time_then_insertion_order() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(20), "c");
+        q.schedule(SimTime(10), "a");
+        q.schedule(SimTime(20), "d");
+        q.schedule(SimTime(10), "b");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn never_schedules_into_the_past() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(50), 1);
+        assert_eq!(q.pop(), Some((SimTime(50), 1)));
+        q.schedule(SimTime(10), 2);
+        assert_eq!(q.pop(), Some((SimTime(50), 2)));
+    }
+
+    #[test]
+    fn handles_the_largest_times() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(u64::MAX), 2);
+        q.schedule(SimTime(u64::MAX - 1), 1);
+        assert_eq!(q.pop(), Some((SimTime(u64::MAX - 1), 1)));
+        assert_eq!(q.pop(), Some((SimTime(u64::MAX), 2)));
+    }
+}
