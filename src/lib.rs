@@ -7,3 +7,4 @@
 
 pub mod engine;
 pub mod policy;
+pub mod scenario;

@@ -191,7 +191,10 @@ mod tests {
 
     fn sample_mean(d: &Dist, n: usize) -> f64 {
         let mut s = Stream::new(11, "dist");
-        (0..n).map(|_| d.sample(&mut s).as_nanos() as f64).sum::<f64>() / n as f64
+        (0..n)
+            .map(|_| d.sample(&mut s).as_nanos() as f64)
+            .sum::<f64>()
+            / n as f64
     }
 
     #[test]
@@ -201,18 +204,28 @@ mod tests {
             (Dist::lognormal_mean_cv(ms, 1.0), 1.0),
             (Dist::gamma_mean_cv(ms, 0.5), 0.5),
             (Dist::Exponential { mean: 1e7 }, 1.0),
-            (Dist::Uniform { min: 5e6, max: 15e6 }, 0.3),
+            (
+                Dist::Uniform {
+                    min: 5e6,
+                    max: 15e6,
+                },
+                0.3,
+            ),
         ] {
             assert_eq!(d.mean().as_nanos().abs_diff(10_000_000) < 2, true, "{d:?}");
             // 200k samples: standard error cv·mean/447; 1.5% is over 3 σ for cv ≤ 1.
             let m = sample_mean(&d, 200_000);
-            assert!((m / 1e7 - 1.0).abs() < 0.015 * f64::max(cv, 0.4), "{d:?}: {m}");
+            assert!(
+                (m / 1e7 - 1.0).abs() < 0.015 * f64::max(cv, 0.4),
+                "{d:?}: {m}"
+            );
         }
     }
 
     #[test]
     fn lognormal_from_percentiles_hits_them() {
-        let d = Dist::lognormal_p50_p99(SimDuration::from_millis(10), SimDuration::from_millis(100));
+        let d =
+            Dist::lognormal_p50_p99(SimDuration::from_millis(10), SimDuration::from_millis(100));
         let mut s = Stream::new(5, "pct");
         let mut xs: Vec<u64> = (0..100_000).map(|_| d.sample(&mut s).as_nanos()).collect();
         xs.sort_unstable();
@@ -236,7 +249,10 @@ mod tests {
         for k in [1usize, 2, 10, 100] {
             let expected = n as f64 / (k as f64 * h100);
             let got = counts[k] as f64;
-            assert!((got - expected).abs() < 5.0 * expected.sqrt() + 5.0, "rank {k}: {got} vs {expected}");
+            assert!(
+                (got - expected).abs() < 5.0 * expected.sqrt() + 5.0,
+                "rank {k}: {got} vs {expected}"
+            );
         }
         assert_eq!(counts[0], 0);
     }
@@ -251,6 +267,9 @@ mod tests {
         for _ in 0..40_000 {
             counts[flat.sample(&mut s) as usize] += 1;
         }
-        assert!(counts[1..].iter().all(|&c| c.abs_diff(10_000) < 500), "{counts:?}");
+        assert!(
+            counts[1..].iter().all(|&c| c.abs_diff(10_000) < 500),
+            "{counts:?}"
+        );
     }
 }

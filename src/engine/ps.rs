@@ -197,7 +197,11 @@ impl PsStation {
             }
             let remaining = (top.finish - self.vtime).max(0.0);
             let dt = (remaining / self.rate).ceil();
-            let dt = if dt >= u64::MAX as f64 { u64::MAX } else { dt as u64 };
+            let dt = if dt >= u64::MAX as f64 {
+                u64::MAX
+            } else {
+                dt as u64
+            };
             return Some(SimTime(self.last.0.saturating_add(dt)));
         }
         None

@@ -201,6 +201,9 @@ mod tests {
             counts[s.below(3) as usize] += 1;
         }
         // Each cell expects 10 000 with σ ≈ 82; 400 is about 5σ.
-        assert!(counts.iter().all(|&c| c.abs_diff(10_000) < 400), "{counts:?}");
+        assert!(
+            counts.iter().all(|&c| c.abs_diff(10_000) < 400),
+            "{counts:?}"
+        );
     }
 }

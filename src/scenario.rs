@@ -1,0 +1,349 @@
+//! Scenario files: TOML → raw serde structs → a validated [`Scenario`].
+//!
+//! Everything a run needs is checked here, before anything runs: unknown
+//! keys, units, ranges, cross-field rules (`min > max`), trace files (row
+//! and column named). Every problem names the file, the line, the field and
+//! the bad value in quotes, with a hint; all of them are reported at once.
+//! Each section lives in its own module with its raw struct, its validated
+//! spec and the documentation of its fields.
+
+pub mod autoscaler;
+pub mod balancer;
+pub mod check;
+pub mod client;
+pub mod document;
+pub mod events;
+pub mod fleet;
+pub mod metrics;
+pub mod problem;
+pub mod trace;
+pub mod traffic;
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::Value;
+
+use crate::engine::rng::fnv1a;
+use crate::engine::time::SimDuration;
+use crate::policy::PolicySpec;
+use check::{Cx, FieldDoc, suggest};
+pub use document::{Document, Override};
+use problem::{FieldPath, Problems};
+
+/// The top-level fields.
+pub const FIELDS: &[FieldDoc] = &[
+    FieldDoc {
+        key: "name",
+        default: "the file name",
+        doc: "the scenario's name (the default output directory is out/<name>/)",
+    },
+    FieldDoc {
+        key: "description",
+        default: "\"\"",
+        doc: "one line on what it shows",
+    },
+    FieldDoc {
+        key: "duration",
+        default: "\"30m\", or the trace's length",
+        doc: "simulated time to run",
+    },
+    FieldDoc {
+        key: "seed",
+        default: "1",
+        doc: "master random seed (--seed overrides it)",
+    },
+    FieldDoc {
+        key: "tick",
+        default: "\"1s\"",
+        doc: "time-series resolution: one timeseries.csv row per tick",
+    },
+    FieldDoc {
+        key: "slo",
+        default: "{ p99 = \"1s\", availability = 0.999, window = \"1m\" }",
+        doc: "the service level objective: 99th percentile latency bound, share of requests that must succeed, and the window over which attainment is judged",
+    },
+];
+
+/// Every section, with its fields' documentation (for `scalesim fields`).
+pub const SECTIONS: &[(&str, &[FieldDoc])] = &[
+    ("", FIELDS),
+    ("traffic", traffic::FIELDS),
+    ("client", client::FIELDS),
+    ("balancer", balancer::FIELDS),
+    ("fleet", fleet::FIELDS),
+    ("metrics", metrics::FIELDS),
+    ("autoscaler", autoscaler::FIELDS),
+    ("events", events::FIELDS),
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSlo {
+    p99: Option<Value>,
+    availability: Option<f64>,
+    window: Option<Value>,
+}
+
+/// The service level objective.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Slo {
+    /// Latency bound for the 99th percentile.
+    pub p99: SimDuration,
+    /// Share of requests that must succeed.
+    pub availability: f64,
+    /// Window over which attainment is judged.
+    pub window: SimDuration,
+}
+
+/// A validated scenario: everything a run needs, checked.
+#[derive(Clone, Debug)]
+pub struct Scenario {
+    /// Its name.
+    pub name: String,
+    /// One line on what it shows.
+    pub description: String,
+    /// The file it came from.
+    pub path: PathBuf,
+    /// Simulated time to run.
+    pub duration: SimDuration,
+    /// Master seed.
+    pub seed: u64,
+    /// Time-series resolution.
+    pub tick: SimDuration,
+    /// The objective.
+    pub slo: Slo,
+    /// `[traffic]`.
+    pub traffic: traffic::TrafficSpec,
+    /// `[client]`.
+    pub client: client::ClientSpec,
+    /// `[balancer]`.
+    pub balancer: balancer::BalancerSpec,
+    /// `[fleet]`.
+    pub fleet: fleet::FleetSpec,
+    /// `[metrics]`.
+    pub metrics: metrics::MetricsSpec,
+    /// `[autoscaler]`.
+    pub autoscaler: PolicySpec,
+    /// `[[events]]`, in time order.
+    pub events: Vec<events::TimedAction>,
+    /// A digest of the merged scenario (without the seed) and its traces.
+    pub hash: u64,
+}
+
+const SECTION_KEYS: &[&str] = &[
+    "name",
+    "description",
+    "duration",
+    "seed",
+    "tick",
+    "slo",
+    "traffic",
+    "client",
+    "balancer",
+    "fleet",
+    "metrics",
+    "autoscaler",
+    "events",
+];
+
+impl Scenario {
+    /// Loads and validates a scenario file with `--set` overrides applied.
+    pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, Problems> {
+        let doc = Document::load(path, overrides)?;
+        Scenario::validate(&doc)
+    }
+
+    /// Loads and validates scenario text (tests, generated scenarios).
+    pub fn from_text(
+        path: &Path,
+        text: &str,
+        overrides: &[Override],
+    ) -> Result<Scenario, Problems> {
+        let doc = Document::from_text(path, text, overrides)?;
+        Scenario::validate(&doc)
+    }
+
+    /// Validates a merged document.
+    pub fn validate(doc: &Document) -> Result<Scenario, Problems> {
+        let mut cx = Cx::new(doc);
+        let root = FieldPath::root();
+        for key in doc.table.keys() {
+            if !SECTION_KEYS.contains(&key.as_str()) {
+                let hint = suggest(key, SECTION_KEYS).unwrap_or_else(|| {
+                    format!("the sections are: {}", SECTION_KEYS[5..].join(", "))
+                });
+                cx.error(&root.key(key), format!("unknown field '{key}'"), Some(hint));
+            }
+        }
+        let text = |cx: &mut Cx<'_>, key: &str| -> Option<String> {
+            match doc.table.get(key) {
+                None => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(other) => {
+                    cx.error(&root.key(key), format!("'{other}' is not a string"), None);
+                    None
+                }
+            }
+        };
+        let default_name = doc
+            .path
+            .file_stem()
+            .map(|s| s.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let name = text(&mut cx, "name").unwrap_or(default_name);
+        let description = text(&mut cx, "description").unwrap_or_default();
+        let seed = match doc.table.get("seed") {
+            None => 1,
+            Some(Value::Integer(n)) if *n >= 0 => *n as u64,
+            Some(other) => {
+                cx.error(
+                    &root.key("seed"),
+                    format!("'{other}' is not a seed"),
+                    Some("use a whole number ≥ 0".into()),
+                );
+                1
+            }
+        };
+        let tick = cx.duration(
+            &root.key("tick"),
+            doc.table.get("tick"),
+            SimDuration::from_secs(1),
+        );
+        if tick.is_zero() {
+            cx.error(
+                &root.key("tick"),
+                "'0s' is not a resolution",
+                Some("use e.g. \"1s\"".into()),
+            );
+        }
+        let slo = validate_slo(&mut cx);
+
+        let traffic = traffic::validate(&mut cx);
+        let client = client::validate(&mut cx);
+        let balancer = balancer::validate(&mut cx);
+        let fleet = fleet::validate(&mut cx);
+        let metrics = metrics::validate(&mut cx);
+        let initial = fleet.as_ref().map_or(1, |f| f.initial);
+        let autoscaler = autoscaler::validate(&mut cx, initial);
+        let mut events = events::validate(&mut cx);
+
+        let natural = traffic.as_ref().and_then(|t| t.natural_length());
+        let default_duration =
+            natural.map_or(SimDuration::from_secs(1800), SimDuration::from_secs_f64);
+        let duration = cx.duration(
+            &root.key("duration"),
+            doc.table.get("duration"),
+            default_duration,
+        );
+        if duration.is_zero() {
+            cx.error(
+                &root.key("duration"),
+                "'0s' runs nothing",
+                Some("use e.g. duration = \"30m\"".into()),
+            );
+        }
+        if let Some(policy) = &autoscaler {
+            check_policy_events(&mut cx, policy, &events, initial);
+        }
+        events.sort_by_key(|e| e.at); // stable: equal times keep file order
+        let (
+            Some(traffic),
+            Some(client),
+            Some(balancer),
+            Some(fleet),
+            Some(metrics),
+            Some(autoscaler),
+            true,
+        ) = (
+            traffic,
+            client,
+            balancer,
+            fleet,
+            metrics,
+            autoscaler,
+            cx.ok(),
+        )
+        else {
+            cx.finish()?;
+            unreachable!("finish() fails when a section did not validate");
+        };
+        let mut canonical = doc.table.clone();
+        canonical.remove("seed");
+        let hash =
+            fnv1a(toml::to_string(&canonical).unwrap_or_default().as_bytes()) ^ traffic.digest();
+        Ok(Scenario {
+            name,
+            description,
+            path: doc.path.clone(),
+            duration,
+            seed,
+            tick,
+            slo,
+            traffic,
+            client,
+            balancer,
+            fleet,
+            metrics,
+            autoscaler,
+            events,
+            hash,
+        })
+    }
+}
+
+fn validate_slo(cx: &mut Cx<'_>) -> Slo {
+    let at = FieldPath::root().key("slo");
+    let default = Slo {
+        p99: SimDuration::from_secs(1),
+        availability: 0.999,
+        window: SimDuration::from_secs(60),
+    };
+    let Some(value) = cx.value(&at) else {
+        return default;
+    };
+    let Some(raw) = cx.parse::<RawSlo>(&at, value) else {
+        return default;
+    };
+    let slo = Slo {
+        p99: cx.duration(&at.key("p99"), raw.p99.as_ref(), default.p99),
+        availability: cx.float_in(
+            &at.key("availability"),
+            raw.availability,
+            default.availability,
+            0.0,
+            1.0,
+        ),
+        window: cx.duration(&at.key("window"), raw.window.as_ref(), default.window),
+    };
+    if slo.p99.is_zero() {
+        cx.error(
+            &at.key("p99"),
+            "'0s' cannot be met",
+            Some("use a latency bound such as \"500ms\"".into()),
+        );
+    }
+    if slo.window.is_zero() {
+        cx.error(
+            &at.key("window"),
+            "'0s' is not a window",
+            Some("use e.g. \"1m\"".into()),
+        );
+    }
+    slo
+}
+
+/// `set_policy_field` actions are checked against the policy before the run.
+fn check_policy_events(
+    cx: &mut Cx<'_>,
+    policy: &PolicySpec,
+    events: &[events::TimedAction],
+    initial: u32,
+) {
+    for (i, e) in events.iter().enumerate() {
+        if let events::Action::SetPolicyField { field, value } = &e.action {
+            let at = FieldPath::root().key("events").index(i).key("value");
+            crate::policy::with_field(cx, &at, policy, field, value, initial);
+        }
+    }
+}

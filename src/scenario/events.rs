@@ -1,0 +1,277 @@
+//! `[[events]]`: faults and operator actions at given times. One list serves
+//! scenarios and game days alike: a TUI session is saved in this format and
+//! `scalesim run --events` replays it.
+
+use serde::Deserialize;
+use toml::Value;
+
+use super::check::{Cx, FieldDoc, parse_duration_value};
+use super::problem::FieldPath;
+use crate::engine::time::{SimDuration, SimTime};
+
+/// The `[[events]]` fields common to every action.
+pub const FIELDS: &[FieldDoc] = &[
+    FieldDoc {
+        key: "at",
+        default: "required",
+        doc: "when, from the start of the run (\"20m\")",
+    },
+    FieldDoc {
+        key: "action",
+        default: "required",
+        doc: "kill_instances { count | fraction } · kill_zone { zone } · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value }",
+    },
+];
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+enum RawAction {
+    KillInstances {
+        count: Option<i64>,
+        fraction: Option<f64>,
+    },
+    KillZone {
+        zone: i64,
+    },
+    TrafficMultiplier {
+        factor: f64,
+        duration: Option<Value>,
+    },
+    AddLatency {
+        latency: Value,
+        duration: Option<Value>,
+    },
+    DependencyErrors {
+        rate: f64,
+        duration: Option<Value>,
+    },
+    FreezeAutoscaler {},
+    UnfreezeAutoscaler {},
+    SetMinReplicas {
+        replicas: i64,
+    },
+    SetMaxReplicas {
+        replicas: i64,
+    },
+    SetReplicas {
+        replicas: i64,
+    },
+    SetPolicyField {
+        field: String,
+        value: Value,
+    },
+}
+
+/// How many instances a kill takes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum KillAmount {
+    /// This many (at most all).
+    Count(u32),
+    /// This share of the running instances, rounded to the nearest.
+    Fraction(f64),
+}
+
+/// A fault or an operator action.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Action {
+    /// Kill running instances (a crash: in-flight requests die as `killed`);
+    /// the autoscaler sees fewer replicas and replaces them.
+    KillInstances(KillAmount),
+    /// Kill every instance in one zone.
+    KillZone(u32),
+    /// Multiply offered traffic, for a while or for good.
+    TrafficMultiplier {
+        /// The factor.
+        factor: f64,
+        /// How long, if not for good.
+        duration: Option<SimDuration>,
+    },
+    /// Add network latency to every request, for a while or for good.
+    AddLatency {
+        /// Added latency.
+        latency: SimDuration,
+        /// How long, if not for good.
+        duration: Option<SimDuration>,
+    },
+    /// Make a share of requests fail in a downstream dependency.
+    DependencyErrors {
+        /// Share failing, 0..1.
+        rate: f64,
+        /// How long, if not for good.
+        duration: Option<SimDuration>,
+    },
+    /// Stop applying the autoscaler's decisions.
+    FreezeAutoscaler,
+    /// Apply them again.
+    UnfreezeAutoscaler,
+    /// Change the policy's lower bound.
+    SetMinReplicas(u32),
+    /// Change the policy's upper bound.
+    SetMaxReplicas(u32),
+    /// Freeze the autoscaler and scale to a fixed count.
+    SetReplicas(u32),
+    /// Change one of the policy's fields.
+    SetPolicyField {
+        /// The field, as in the `[autoscaler]` section.
+        field: String,
+        /// The new value.
+        value: Value,
+    },
+}
+
+impl Action {
+    /// The action's name, as written in `action = "..."`.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Action::KillInstances(_) => "kill_instances",
+            Action::KillZone(_) => "kill_zone",
+            Action::TrafficMultiplier { .. } => "traffic_multiplier",
+            Action::AddLatency { .. } => "add_latency",
+            Action::DependencyErrors { .. } => "dependency_errors",
+            Action::FreezeAutoscaler => "freeze_autoscaler",
+            Action::UnfreezeAutoscaler => "unfreeze_autoscaler",
+            Action::SetMinReplicas(_) => "set_min_replicas",
+            Action::SetMaxReplicas(_) => "set_max_replicas",
+            Action::SetReplicas(_) => "set_replicas",
+            Action::SetPolicyField { .. } => "set_policy_field",
+        }
+    }
+
+    /// Whether this is an operator action (not a fault).
+    pub fn is_intervention(&self) -> bool {
+        matches!(
+            self,
+            Action::FreezeAutoscaler
+                | Action::UnfreezeAutoscaler
+                | Action::SetMinReplicas(_)
+                | Action::SetMaxReplicas(_)
+                | Action::SetReplicas(_)
+                | Action::SetPolicyField { .. }
+        )
+    }
+}
+
+/// An action at a time.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TimedAction {
+    /// When.
+    pub at: SimTime,
+    /// What.
+    pub action: Action,
+}
+
+/// Validates the `[[events]]` list, in file order.
+pub fn validate(cx: &mut Cx<'_>) -> Vec<TimedAction> {
+    let at = FieldPath::root().key("events");
+    let Some(value) = cx.value(&at) else {
+        return Vec::new();
+    };
+    let Value::Array(items) = value else {
+        cx.error(
+            &at,
+            "must be a list of [[events]] tables",
+            Some("write each event as [[events]] with at = ... and action = ...".into()),
+        );
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        let path = at.index(i);
+        let Value::Table(t) = item else {
+            cx.error(&path, "must be a table", None);
+            continue;
+        };
+        let mut t = t.clone();
+        let when = match t.remove("at") {
+            Some(v) => match parse_duration_value(&v) {
+                Ok(d) => SimTime::ZERO + d,
+                Err(m) => {
+                    cx.error(&path.key("at"), m, Some(super::check::DURATION_HINT.into()));
+                    continue;
+                }
+            },
+            None => {
+                cx.error(
+                    &path,
+                    "missing 'at'",
+                    Some("say when, e.g. at = \"20m\"".into()),
+                );
+                continue;
+            }
+        };
+        if let Some(action) = action(cx, &path, Value::Table(t)) {
+            out.push(TimedAction { at: when, action });
+        }
+    }
+    out
+}
+
+fn action(cx: &mut Cx<'_>, path: &FieldPath, value: Value) -> Option<Action> {
+    let raw: RawAction = cx.parse(path, &value)?;
+    let period = |cx: &mut Cx<'_>, d: Option<Value>| -> Option<SimDuration> {
+        let d = cx.duration(&path.key("duration"), d.as_ref(), SimDuration::ZERO);
+        (!d.is_zero()).then_some(d)
+    };
+    Some(match raw {
+        RawAction::KillInstances { count, fraction } => match (count, fraction) {
+            (Some(n), None) => Action::KillInstances(KillAmount::Count(cx.int_in(
+                &path.key("count"),
+                Some(n),
+                1,
+                1,
+                u32::MAX as u64,
+            ) as u32)),
+            (None, Some(f)) => Action::KillInstances(KillAmount::Fraction(cx.float_in(
+                &path.key("fraction"),
+                Some(f),
+                0.0,
+                0.0,
+                1.0,
+            ))),
+            _ => {
+                cx.error(
+                    path,
+                    "kill_instances needs exactly one of count and fraction",
+                    Some("e.g. fraction = 0.3".into()),
+                );
+                return None;
+            }
+        },
+        RawAction::KillZone { zone } => {
+            Action::KillZone(cx.int_in(&path.key("zone"), Some(zone), 0, 0, 63) as u32)
+        }
+        RawAction::TrafficMultiplier { factor, duration } => Action::TrafficMultiplier {
+            factor: cx.float_in(&path.key("factor"), Some(factor), 1.0, 0.0, 1000.0),
+            duration: period(cx, duration),
+        },
+        RawAction::AddLatency { latency, duration } => {
+            let latency = cx.duration(&path.key("latency"), Some(&latency), SimDuration::ZERO);
+            Action::AddLatency {
+                latency,
+                duration: period(cx, duration),
+            }
+        }
+        RawAction::DependencyErrors { rate, duration } => Action::DependencyErrors {
+            rate: cx.float_in(&path.key("rate"), Some(rate), 0.0, 0.0, 1.0),
+            duration: period(cx, duration),
+        },
+        RawAction::FreezeAutoscaler {} => Action::FreezeAutoscaler,
+        RawAction::UnfreezeAutoscaler {} => Action::UnfreezeAutoscaler,
+        RawAction::SetMinReplicas { replicas } => {
+            Action::SetMinReplicas(
+                cx.int_in(&path.key("replicas"), Some(replicas), 0, 0, 100_000) as u32,
+            )
+        }
+        RawAction::SetMaxReplicas { replicas } => {
+            Action::SetMaxReplicas(
+                cx.int_in(&path.key("replicas"), Some(replicas), 1, 1, 100_000) as u32,
+            )
+        }
+        RawAction::SetReplicas { replicas } => {
+            Action::SetReplicas(
+                cx.int_in(&path.key("replicas"), Some(replicas), 0, 0, 100_000) as u32,
+            )
+        }
+        RawAction::SetPolicyField { field, value } => Action::SetPolicyField { field, value },
+    })
+}

@@ -1,0 +1,326 @@
+//! `[fleet]`: the app instances — how many, how big, how they start, how
+//! fast they serve, and where the schedulable capacity ends.
+
+use serde::Deserialize;
+use toml::Value;
+
+use super::check::{Cx, FieldDoc};
+use super::problem::FieldPath;
+use crate::engine::dist::Dist;
+use crate::engine::time::SimDuration;
+
+/// The `[fleet]` fields.
+pub const FIELDS: &[FieldDoc] = &[
+    FieldDoc {
+        key: "initial",
+        default: "1",
+        doc: "instances at the start, all Ready",
+    },
+    FieldDoc {
+        key: "capacity",
+        default: "unlimited",
+        doc: "schedulable instances: a number (a quota), or { nodes, pods_per_node, max_nodes = nodes, node_provisioning = \"3m\" } where a node autoscaler adds nodes (up to max_nodes) when instances wait in Pending. Instances beyond it wait in Pending",
+    },
+    FieldDoc {
+        key: "cores",
+        default: "1",
+        doc: "cores per instance, shared by processor sharing among requests in compute",
+    },
+    FieldDoc {
+        key: "cpu_request",
+        default: "cores",
+        doc: "the CPU request in cores that utilization is measured against (as Kubernetes does); usage can exceed it up to cores",
+    },
+    FieldDoc {
+        key: "workers",
+        default: "16",
+        doc: "worker threads per instance; a request holds one for its whole stay, including pool and database waits",
+    },
+    FieldDoc {
+        key: "queue",
+        default: "128",
+        doc: "accept queue per instance; a request arriving to a full queue is rejected",
+    },
+    FieldDoc {
+        key: "service",
+        default: "{ dist = \"exponential\", mean = \"10ms\" }",
+        doc: "CPU demand per request (a distribution)",
+    },
+    FieldDoc {
+        key: "provisioning",
+        default: "\"0s\"",
+        doc: "Pending → Booting: scheduling, image pull (a distribution)",
+    },
+    FieldDoc {
+        key: "boot",
+        default: "\"0s\"",
+        doc: "Booting → Warming: process start until the readiness probe passes (a distribution)",
+    },
+    FieldDoc {
+        key: "warmup",
+        default: "none",
+        doc: "{ duration, slowdown }: a new instance serves at slowdown× demand, decaying linearly to 1× over duration (JIT, cold caches)",
+    },
+    FieldDoc {
+        key: "zones",
+        default: "1",
+        doc: "availability zones; instances are spread over them in turn (a kill_zone fault takes one out)",
+    },
+    FieldDoc {
+        key: "memory",
+        default: "off",
+        doc: "{ limit, base = \"0B\", leak_per_request }: each completed request retains leak_per_request; at the limit the instance is OOM-killed and restarts (boot again). Scaling out does not cure a leak",
+    },
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Raw {
+    initial: Option<i64>,
+    capacity: Option<Value>,
+    cores: Option<i64>,
+    cpu_request: Option<f64>,
+    workers: Option<i64>,
+    queue: Option<i64>,
+    service: Option<Value>,
+    provisioning: Option<Value>,
+    boot: Option<Value>,
+    warmup: Option<RawWarmup>,
+    zones: Option<i64>,
+    memory: Option<RawMemory>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWarmup {
+    duration: Value,
+    slowdown: f64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMemory {
+    limit: Value,
+    base: Option<Value>,
+    leak_per_request: Value,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNodes {
+    nodes: i64,
+    pods_per_node: i64,
+    max_nodes: Option<i64>,
+    node_provisioning: Option<Value>,
+}
+
+/// Where schedulable capacity ends.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Capacity {
+    /// No ceiling.
+    Unlimited,
+    /// A fixed number of instances (a quota).
+    Fixed(u32),
+    /// Nodes of a fixed size, with a node autoscaler up to `max_nodes`.
+    Nodes {
+        /// Nodes at the start.
+        nodes: u32,
+        /// Instances per node.
+        pods_per_node: u32,
+        /// Most nodes the node autoscaler may add up to.
+        max_nodes: u32,
+        /// Time to add a node.
+        node_provisioning: SimDuration,
+    },
+}
+
+impl Capacity {
+    /// The most instances that can ever be scheduled, if bounded.
+    pub fn ceiling(&self) -> Option<u32> {
+        match *self {
+            Capacity::Unlimited => None,
+            Capacity::Fixed(n) => Some(n),
+            Capacity::Nodes {
+                max_nodes,
+                pods_per_node,
+                ..
+            } => Some(max_nodes * pods_per_node),
+        }
+    }
+}
+
+/// Warm-up: demand × a cold factor decaying from `slowdown` to 1.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WarmupSpec {
+    /// Length of the warm-up.
+    pub duration: SimDuration,
+    /// Demand multiplier at the start.
+    pub slowdown: f64,
+}
+
+/// The optional memory-leak model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MemorySpec {
+    /// Bytes at which the instance is OOM-killed.
+    pub limit: u64,
+    /// Bytes in use after a (re)start.
+    pub base: u64,
+    /// Bytes retained per completed request.
+    pub leak_per_request: u64,
+}
+
+/// The validated `[fleet]` section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FleetSpec {
+    /// Instances at the start.
+    pub initial: u32,
+    /// Schedulable capacity.
+    pub capacity: Capacity,
+    /// Cores per instance.
+    pub cores: u32,
+    /// CPU request in cores (the utilization denominator).
+    pub cpu_request: f64,
+    /// Worker threads per instance.
+    pub workers: u32,
+    /// Accept-queue length per instance.
+    pub queue: u32,
+    /// CPU demand per request.
+    pub service: Dist,
+    /// Provisioning delay.
+    pub provisioning: Dist,
+    /// Boot delay.
+    pub boot: Dist,
+    /// Warm-up, if any.
+    pub warmup: Option<WarmupSpec>,
+    /// Availability zones.
+    pub zones: u32,
+    /// Memory model, if on.
+    pub memory: Option<MemorySpec>,
+}
+
+/// Validates `[fleet]`.
+pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
+    let at = FieldPath::root().key("fleet");
+    let empty = Value::Table(Default::default());
+    let value = cx.value(&at).unwrap_or(&empty);
+    let raw: Raw = cx.parse(&at, value)?;
+    let cores = cx.int_in(&at.key("cores"), raw.cores, 1, 1, 1024) as u32;
+    let capacity = match &raw.capacity {
+        None => Capacity::Unlimited,
+        Some(Value::Integer(n)) => {
+            Capacity::Fixed(cx.int_in(&at.key("capacity"), Some(*n), 1, 1, u32::MAX as u64) as u32)
+        }
+        Some(v @ Value::Table(_)) => {
+            let at = at.key("capacity");
+            let n: RawNodes = cx.parse(&at, v)?;
+            let nodes = cx.int_in(&at.key("nodes"), Some(n.nodes), 1, 0, 1_000_000) as u32;
+            let max_nodes = cx.int_in(
+                &at.key("max_nodes"),
+                n.max_nodes,
+                nodes as u64,
+                1,
+                1_000_000,
+            ) as u32;
+            if max_nodes < nodes {
+                cx.error(
+                    &at.key("max_nodes"),
+                    format!("'{max_nodes}' is below nodes '{nodes}'"),
+                    Some("max_nodes bounds the node autoscaler; make it ≥ nodes".into()),
+                );
+            }
+            Capacity::Nodes {
+                nodes,
+                pods_per_node: cx.int_in(
+                    &at.key("pods_per_node"),
+                    Some(n.pods_per_node),
+                    1,
+                    1,
+                    10_000,
+                ) as u32,
+                max_nodes,
+                node_provisioning: cx.duration(
+                    &at.key("node_provisioning"),
+                    n.node_provisioning.as_ref(),
+                    SimDuration::from_secs(180),
+                ),
+            }
+        }
+        Some(other) => {
+            cx.error(
+                &at.key("capacity"),
+                format!("'{other}' is not a capacity"),
+                Some("write a number of instances, or { nodes, pods_per_node }".into()),
+            );
+            Capacity::Unlimited
+        }
+    };
+    let warmup = raw.warmup.map(|w| {
+        let at = at.key("warmup");
+        WarmupSpec {
+            duration: cx.duration(&at.key("duration"), Some(&w.duration), SimDuration::ZERO),
+            slowdown: cx.float_in(&at.key("slowdown"), Some(w.slowdown), 1.0, 1.0, 1000.0),
+        }
+    });
+    let memory = raw.memory.map(|m| {
+        let at = at.key("memory");
+        let spec = MemorySpec {
+            limit: cx.bytes(&at.key("limit"), Some(&m.limit), 0),
+            base: cx.bytes(&at.key("base"), m.base.as_ref(), 0),
+            leak_per_request: cx.bytes(&at.key("leak_per_request"), Some(&m.leak_per_request), 0),
+        };
+        if spec.base >= spec.limit {
+            cx.error(
+                &at.key("base"),
+                format!(
+                    "'{}' bytes is not below the limit '{}'",
+                    spec.base, spec.limit
+                ),
+                Some("the base must leave room under the limit".into()),
+            );
+        }
+        spec
+    });
+    let spec = FleetSpec {
+        initial: cx.int_in(&at.key("initial"), raw.initial, 1, 0, 100_000) as u32,
+        capacity,
+        cores,
+        cpu_request: cx.float_in(
+            &at.key("cpu_request"),
+            raw.cpu_request,
+            cores as f64,
+            0.001,
+            cores as f64,
+        ),
+        workers: cx.int_in(&at.key("workers"), raw.workers, 16, 1, 100_000) as u32,
+        queue: cx.int_in(&at.key("queue"), raw.queue, 128, 0, 10_000_000) as u32,
+        service: cx.dist(
+            &at.key("service"),
+            raw.service.as_ref(),
+            Dist::Exponential { mean: 10e6 },
+        ),
+        provisioning: cx.dist(
+            &at.key("provisioning"),
+            raw.provisioning.as_ref(),
+            Dist::Constant(SimDuration::ZERO),
+        ),
+        boot: cx.dist(
+            &at.key("boot"),
+            raw.boot.as_ref(),
+            Dist::Constant(SimDuration::ZERO),
+        ),
+        warmup,
+        zones: cx.int_in(&at.key("zones"), raw.zones, 1, 1, 64) as u32,
+        memory,
+    };
+    if let Some(ceiling) = spec.capacity.ceiling().filter(|c| spec.initial > *c) {
+        cx.error(
+            &at.key("initial"),
+            format!(
+                "'{}' instances exceed the capacity of {ceiling}",
+                spec.initial
+            ),
+            Some("lower initial or raise capacity".into()),
+        );
+    }
+    Some(spec)
+}
