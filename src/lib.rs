@@ -5,6 +5,11 @@
 //! policy. See `DESIGN.md` for the model's semantics and `README.md` for use.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod cli;
 pub mod engine;
+pub mod error;
+pub mod model;
+pub mod output;
 pub mod policy;
 pub mod scenario;
+pub mod sim;

@@ -1,1 +1,16 @@
-fn main() {}
+//! The `scalesim` binary: a thin shell over the library.
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = scalesim::cli::Cli::parse();
+    match scalesim::cli::execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("{e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

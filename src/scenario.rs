@@ -154,6 +154,20 @@ impl Scenario {
         Scenario::validate(&doc)
     }
 
+    /// Like [`Scenario::load`], with the `[[events]]` of a session file
+    /// appended (`scalesim run --events`).
+    pub fn load_with_events(
+        path: &Path,
+        overrides: &[Override],
+        events: Option<&Path>,
+    ) -> Result<Scenario, Problems> {
+        let mut doc = Document::load(path, overrides)?;
+        if let Some(e) = events {
+            doc.append_events(e)?;
+        }
+        Scenario::validate(&doc)
+    }
+
     /// Loads and validates scenario text (tests, generated scenarios).
     pub fn from_text(
         path: &Path,

@@ -112,49 +112,68 @@ impl SimDuration {
     }
 
     /// Parses a human duration: a non-negative number followed by a unit,
-    /// `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h` or `d`; for example `"250ms"`,
-    /// `"1.5s"`, `"5m"`. `"0"` alone is accepted as zero. The error says why.
+    /// `ns`, `us` (or `µs`), `ms`, `s`, `m`, `h` or `d`, or several such parts
+    /// as Go and Kubernetes write them (`"1h30m"`, `"5d19h"`); for example
+    /// `"250ms"`, `"1.5s"`, `"5m"`. `"0"` alone is zero. The error says why.
     pub fn parse(text: &str) -> Result<SimDuration, DurationError> {
         let s = text.trim();
         if s == "0" {
             return Ok(SimDuration::ZERO);
         }
-        let split = s
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .ok_or(DurationError::MissingUnit)?;
-        let (number, unit) = s.split_at(split);
-        if number.is_empty() {
-            return Err(if unit.starts_with('-') {
-                DurationError::Negative
-            } else {
-                DurationError::NotANumber
-            });
+        if s.starts_with('-') {
+            return Err(DurationError::Negative);
         }
-        let value: f64 = number.parse().map_err(|_| DurationError::NotANumber)?;
-        let scale = match unit.trim() {
-            "ns" => 1,
-            "us" | "µs" => NS_PER_US,
-            "ms" => NS_PER_MS,
-            "s" => NS_PER_S,
-            "m" | "min" => 60 * NS_PER_S,
-            "h" => 3600 * NS_PER_S,
-            "d" => 86_400 * NS_PER_S,
-            _ => return Err(DurationError::UnknownUnit),
-        };
-        // Integral values stay exact integers; fractions round to the nanosecond.
-        if !number.contains('.') {
-            let n: u64 = number.parse().map_err(|_| DurationError::NotANumber)?;
-            return n
-                .checked_mul(scale)
+        let mut rest = s;
+        let mut total = SimDuration::ZERO;
+        while !rest.is_empty() {
+            let digits = rest
+                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+                .ok_or(DurationError::MissingUnit)?;
+            let (number, tail) = rest.split_at(digits);
+            let unit_len = tail
+                .find(|c: char| c.is_ascii_digit() || c == '.')
+                .unwrap_or(tail.len());
+            let (unit, next) = tail.split_at(unit_len);
+            total = total
+                .0
+                .checked_add(parse_part(number, unit)?.0)
                 .map(SimDuration)
-                .ok_or(DurationError::TooLarge);
+                .ok_or(DurationError::TooLarge)?;
+            rest = next;
         }
-        let ns = value * scale as f64;
-        if ns >= u64::MAX as f64 {
-            return Err(DurationError::TooLarge);
-        }
-        Ok(SimDuration((ns + 0.5) as u64))
+        Ok(total)
     }
+}
+
+/// One `number unit` part of a duration.
+fn parse_part(number: &str, unit: &str) -> Result<SimDuration, DurationError> {
+    if number.is_empty() {
+        return Err(DurationError::NotANumber);
+    }
+    let scale = match unit.trim() {
+        "ns" => 1,
+        "us" | "µs" => NS_PER_US,
+        "ms" => NS_PER_MS,
+        "s" => NS_PER_S,
+        "m" | "min" => 60 * NS_PER_S,
+        "h" => 3600 * NS_PER_S,
+        "d" => 86_400 * NS_PER_S,
+        _ => return Err(DurationError::UnknownUnit),
+    };
+    // Integral values stay exact integers; fractions round to the nanosecond.
+    if !number.contains('.') {
+        let n: u64 = number.parse().map_err(|_| DurationError::NotANumber)?;
+        return n
+            .checked_mul(scale)
+            .map(SimDuration)
+            .ok_or(DurationError::TooLarge);
+    }
+    let value: f64 = number.parse().map_err(|_| DurationError::NotANumber)?;
+    let ns = value * scale as f64;
+    if ns >= u64::MAX as f64 {
+        return Err(DurationError::TooLarge);
+    }
+    Ok(SimDuration((ns + 0.5) as u64))
 }
 
 /// Why a duration string did not parse.
@@ -264,6 +283,9 @@ mod tests {
             ("0", SimDuration::ZERO),
             ("0s", SimDuration::ZERO),
             (" 3s ", SimDuration::from_secs(3)),
+            ("1h30m", SimDuration::from_secs(5400)),
+            ("5d19h", SimDuration::from_secs(5 * 86_400 + 19 * 3600)),
+            ("1m30.5s", SimDuration::from_millis(90_500)),
         ];
         for (text, want) in cases {
             assert_eq!(SimDuration::parse(text), Ok(want), "{text}");
@@ -280,6 +302,8 @@ mod tests {
         assert_eq!(SimDuration::parse("-5s"), Err(DurationError::Negative));
         assert_eq!(SimDuration::parse("s"), Err(DurationError::NotANumber));
         assert_eq!(SimDuration::parse("1.2.3s"), Err(DurationError::NotANumber));
+        assert_eq!(SimDuration::parse("1h30"), Err(DurationError::MissingUnit));
+        assert_eq!(SimDuration::parse("1hour"), Err(DurationError::UnknownUnit));
         assert_eq!(
             SimDuration::parse("99999999999999d"),
             Err(DurationError::TooLarge)

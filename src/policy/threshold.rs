@@ -109,7 +109,7 @@ impl Metric {
     /// `x` formatted for a reason line.
     pub fn show(self, x: f64) -> String {
         match self {
-            Metric::Cpu => format!("{:.0}%", x * 100.0),
+            Metric::Cpu => format!("{:.1}%", x * 100.0),
             Metric::LatencyP95 => format!("{x:.0}ms"),
             _ => format!("{x:.1}"),
         }
@@ -357,7 +357,7 @@ mod tests {
     fn steps_up_and_down_and_respects_cooldown_and_bounds() {
         let mut p = Threshold::new(config());
         let d = decide(&mut p, 0, 2, Some(0.9));
-        assert_eq!((d.desired, d.reason.as_str()), (3, "cpu 90% > 70% → 3"));
+        assert_eq!((d.desired, d.reason.as_str()), (3, "cpu 90.0% > 70.0% → 3"));
         let d = decide(&mut p, 30, 3, Some(0.9));
         assert_eq!(d.desired, 3);
         assert!(d.reason.contains("cooldown for 30s more"), "{}", d.reason);

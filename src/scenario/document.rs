@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::{Table, Value};
 
-use super::problem::{FieldPath, Origin, Problem, Problems};
+use super::problem::{FieldPath, Origin, Problem, Problems, Segment};
 
 /// The line of every field of one file, by field path.
 #[derive(Clone, Debug, Default)]
@@ -180,6 +180,9 @@ pub struct Document {
     main: LineIndex,
     models: Vec<(FieldPath, PathBuf, LineIndex)>,
     overrides: Vec<Override>,
+    /// Events appended from a session file: the index of its first event in
+    /// the merged list, the file, and its lines.
+    appended: Option<(usize, PathBuf, LineIndex)>,
 }
 
 impl Document {
@@ -207,6 +210,7 @@ impl Document {
             main: main.lines,
             models: Vec::new(),
             overrides: Vec::new(),
+            appended: None,
         };
         let mut problems = Vec::new();
         doc.merge_models(&mut problems);
@@ -262,6 +266,58 @@ impl Document {
         }
     }
 
+    /// Appends the `[[events]]` of another file (a saved game-day session)
+    /// to the scenario's own, keeping their lines for messages.
+    pub fn append_events(&mut self, path: &Path) -> Result<(), Problems> {
+        let file = read_toml(path).map_err(|p| Problems(vec![p]))?;
+        let mut problems = Vec::new();
+        let mut table = file.table;
+        if let Some(key) = table.keys().find(|k| *k != "events") {
+            problems.push(Problem {
+                origin: Origin::File {
+                    path: path.to_path_buf(),
+                    line: file.lines.exact(&FieldPath::root().key(key)),
+                },
+                field: Some(FieldPath::root().key(key)),
+                message: format!("unknown field '{key}'"),
+                hint: Some("an events file holds only [[events]] tables".into()),
+            });
+        }
+        let extra = match table.remove("events") {
+            None => Vec::new(),
+            Some(Value::Array(a)) => a,
+            Some(_) => {
+                problems.push(Problem {
+                    origin: Origin::File {
+                        path: path.to_path_buf(),
+                        line: file.lines.exact(&FieldPath::root().key("events")),
+                    },
+                    field: Some(FieldPath::root().key("events")),
+                    message: "must be a list of [[events]] tables".into(),
+                    hint: None,
+                });
+                Vec::new()
+            }
+        };
+        if !problems.is_empty() {
+            return Err(Problems(problems));
+        }
+        let events = self
+            .table
+            .entry("events")
+            .or_insert_with(|| Value::Array(Vec::new()));
+        let Value::Array(list) = events else {
+            return Err(Problems(vec![self.problem(
+                &FieldPath::root().key("events"),
+                "must be a list of [[events]] tables".into(),
+                None,
+            )]));
+        };
+        self.appended = Some((list.len(), path.to_path_buf(), file.lines));
+        list.extend(extra);
+        Ok(())
+    }
+
     /// The directory relative paths resolve against.
     pub fn base_dir(&self) -> PathBuf {
         self.path
@@ -291,6 +347,23 @@ impl Document {
             .find(|o| path.starts_with(&o.path))
         {
             return Origin::Override(o.raw.clone());
+        }
+        if let Some((first, file, lines)) = &self.appended
+            && let [Segment::Key(k), Segment::Index(n), rest @ ..] = path.segments()
+            && k == "events"
+            && n >= first
+        {
+            let mut local = FieldPath::root().key("events").index(n - first);
+            for seg in rest {
+                local = match seg {
+                    Segment::Key(k) => local.key(k),
+                    Segment::Index(i) => local.index(*i),
+                };
+            }
+            return Origin::File {
+                path: file.clone(),
+                line: lines.nearest(&local),
+            };
         }
         if let Some(line) = self.main.exact(path) {
             return Origin::File {
@@ -335,8 +408,8 @@ fn strip_prefix(path: &FieldPath, prefix: &FieldPath) -> FieldPath {
     let mut p = FieldPath::root();
     for seg in &path.segments()[prefix.segments().len()..] {
         p = match seg {
-            super::problem::Segment::Key(k) => p.key(k),
-            super::problem::Segment::Index(i) => p.index(*i),
+            Segment::Key(k) => p.key(k),
+            Segment::Index(i) => p.index(*i),
         };
     }
     p
@@ -365,8 +438,7 @@ fn set_path(root: &mut Table, path: &FieldPath, value: Value) -> Result<(), Stri
     Ok(())
 }
 
-fn set_in(cur: &mut Value, segs: &[super::problem::Segment], value: Value) -> Result<(), String> {
-    use super::problem::Segment;
+fn set_in(cur: &mut Value, segs: &[Segment], value: Value) -> Result<(), String> {
     let Some((seg, rest)) = segs.split_first() else {
         *cur = value;
         return Ok(());

@@ -1,0 +1,51 @@
+//! The library's error type. The binary maps it to exit codes: 1 for
+//! invalid input or a failed check, 2 for usage and I/O problems.
+
+use std::io;
+use std::path::PathBuf;
+
+use crate::scenario::problem::Problems;
+
+/// Everything that can stop a command.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input is invalid (fatal: nothing ran, nothing was written).
+    #[error("{0}")]
+    Invalid(Problems),
+    /// Reading or writing a file failed.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// What failed.
+        source: io::Error,
+    },
+    /// The command line is wrong.
+    #[error("{0}")]
+    Usage(String),
+}
+
+impl Error {
+    /// The process exit code for this error.
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Invalid(_) => 1,
+            Error::Io { .. } | Error::Usage(_) => 2,
+        }
+    }
+
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
+        Error::Io {
+            path: path.into(),
+            source,
+        }
+    }
+}
+
+impl From<Problems> for Error {
+    fn from(p: Problems) -> Error {
+        Error::Invalid(p)
+    }
+}

@@ -1,0 +1,165 @@
+//! Requests in flight: a slab of small records reused as requests finish,
+//! so memory is O(requests in flight), never O(requests simulated).
+//!
+//! A [`ReqRef`] names a slot and its generation; an event holding a stale
+//! reference (the slot was freed and reused) is recognised and ignored.
+
+use crate::engine::time::SimTime;
+use crate::scenario::trace::Kind;
+
+/// Where a request is on its path.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The slot is free.
+    Free,
+    /// Held at the balancer: nothing could take it yet.
+    Held,
+    /// On the network to its instance (added latency).
+    Network,
+    /// In an instance's accept queue, waiting for a worker.
+    Queued,
+    /// Holding a worker, in compute.
+    Computing,
+}
+
+/// One attempt of a request (or a health probe).
+#[derive(Clone, Debug)]
+pub struct Request {
+    /// Bumped each time the slot is reused.
+    pub generation: u32,
+    /// Where it is.
+    pub stage: Stage,
+    /// When this attempt arrived.
+    pub arrival: SimTime,
+    /// 1 for the first attempt.
+    pub attempt: u8,
+    /// Read or write.
+    pub kind: Kind,
+    /// The key it reads or writes.
+    pub key: u32,
+    /// The instance serving it, if any.
+    pub instance: u32,
+    /// The client gave up; the server does not know.
+    pub abandoned: bool,
+    /// A health probe, not client traffic.
+    pub probe: bool,
+}
+
+/// A reference to a slot at a generation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ReqRef {
+    /// Slot.
+    pub index: u32,
+    /// Generation.
+    pub generation: u32,
+}
+
+impl ReqRef {
+    /// Packs into a token (for the processor-sharing station).
+    pub fn token(self) -> u64 {
+        ((self.generation as u64) << 32) | self.index as u64
+    }
+
+    /// Unpacks a token.
+    pub fn from_token(t: u64) -> ReqRef {
+        ReqRef {
+            index: t as u32,
+            generation: (t >> 32) as u32,
+        }
+    }
+}
+
+/// The slab.
+#[derive(Default)]
+pub struct Requests {
+    slots: Vec<Request>,
+    free: Vec<u32>,
+    live: usize,
+}
+
+impl Requests {
+    /// Takes a slot for a new attempt.
+    pub fn insert(
+        &mut self,
+        arrival: SimTime,
+        attempt: u8,
+        kind: Kind,
+        key: u32,
+        probe: bool,
+    ) -> ReqRef {
+        self.live += 1;
+        let fill = |generation| Request {
+            generation,
+            stage: Stage::Held,
+            arrival,
+            attempt,
+            kind,
+            key,
+            instance: u32::MAX,
+            abandoned: false,
+            probe,
+        };
+        if let Some(index) = self.free.pop() {
+            let slot = &mut self.slots[index as usize];
+            *slot = fill(slot.generation.wrapping_add(1));
+            ReqRef {
+                index,
+                generation: slot.generation,
+            }
+        } else {
+            self.slots.push(fill(0));
+            ReqRef {
+                index: self.slots.len() as u32 - 1,
+                generation: 0,
+            }
+        }
+    }
+
+    /// The request, if the reference is current.
+    #[inline]
+    pub fn get(&self, r: ReqRef) -> Option<&Request> {
+        self.slots
+            .get(r.index as usize)
+            .filter(|q| q.generation == r.generation && q.stage != Stage::Free)
+    }
+
+    /// The request, mutably, if the reference is current.
+    #[inline]
+    pub fn get_mut(&mut self, r: ReqRef) -> Option<&mut Request> {
+        self.slots
+            .get_mut(r.index as usize)
+            .filter(|q| q.generation == r.generation && q.stage != Stage::Free)
+    }
+
+    /// Frees the slot.
+    pub fn remove(&mut self, r: ReqRef) {
+        if let Some(q) = self.get_mut(r) {
+            q.stage = Stage::Free;
+            self.free.push(r.index);
+            self.live -= 1;
+        }
+    }
+
+    /// Requests in flight.
+    pub fn live(&self) -> usize {
+        self.live
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stale_references_are_ignored_after_reuse() {
+        let mut rs = Requests::default();
+        let a = rs.insert(SimTime(1), 1, Kind::Read, 0, false);
+        rs.remove(a);
+        let b = rs.insert(SimTime(2), 1, Kind::Read, 0, false);
+        assert_eq!(a.index, b.index);
+        assert!(rs.get(a).is_none());
+        assert_eq!(rs.get(b).map(|q| q.arrival), Some(SimTime(2)));
+        assert_eq!(ReqRef::from_token(b.token()), b);
+        assert_eq!(rs.live(), 1);
+    }
+}

@@ -1,0 +1,227 @@
+//! `summary.json` and the printed summary: totals, latency, the SLO, cost,
+//! scaling activity and findings. Everything here is a pure function of the
+//! run, so it is byte-identical for the same scenario and seed.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use serde::{Deserialize, Serialize};
+
+/// Request counts. An *attempt* is one try; a *request* is what a client
+/// wanted, over all its attempts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Requests {
+    /// Requests the traffic generated (first attempts).
+    pub arrivals: u64,
+    /// Attempts, including retries.
+    pub attempts: u64,
+    /// Retry attempts.
+    pub retries: u64,
+    /// Successful attempts.
+    pub completed: u64,
+    /// Requests that eventually succeeded.
+    pub succeeded: u64,
+    /// Requests that failed on their last attempt.
+    pub failed: u64,
+    /// Failed attempts by kind (every kind listed).
+    pub errors: BTreeMap<String, u64>,
+    /// Requests still in flight when the run ended.
+    pub in_flight_at_end: u64,
+}
+
+/// Latency of successful attempts, milliseconds.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Latency {
+    /// Mean.
+    pub mean: Option<f64>,
+    /// Median.
+    pub p50: Option<f64>,
+    /// 95th percentile.
+    pub p95: Option<f64>,
+    /// 99th percentile.
+    pub p99: Option<f64>,
+    /// Largest.
+    pub max: Option<f64>,
+}
+
+/// How the run did against its objective.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SloReport {
+    /// The latency bound, ms.
+    pub p99_target_ms: f64,
+    /// The availability target.
+    pub availability_target: f64,
+    /// Requests that succeeded / requests that finished.
+    pub availability: Option<f64>,
+    /// Whether both the p99 and the availability targets were met overall.
+    pub met: bool,
+    /// Share of SLO windows in which both targets held.
+    pub attainment: Option<f64>,
+    /// Windows judged.
+    pub windows: u64,
+    /// Windows in which both targets held.
+    pub windows_met: u64,
+    /// Failed requests / the failures the availability target allows
+    /// (1.0 = the whole error budget; `null` if the target allows none).
+    pub error_budget_burn: Option<f64>,
+}
+
+/// What the fleet cost.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// Instance-hours of instances holding capacity (provisioning to draining).
+    pub replica_hours: f64,
+    /// Most instances holding capacity at once.
+    pub peak_replicas: u32,
+    /// Mean instances holding capacity.
+    pub mean_replicas: f64,
+}
+
+/// What the autoscaler did.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scaling {
+    /// The policy.
+    pub policy: String,
+    /// Changes of the desired replica count.
+    pub scale_events: u64,
+    /// Of which up.
+    pub scale_ups: u64,
+    /// Of which down.
+    pub scale_downs: u64,
+    /// Changes of direction (up after down or down after up).
+    pub reversals: u64,
+}
+
+/// A detected failure mode (filled by the analysis).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    /// Which failure mode.
+    pub kind: String,
+    /// Start, seconds.
+    pub start_s: f64,
+    /// End, seconds.
+    pub end_s: f64,
+    /// How bad, 0..1.
+    pub severity: f64,
+    /// The numbers that triggered it.
+    pub evidence: String,
+    /// What fixes it.
+    pub fix: String,
+}
+
+/// The summary of one run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// The scenario's name.
+    pub scenario: String,
+    /// A digest of the scenario and its traces (hex).
+    pub scenario_hash: String,
+    /// The seed.
+    pub seed: u64,
+    /// scalesim's version.
+    pub version: String,
+    /// Simulated seconds.
+    pub duration_s: f64,
+    /// Request counts.
+    pub requests: Requests,
+    /// Latency, ms.
+    pub latency_ms: Latency,
+    /// Against the objective.
+    pub slo: SloReport,
+    /// Cost.
+    pub cost: Cost,
+    /// Scaling activity.
+    pub scaling: Scaling,
+    /// Findings, worst first.
+    pub findings: Vec<Finding>,
+}
+
+fn ms(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{v:.1} ms"))
+}
+
+fn pct(x: Option<f64>) -> String {
+    x.map_or("-".into(), |v| format!("{:.3}%", v * 100.0))
+}
+
+impl Summary {
+    /// The short human summary printed after a run.
+    pub fn render(&self) -> String {
+        let mut s = String::new();
+        let r = &self.requests;
+        let _ = writeln!(
+            s,
+            "scenario {} (seed {}, {:.0} s simulated)",
+            self.scenario, self.seed, self.duration_s
+        );
+        let _ = writeln!(
+            s,
+            "  requests   {} arrived, {} succeeded, {} failed; {} attempts ({} retries)",
+            r.arrivals, r.succeeded, r.failed, r.attempts, r.retries
+        );
+        let errors: Vec<String> = r
+            .errors
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, n)| format!("{k} {n}"))
+            .collect();
+        let _ = writeln!(
+            s,
+            "  errors     {}",
+            if errors.is_empty() {
+                "none".to_string()
+            } else {
+                errors.join(", ")
+            }
+        );
+        let l = &self.latency_ms;
+        let _ = writeln!(
+            s,
+            "  latency    p50 {}, p95 {}, p99 {}, max {}",
+            ms(l.p50),
+            ms(l.p95),
+            ms(l.p99),
+            ms(l.max)
+        );
+        let o = &self.slo;
+        let _ = writeln!(
+            s,
+            "  slo        {} — availability {} (target {:.3}%), p99 target {:.0} ms; {}/{} windows met ({}), error budget burn {}",
+            if o.met { "met" } else { "MISSED" },
+            pct(o.availability),
+            o.availability_target * 100.0,
+            o.p99_target_ms,
+            o.windows_met,
+            o.windows,
+            pct(o.attainment),
+            o.error_budget_burn
+                .map_or("-".into(), |b| format!("{b:.2}×")),
+        );
+        let c = &self.cost;
+        let _ = writeln!(
+            s,
+            "  cost       {:.2} replica-hours (mean {:.1}, peak {})",
+            c.replica_hours, c.mean_replicas, c.peak_replicas
+        );
+        let g = &self.scaling;
+        let _ = writeln!(
+            s,
+            "  scaling    {}: {} scale events ({} up, {} down), {} reversals",
+            g.policy, g.scale_events, g.scale_ups, g.scale_downs, g.reversals
+        );
+        if self.findings.is_empty() {
+            let _ = writeln!(s, "  findings   none");
+        } else {
+            let _ = writeln!(s, "  findings");
+            for f in &self.findings {
+                let _ = writeln!(
+                    s,
+                    "    {} [{:.0}s–{:.0}s, severity {:.2}]: {}",
+                    f.kind, f.start_s, f.end_s, f.severity, f.evidence
+                );
+                let _ = writeln!(s, "      fix: {}", f.fix);
+            }
+        }
+        s
+    }
+}

@@ -1,0 +1,437 @@
+//! The simulation of one scenario: the closed set of events, the state the
+//! model owns (plain structs in `Vec`s indexed by id, no shared pointers, so
+//! a whole simulation is `Send`), and the handlers, one file per concern:
+//!
+//! - `requests`: arrivals, the balancer, an instance's work, responses,
+//!   client timeouts and retries;
+//! - `fleet`: instance lifecycle, scaling to a desired count, capacity and
+//!   nodes, health checks, slow start;
+//! - `control`: the metrics pipeline, the autoscaler, faults and operator
+//!   actions;
+//! - `record`: counting, time-series rows, the summary.
+//!
+//! [`Simulation`] is the public handle: tests, batch runs and the TUI all
+//! drive it with `step`, `run_until` and `run`.
+
+mod control;
+mod fleet;
+pub mod record;
+mod requests;
+
+use std::collections::{BTreeSet, VecDeque};
+use std::io;
+use std::sync::Arc;
+
+use crate::engine::dist::Zipf;
+use crate::engine::queue::EventQueue;
+use crate::engine::rng::Stream;
+use crate::engine::time::{SimDuration, SimTime};
+use crate::engine::{Engine, Model};
+use crate::model::balancer::Router;
+use crate::model::instance::{Instance, State};
+use crate::model::metrics::FleetScrape;
+use crate::model::request::{ReqRef, Requests};
+use crate::model::traffic::{Arrival, ArrivalProcess};
+use crate::output::{Sink, Summary, TickRow};
+use crate::policy::{Policy, PolicySpec, Reading};
+use crate::scenario::Scenario;
+use crate::scenario::events::Action;
+use crate::scenario::fleet::Capacity;
+use crate::scenario::trace::Kind;
+use record::Recorder;
+
+/// Every event of the model.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Event {
+    /// The next request from the traffic source.
+    Arrival {
+        /// Cancels arrivals drawn before a rate change.
+        generation: u32,
+    },
+    /// A client retries after its backoff.
+    Retry {
+        /// Key of the request.
+        key: u32,
+        /// Read or write.
+        kind: Kind,
+        /// This attempt's number.
+        attempt: u8,
+    },
+    /// A client's timeout for an attempt (or a probe's).
+    Timeout(ReqRef),
+    /// A request reaches its instance after added network latency.
+    Delivered(ReqRef),
+    /// The next compute completion on an instance.
+    ComputeDone {
+        /// Instance.
+        instance: u32,
+        /// The station's generation when scheduled.
+        generation: u32,
+    },
+    /// The end of a lifecycle phase (provisioning, boot, warm-up, drain).
+    Lifecycle {
+        /// Instance.
+        instance: u32,
+        /// The instance's generation when scheduled.
+        generation: u32,
+    },
+    /// A health probe of one instance is due.
+    Probe {
+        /// Instance.
+        instance: u32,
+        /// The instance's restart count when scheduled.
+        epoch: u32,
+    },
+    /// A node added by the node autoscaler is ready.
+    NodeReady,
+    /// Slow-start weights are due for an update.
+    SlowStart,
+    /// The metrics pipeline scrapes.
+    Scrape,
+    /// The autoscaler evaluates.
+    Evaluate,
+    /// A time-series row is due.
+    Tick,
+    /// A fault or operator action (index into the action list).
+    Action(u32),
+    /// A timed fault ends (index of the action that started it).
+    Revert(u32),
+}
+
+/// Faults in force.
+#[derive(Clone, Debug)]
+struct Faults {
+    multiplier: (f64, Option<u32>),
+    latency: (SimDuration, Option<u32>),
+    dependency_errors: (f64, Option<u32>),
+}
+
+/// The balancer's own state (routing lives in [`Router`]).
+struct Balancer {
+    held: VecDeque<ReqRef>,
+    in_flight: u64,
+    tokens: f64,
+    tokens_at: SimTime,
+}
+
+/// Node capacity and the node autoscaler.
+struct Nodes {
+    /// Schedulable instance slots now (None: unlimited).
+    slots: Option<u32>,
+    /// Slots in use.
+    used: u32,
+    nodes: u32,
+    nodes_coming: u32,
+}
+
+/// The random streams, one per component.
+struct Streams {
+    keys: Stream,
+    mix: Stream,
+    service: Stream,
+    lifecycle: Stream,
+    client: Stream,
+    faults: Stream,
+}
+
+/// The model: everything one run owns.
+pub struct Sim {
+    scenario: Arc<Scenario>,
+    end: SimTime,
+    seed: u64,
+    arrivals: ArrivalProcess,
+    arrival_generation: u32,
+    /// The arrival scheduled next (its key and kind, if the source has them).
+    next_arrival: Option<Arrival>,
+    zipf: Zipf,
+    /// Whether any component needs request keys (else they are not drawn).
+    uses_keys: bool,
+    rng: Streams,
+    router: Router,
+    requests: Requests,
+    instances: Vec<Instance>,
+    /// Ids of instances not terminated, in id order.
+    live: BTreeSet<u32>,
+    /// Instances waiting for capacity, in order.
+    pending: VecDeque<u32>,
+    desired: u32,
+    nodes: Nodes,
+    next_zone: u32,
+    /// Instances in slow start, with when they joined.
+    slow_starting: Vec<(u32, SimTime)>,
+    slow_start_scheduled: bool,
+    policy: Box<dyn Policy>,
+    policy_spec: PolicySpec,
+    frozen: bool,
+    reading: Option<Reading>,
+    balancer: Balancer,
+    faults: Faults,
+    actions: Vec<Action>,
+    fleet_scrapes: VecDeque<FleetScrape>,
+    /// Busy core-ns of terminated instances.
+    retired_busy: f64,
+    busy_at_tick: f64,
+    /// Σ CPU request (cores) of running instances, and its integral.
+    running_request: f64,
+    request_core_ns: f64,
+    request_since: SimTime,
+    request_at_tick: f64,
+    last_tick: SimTime,
+    /// The latest time-series row (for the TUI).
+    last_row: Option<TickRow>,
+    rec: Recorder,
+    scratch: Vec<u64>,
+}
+
+impl Model for Sim {
+    type Event = Event;
+
+    fn handle(&mut self, now: SimTime, event: Event, q: &mut EventQueue<Event>) {
+        match event {
+            Event::Arrival { generation } => self.on_arrival(now, generation, q),
+            Event::Retry { key, kind, attempt } => self.new_attempt(now, key, kind, attempt, q),
+            Event::Timeout(r) => self.on_timeout(now, r, q),
+            Event::Delivered(r) => self.on_delivered(now, r, q),
+            Event::ComputeDone {
+                instance,
+                generation,
+            } => self.on_compute_done(now, instance, generation, q),
+            Event::Lifecycle {
+                instance,
+                generation,
+            } => self.on_lifecycle(now, instance, generation, q),
+            Event::Probe { instance, epoch } => self.on_probe(now, instance, epoch, q),
+            Event::NodeReady => self.on_node_ready(now, q),
+            Event::SlowStart => self.on_slow_start(now, q),
+            Event::Scrape => self.on_scrape(now, q),
+            Event::Evaluate => self.on_evaluate(now, q),
+            Event::Tick => self.on_tick(now, q),
+            Event::Action(i) => self.on_action(now, i, q),
+            Event::Revert(i) => self.on_revert(now, i, q),
+        }
+    }
+}
+
+impl Sim {
+    fn new(
+        scenario: Arc<Scenario>,
+        seed: u64,
+        sink: Box<dyn Sink + Send>,
+    ) -> io::Result<(Sim, EventQueue<Event>)> {
+        let s = &scenario;
+        let end = SimTime::ZERO + s.duration;
+        let stream = |name: &str| Stream::new(seed, name);
+        let arrivals = ArrivalProcess::new(&s.traffic, stream("traffic.arrivals"), end)?;
+        let slots = match s.fleet.capacity {
+            Capacity::Unlimited => None,
+            Capacity::Fixed(n) => Some(n),
+            Capacity::Nodes {
+                nodes,
+                pods_per_node,
+                ..
+            } => Some(nodes * pods_per_node),
+        };
+        let nodes = match s.fleet.capacity {
+            Capacity::Nodes { nodes, .. } => nodes,
+            _ => 0,
+        };
+        let mut sim = Sim {
+            end,
+            seed,
+            arrivals,
+            arrival_generation: 0,
+            next_arrival: None,
+            zipf: Zipf::new(s.traffic.key_count, s.traffic.zipf),
+            uses_keys: false,
+            rng: Streams {
+                keys: stream("traffic.keys"),
+                mix: stream("traffic.mix"),
+                service: stream("fleet.service"),
+                lifecycle: stream("fleet.lifecycle"),
+                client: stream("client.retry"),
+                faults: stream("faults"),
+            },
+            router: Router::new(s.balancer.algorithm, stream("balancer")),
+            requests: Requests::default(),
+            instances: Vec::new(),
+            live: BTreeSet::new(),
+            pending: VecDeque::new(),
+            desired: s.fleet.initial,
+            nodes: Nodes {
+                slots,
+                used: 0,
+                nodes,
+                nodes_coming: 0,
+            },
+            next_zone: 0,
+            slow_starting: Vec::new(),
+            slow_start_scheduled: false,
+            policy: s.autoscaler.build(),
+            policy_spec: s.autoscaler.clone(),
+            frozen: false,
+            reading: None,
+            balancer: Balancer {
+                held: VecDeque::new(),
+                in_flight: 0,
+                tokens: s.balancer.rate_limit.map_or(0.0, |(_, burst)| burst),
+                tokens_at: SimTime::ZERO,
+            },
+            faults: Faults {
+                multiplier: (1.0, None),
+                latency: (SimDuration::ZERO, None),
+                dependency_errors: (0.0, None),
+            },
+            actions: s.events.iter().map(|e| e.action.clone()).collect(),
+            fleet_scrapes: VecDeque::new(),
+            retired_busy: 0.0,
+            busy_at_tick: 0.0,
+            running_request: 0.0,
+            request_core_ns: 0.0,
+            request_since: SimTime::ZERO,
+            request_at_tick: 0.0,
+            last_tick: SimTime::ZERO,
+            last_row: None,
+            rec: Recorder::new(s.slo.clone(), sink),
+            scratch: Vec::new(),
+            scenario: scenario.clone(),
+        };
+        let mut q = EventQueue::new();
+        sim.start(&mut q);
+        Ok((sim, q))
+    }
+
+    /// Initial instances (already up), the periodic events, the scenario's
+    /// actions and the first arrival.
+    fn start(&mut self, q: &mut EventQueue<Event>) {
+        let s = self.scenario.clone();
+        for _ in 0..s.fleet.initial {
+            self.create_instance(SimTime::ZERO, true, q);
+        }
+        q.schedule(SimTime::ZERO, Event::Scrape);
+        q.schedule(SimTime::ZERO, Event::Evaluate);
+        q.schedule(SimTime::ZERO + s.tick.min(s.duration), Event::Tick);
+        for (i, e) in s.events.iter().enumerate() {
+            q.schedule(e.at, Event::Action(i as u32));
+        }
+        self.schedule_arrival(q);
+    }
+
+    fn schedule_arrival(&mut self, q: &mut EventQueue<Event>) {
+        if let Some(a) = self.arrivals.next() {
+            self.next_arrival = Some(a);
+            q.schedule(
+                a.at,
+                Event::Arrival {
+                    generation: self.arrival_generation,
+                },
+            );
+        }
+    }
+
+    /// Instances by state: (ready, warming, starting, pending, draining).
+    fn counts(&self) -> [u32; 5] {
+        let mut c = [0; 5];
+        for &id in &self.live {
+            let slot = match self.instances[id as usize].state {
+                State::Ready => 0,
+                State::Warming => 1,
+                State::Provisioning | State::Booting => 2,
+                State::Pending => 3,
+                State::Draining => 4,
+                State::Terminated => continue,
+            };
+            c[slot] += 1;
+        }
+        c
+    }
+}
+
+/// A run of one scenario: the engine and the model.
+pub struct Simulation {
+    engine: Engine<Sim>,
+}
+
+impl Simulation {
+    /// Prepares a run of `scenario` with `seed`, writing to `sink`.
+    pub fn new(
+        scenario: Arc<Scenario>,
+        seed: u64,
+        sink: Box<dyn Sink + Send>,
+    ) -> io::Result<Simulation> {
+        let end = SimTime::ZERO + scenario.duration;
+        let (sim, q) = Sim::new(scenario, seed, sink)?;
+        Ok(Simulation {
+            engine: Engine::new(sim, q, end),
+        })
+    }
+
+    /// Handles one event; false once the run is over.
+    pub fn step(&mut self) -> bool {
+        self.engine.step()
+    }
+
+    /// Runs up to `t` (capped at the end).
+    pub fn run_until(&mut self, t: SimTime) {
+        self.engine.run_until(t);
+    }
+
+    /// Runs to the end.
+    pub fn run(&mut self) {
+        self.engine.run();
+    }
+
+    /// The simulation clock.
+    pub fn now(&self) -> SimTime {
+        self.engine.now()
+    }
+
+    /// The end of the run.
+    pub fn end(&self) -> SimTime {
+        self.engine.end()
+    }
+
+    /// Whether the run is over.
+    pub fn finished(&self) -> bool {
+        self.engine.finished()
+    }
+
+    /// Applies an action now (game days); it is logged like a scenario event.
+    pub fn inject(&mut self, action: Action) {
+        let now = self.engine.now();
+        let sim = &mut self.engine.model;
+        sim.actions.push(action);
+        let i = sim.actions.len() as u32 - 1;
+        sim.on_action(now, i, &mut self.engine.queue);
+    }
+
+    /// Events handled or waiting (a measure of work).
+    pub fn queue_len(&self) -> usize {
+        self.engine.queue.len()
+    }
+
+    /// Runs to the end if needed, then writes the summary.
+    pub fn finish(mut self) -> io::Result<Summary> {
+        self.engine.run();
+        let end = self.engine.end();
+        let sim = &mut self.engine.model;
+        let s = &sim.scenario;
+        let in_flight = sim.requests.live() as u64;
+        let (requests, latency_ms, slo, cost, mut scaling) = sim.rec.totals(end, in_flight);
+        scaling.policy = s.autoscaler.name.clone();
+        let summary = Summary {
+            scenario: s.name.clone(),
+            scenario_hash: format!("{:016x}", s.hash),
+            seed: sim.seed,
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            duration_s: s.duration.as_secs_f64(),
+            requests,
+            latency_ms,
+            slo,
+            cost,
+            scaling,
+            findings: Vec::new(),
+        };
+        sim.rec.sink.finish(&summary)?;
+        Ok(summary)
+    }
+}

@@ -1,0 +1,358 @@
+//! Control: the metrics pipeline's scrapes, the autoscaler's evaluations
+//! (it sees only the pipeline and the pods' status), the time-series tick,
+//! and faults and operator actions from the scenario or a game day.
+
+use std::path::Path;
+
+use super::{Event, Sim};
+use crate::engine::queue::EventQueue;
+use crate::engine::time::{SimDuration, SimTime};
+use crate::model::instance::{Scrape, State};
+use crate::model::metrics::{self, FleetScrape};
+use crate::output::TickRow;
+use crate::output::timeseries::DataTierColumns;
+use crate::policy::{FleetMetrics, Observation, PodPhase, PodView};
+use crate::scenario::check::Cx;
+use crate::scenario::document::Document;
+use crate::scenario::events::{Action, KillAmount};
+use crate::scenario::problem::FieldPath;
+use crate::sim::record::latency_histogram;
+
+type Q = EventQueue<Event>;
+
+impl Sim {
+    pub(super) fn on_scrape(&mut self, now: SimTime, q: &mut Q) {
+        let spec = &self.scenario.metrics;
+        q.schedule(now + spec.scrape_interval, Event::Scrape);
+        let keep = metrics::retention(spec);
+        let mut waiting = self.balancer.held.len() as u64;
+        for &i in &self.live {
+            let inst = &mut self.instances[i as usize];
+            waiting += (inst.queue.len() - inst.stale as usize) as u64;
+            if !inst.state.running() {
+                continue;
+            }
+            inst.cpu.advance(now);
+            let s = Scrape {
+                at: now,
+                busy_core_ns: inst.cpu.busy_server_ns(),
+                completed: inst.completed,
+                in_flight: inst.in_flight(),
+            };
+            inst.scrapes.push_back(s);
+            inst.trim_scrapes(now, keep);
+        }
+        let latency = std::mem::replace(&mut self.rec.scrape_latency, latency_histogram());
+        self.fleet_scrapes.push_back(FleetScrape {
+            at: now,
+            queue: waiting as f64,
+            offered: self.rec.attempts(),
+            latency,
+        });
+        let cutoff = now.saturating_sub(keep);
+        while self.fleet_scrapes.len() > 2 && self.fleet_scrapes[1].at < cutoff {
+            self.fleet_scrapes.pop_front();
+        }
+    }
+
+    /// What the autoscaler sees now.
+    fn observe(&self, now: SimTime) -> (Vec<PodView>, FleetMetrics) {
+        let spec = &self.scenario.metrics;
+        let request_milli = (self.scenario.fleet.cpu_request * 1000.0).round() as u64;
+        let pods: Vec<PodView> = self
+            .live
+            .iter()
+            .map(|&i| {
+                let inst = &self.instances[i as usize];
+                let m = metrics::pod_metrics(inst, now, spec);
+                PodView {
+                    id: i,
+                    phase: if inst.state.running() {
+                        PodPhase::Running
+                    } else {
+                        PodPhase::Pending
+                    },
+                    ready: inst.state.ready(),
+                    ready_transition: inst.ready_transition,
+                    start_time: inst.started,
+                    deleting: inst.state == State::Draining,
+                    cpu_request_milli: request_milli,
+                    cpu_milli: m.cpu_milli,
+                    rps: m.rps,
+                    in_flight: m.in_flight,
+                }
+            })
+            .collect();
+        let sampled: Vec<&PodView> = pods
+            .iter()
+            .filter(|p| !p.deleting && p.cpu_milli.is_some())
+            .collect();
+        let n = sampled.len() as f64;
+        let sum =
+            |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
+        let (queue, offered_rps, latency_p95_ms) =
+            metrics::fleet_figures(&self.fleet_scrapes, now, spec);
+        let fleet = FleetMetrics {
+            cpu_utilization: (n > 0.0)
+                .then(|| sum(&|p| p.cpu_milli.map(|s| s.value)) / (n * request_milli as f64)),
+            rps_per_instance: (n > 0.0).then(|| sum(&|p| p.rps.map(|s| s.value)) / n),
+            in_flight_per_instance: (n > 0.0).then(|| sum(&|p| p.in_flight.map(|s| s.value)) / n),
+            queue,
+            latency_p95_ms,
+            offered_rps,
+        };
+        (pods, fleet)
+    }
+
+    pub(super) fn on_evaluate(&mut self, now: SimTime, q: &mut Q) {
+        q.schedule(now + self.policy.interval(), Event::Evaluate);
+        let (pods, fleet) = self.observe(now);
+        let current = pods.iter().filter(|p| !p.deleting).count() as u32;
+        let ready = pods.iter().filter(|p| p.ready && !p.deleting).count() as u32;
+        let obs = Observation {
+            now,
+            desired: self.desired,
+            current,
+            ready,
+            pods: &pods,
+            fleet: &fleet,
+        };
+        let d = self.policy.decide(&obs);
+        self.reading = d.reading;
+        let name = self.policy_spec.name.clone();
+        if d.desired == self.desired {
+            return;
+        }
+        if self.frozen {
+            self.rec.event(
+                now,
+                "scale",
+                name,
+                format!(
+                    "frozen; would scale {} → {}: {}",
+                    self.desired, d.desired, d.reason
+                ),
+            );
+            return;
+        }
+        self.rec.scaled(self.desired, d.desired);
+        self.rec.event(
+            now,
+            "scale",
+            name,
+            format!("{} → {}: {}", self.desired, d.desired, d.reason),
+        );
+        self.desired = d.desired;
+        self.reconcile(now, q);
+    }
+
+    pub(super) fn on_tick(&mut self, now: SimTime, q: &mut Q) {
+        let start = self.last_tick;
+        self.last_tick = now;
+        let next = now + self.scenario.tick;
+        if next <= self.end {
+            q.schedule(next, Event::Tick);
+        } else if now < self.end {
+            q.schedule(self.end, Event::Tick);
+        }
+        let secs = (now - start).as_secs_f64().max(1e-9);
+        // True utilization: busy core time over requested core time, over
+        // the instances that ran during the tick.
+        let mut busy = self.retired_busy;
+        let mut queue = self.balancer.held.len() as u64;
+        for &i in &self.live {
+            let inst = &mut self.instances[i as usize];
+            inst.cpu.advance(now);
+            busy += inst.cpu.busy_server_ns();
+            queue += (inst.queue.len() - inst.stale as usize) as u64;
+        }
+        self.request_core_ns += (now - self.request_since).as_nanos() as f64 * self.running_request;
+        self.request_since = now;
+        let requested = self.request_core_ns - self.request_at_tick;
+        let cpu_util_true = (requested > 0.0).then(|| (busy - self.busy_at_tick) / requested);
+        self.busy_at_tick = busy;
+        self.request_at_tick = self.request_core_ns;
+
+        let [ready, warming, starting, pending, draining] = self.counts();
+        let t = &self.rec.tick;
+        let [p50, p95, p99] = t.percentiles();
+        let row = TickRow {
+            t_s: start.as_secs_f64(),
+            offered_rps: t.offered as f64 / secs,
+            completed_rps: t.completed as f64 / secs,
+            errors: t.errors.map(|e| e as f64 / secs),
+            retries_rps: t.retries as f64 / secs,
+            p50_ms: p50,
+            p95_ms: p95,
+            p99_ms: p99,
+            replicas_desired: self.desired,
+            replicas_ready: ready,
+            replicas_warming: warming,
+            replicas_starting: starting,
+            replicas_pending: pending,
+            replicas_draining: draining,
+            capacity: self.nodes.slots,
+            cpu_util_true,
+            metric_seen: self.reading.map(|r| r.seen),
+            metric_target: self.reading.map(|r| r.target),
+            in_flight: self.balancer.in_flight,
+            queue,
+            data: DataTierColumns::default(),
+        };
+        self.rec.sink.tick(&row);
+        self.last_row = Some(row);
+        self.rec.next_tick();
+        let window = self.scenario.slo.window.as_nanos();
+        if now.as_nanos() % window == 0 || now >= self.end {
+            self.rec.close_window();
+        }
+    }
+
+    pub(super) fn on_action(&mut self, now: SimTime, index: u32, q: &mut Q) {
+        let action = self.actions[index as usize].clone();
+        let kind = if action.is_intervention() {
+            "intervention"
+        } else {
+            "fault"
+        };
+        let detail = match &action {
+            Action::KillInstances(amount) => {
+                let mut running: Vec<u32> = self
+                    .live
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.instances[i as usize].state.ready())
+                    .collect();
+                let n = match *amount {
+                    KillAmount::Count(c) => (c as usize).min(running.len()),
+                    KillAmount::Fraction(f) => (f * running.len() as f64).round() as usize,
+                };
+                // A partial Fisher–Yates shuffle picks n victims at random.
+                for k in 0..n {
+                    let j = k + self.rng.faults.below((running.len() - k) as u64) as usize;
+                    running.swap(k, j);
+                }
+                let victims = &running[..n];
+                for &i in victims {
+                    self.terminate(now, i, "killed by a fault", q);
+                }
+                self.reconcile(now, q);
+                format!("killed {n} of {} running instance(s)", running.len())
+            }
+            Action::KillZone(zone) => {
+                let victims: Vec<u32> = self
+                    .live
+                    .iter()
+                    .copied()
+                    .filter(|&i| self.instances[i as usize].zone == *zone)
+                    .collect();
+                for &i in &victims {
+                    self.terminate(now, i, "zone failure", q);
+                }
+                self.reconcile(now, q);
+                format!("zone {zone} lost {} instance(s)", victims.len())
+            }
+            Action::TrafficMultiplier { factor, duration } => {
+                self.set_multiplier(now, *factor, Some(index), q);
+                self.revert_after(now, index, *duration, q);
+                format!("traffic ×{factor}{}", for_(duration))
+            }
+            Action::AddLatency { latency, duration } => {
+                self.faults.latency = (*latency, Some(index));
+                self.revert_after(now, index, *duration, q);
+                format!("+{latency} network latency{}", for_(duration))
+            }
+            Action::DependencyErrors { rate, duration } => {
+                self.faults.dependency_errors = (*rate, Some(index));
+                self.revert_after(now, index, *duration, q);
+                format!(
+                    "{:.1}% of requests fail downstream{}",
+                    rate * 100.0,
+                    for_(duration)
+                )
+            }
+            Action::FreezeAutoscaler => {
+                self.frozen = true;
+                "autoscaler frozen".into()
+            }
+            Action::UnfreezeAutoscaler => {
+                self.frozen = false;
+                "autoscaler unfrozen".into()
+            }
+            Action::SetMinReplicas(n) => {
+                self.policy.set_bounds(Some(*n), None);
+                format!("min replicas = {n}")
+            }
+            Action::SetMaxReplicas(n) => {
+                self.policy.set_bounds(None, Some(*n));
+                format!("max replicas = {n}")
+            }
+            Action::SetReplicas(n) => {
+                self.frozen = true;
+                if *n != self.desired {
+                    self.rec.scaled(self.desired, *n);
+                }
+                self.desired = *n;
+                self.reconcile(now, q);
+                format!("autoscaler frozen; replicas set to {n}")
+            }
+            Action::SetPolicyField { field, value } => self.set_policy_field(field, value),
+        };
+        self.rec.event(now, kind, action.name(), detail);
+    }
+
+    /// Changes a policy field at run time; a value the policy refuses is
+    /// logged and ignored (scenario files are checked before the run).
+    fn set_policy_field(&mut self, field: &str, value: &toml::Value) -> String {
+        let doc = Document::from_text(Path::new("game day"), "", &[]).expect("empty document");
+        let mut cx = Cx::new(&doc);
+        let at = FieldPath::root().key("autoscaler").key(field);
+        let initial = self.scenario.fleet.initial;
+        let spec =
+            crate::policy::with_field(&mut cx, &at, &self.policy_spec, field, value, initial);
+        match (spec, cx.finish()) {
+            (Some(spec), Ok(())) => {
+                self.policy.reconfigure(&spec.config);
+                self.policy_spec = spec;
+                format!("{field} = {value}")
+            }
+            (_, Err(problems)) => format!("refused {field} = {value}: {problems}"),
+            (None, Ok(())) => format!("refused {field} = {value}"),
+        }
+    }
+
+    fn set_multiplier(&mut self, now: SimTime, m: f64, source: Option<u32>, q: &mut Q) {
+        self.faults.multiplier = (m, source);
+        let redraw = self.arrivals.set_multiplier(now, m);
+        if redraw {
+            self.arrival_generation = self.arrival_generation.wrapping_add(1);
+            self.next_arrival = None;
+            self.schedule_arrival(q);
+        }
+    }
+
+    fn revert_after(&mut self, now: SimTime, index: u32, duration: Option<SimDuration>, q: &mut Q) {
+        if let Some(d) = duration {
+            q.schedule(now + d, Event::Revert(index));
+        }
+    }
+
+    pub(super) fn on_revert(&mut self, now: SimTime, index: u32, q: &mut Q) {
+        let me = Some(index);
+        let name = self.actions[index as usize].name();
+        if self.faults.multiplier.1 == me {
+            self.set_multiplier(now, 1.0, None, q);
+        } else if self.faults.latency.1 == me {
+            self.faults.latency = (SimDuration::ZERO, None);
+        } else if self.faults.dependency_errors.1 == me {
+            self.faults.dependency_errors = (0.0, None);
+        } else {
+            return; // superseded by a later action of the same sort
+        }
+        self.rec.event(now, "fault", name, "ended");
+    }
+}
+
+fn for_(d: &Option<SimDuration>) -> String {
+    d.map_or(String::new(), |d| format!(" for {d}"))
+}

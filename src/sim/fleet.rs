@@ -1,0 +1,465 @@
+//! The fleet: instance lifecycle, scaling to the desired count, capacity and
+//! the node autoscaler, health checks and slow start.
+//!
+//! Scaling mirrors a Kubernetes ReplicaSet: missing replicas are created at
+//! once (also after a crash), and on scale-in the victims are ranked as
+//! `controller.ActivePodsWithRanks` does (pkg/controller/controller_utils.go):
+//! unscheduled before scheduled, pending before running, not ready before
+//! ready, ready for less time before longer, newer before older.
+
+use std::cmp::Reverse;
+
+use super::requests::NO_INSTANCE;
+use super::{Event, Sim};
+use crate::engine::queue::EventQueue;
+use crate::engine::time::{SimDuration, SimTime};
+use crate::model::balancer::FULL;
+use crate::model::instance::{Instance, State};
+use crate::model::outcome::ErrorKind;
+use crate::model::request::Stage;
+use crate::scenario::fleet::Capacity;
+use crate::scenario::trace::Kind;
+
+type Q = EventQueue<Event>;
+
+impl Sim {
+    /// Creates an instance. Initial instances (`up`) start Ready when a slot
+    /// is free; others start Pending and go through the whole lifecycle.
+    pub(super) fn create_instance(&mut self, now: SimTime, up: bool, q: &mut Q) -> u32 {
+        let f = &self.scenario.fleet;
+        let id = self.instances.len() as u32;
+        let zone = self.next_zone;
+        self.next_zone = (zone + 1) % f.zones;
+        let mut inst = Instance::new(id, zone, f.cores, now);
+        inst.memory = f.memory.as_ref().map_or(0, |m| m.base);
+        self.instances.push(inst);
+        self.live.insert(id);
+        if up && self.nodes.slots.is_none_or(|s| self.nodes.used < s) {
+            self.instances[id as usize].started = Some(now);
+            self.transition(now, id, State::Provisioning);
+            self.transition(now, id, State::Booting);
+            self.become_ready(now, id, false, q);
+        } else {
+            self.pending.push_back(id);
+            self.rec
+                .event(now, "instance", format!("i-{id}"), "created → pending");
+            self.try_schedule(now, q);
+        }
+        id
+    }
+
+    /// Moves `i` to `to`, keeping the cost, capacity and utilization
+    /// accounting and logging the transition.
+    pub(super) fn transition(&mut self, now: SimTime, i: u32, to: State) {
+        let request = self.scenario.fleet.cpu_request;
+        let inst = &mut self.instances[i as usize];
+        let from = inst.state;
+        if from == to {
+            return;
+        }
+        if from.holds_capacity() != to.holds_capacity() {
+            if to.holds_capacity() {
+                self.nodes.used += 1
+            } else {
+                self.nodes.used -= 1
+            }
+            self.rec.replicas(now, self.nodes.used);
+        }
+        if from.running() != to.running() {
+            self.request_core_ns +=
+                (now - self.request_since).as_nanos() as f64 * self.running_request;
+            self.request_since = now;
+            self.running_request += if to.running() { request } else { -request };
+        }
+        if from.ready() != to.ready() {
+            inst.ready_transition = now;
+        }
+        inst.state = to;
+        inst.since = now;
+        inst.generation = inst.generation.wrapping_add(1);
+        self.rec.event(
+            now,
+            "instance",
+            format!("i-{i}"),
+            format!("{} → {}", from.name(), to.name()),
+        );
+    }
+
+    /// Schedules the end of the current lifecycle phase after `d`.
+    fn after(&mut self, now: SimTime, i: u32, d: SimDuration, q: &mut Q) {
+        let generation = self.instances[i as usize].generation;
+        q.schedule(
+            now + d,
+            Event::Lifecycle {
+                instance: i,
+                generation,
+            },
+        );
+    }
+
+    /// Starts pending instances while capacity allows; asks the node
+    /// autoscaler for nodes when some must still wait.
+    pub(super) fn try_schedule(&mut self, now: SimTime, q: &mut Q) {
+        while let Some(&id) = self.pending.front() {
+            if self.nodes.slots.is_some_and(|s| self.nodes.used >= s) {
+                break;
+            }
+            self.pending.pop_front();
+            self.transition(now, id, State::Provisioning);
+            let d = self
+                .scenario
+                .fleet
+                .provisioning
+                .sample(&mut self.rng.lifecycle);
+            self.after(now, id, d, q);
+        }
+        if let Capacity::Nodes {
+            pods_per_node,
+            max_nodes,
+            node_provisioning,
+            ..
+        } = self.scenario.fleet.capacity
+        {
+            let waiting = self.pending.len() as u32;
+            let coming = self.nodes.nodes_coming * pods_per_node;
+            if waiting > coming {
+                let room = max_nodes.saturating_sub(self.nodes.nodes + self.nodes.nodes_coming);
+                let add = (waiting - coming).div_ceil(pods_per_node).min(room);
+                for _ in 0..add {
+                    q.schedule(now + node_provisioning, Event::NodeReady);
+                }
+                self.nodes.nodes_coming += add;
+                if add > 0 {
+                    let detail = format!(
+                        "adding {add} node(s) for {waiting} pending instance(s); ready in {node_provisioning}"
+                    );
+                    self.rec.event(now, "nodes", "node-autoscaler", detail);
+                } else if room == 0 && self.nodes.nodes_coming == 0 {
+                    // At max_nodes: they wait until capacity frees up.
+                }
+            }
+        }
+    }
+
+    pub(super) fn on_node_ready(&mut self, now: SimTime, q: &mut Q) {
+        let Capacity::Nodes { pods_per_node, .. } = self.scenario.fleet.capacity else {
+            return;
+        };
+        self.nodes.nodes += 1;
+        self.nodes.nodes_coming -= 1;
+        self.nodes.slots = Some(self.nodes.nodes * pods_per_node);
+        self.rec.event(
+            now,
+            "nodes",
+            "node-autoscaler",
+            format!(
+                "node ready: {} nodes, {} slots",
+                self.nodes.nodes,
+                self.nodes.nodes * pods_per_node
+            ),
+        );
+        self.try_schedule(now, q);
+    }
+
+    pub(super) fn on_lifecycle(&mut self, now: SimTime, i: u32, generation: u32, q: &mut Q) {
+        let inst = &self.instances[i as usize];
+        if inst.generation != generation {
+            return;
+        }
+        match inst.state {
+            State::Provisioning => {
+                self.instances[i as usize].started = Some(now);
+                self.transition(now, i, State::Booting);
+                let d = self.scenario.fleet.boot.sample(&mut self.rng.lifecycle);
+                self.after(now, i, d, q);
+            }
+            State::Booting => self.become_ready(now, i, true, q),
+            State::Warming => self.transition(now, i, State::Ready),
+            State::Draining => self.terminate(now, i, "deregistration delay over", q),
+            _ => {}
+        }
+    }
+
+    /// Readiness passes: the instance warms (or is ready at once) and joins
+    /// the balancer; `cold` is false for the initial, already warm, fleet.
+    fn become_ready(&mut self, now: SimTime, i: u32, cold: bool, q: &mut Q) {
+        let warmup = self
+            .scenario
+            .fleet
+            .warmup
+            .as_ref()
+            .map_or(SimDuration::ZERO, |w| w.duration);
+        if cold && !warmup.is_zero() {
+            self.transition(now, i, State::Warming);
+            self.after(now, i, warmup, q);
+        } else {
+            self.transition(now, i, State::Ready);
+        }
+        let inst = &mut self.instances[i as usize];
+        inst.healthy = true;
+        inst.probe_failures = 0;
+        inst.probe_passes = 0;
+        if let Some(hc) = &self.scenario.balancer.health_check {
+            let epoch = inst.restarts;
+            q.schedule(now + hc.interval, Event::Probe { instance: i, epoch });
+        }
+        self.register(now, i, cold, q);
+    }
+
+    /// Adds a ready, healthy instance to the balancer (slowly, if slow start
+    /// is on and it is new) and routes requests held for lack of backends.
+    fn register(&mut self, now: SimTime, i: u32, slow: bool, q: &mut Q) {
+        let ss = self.scenario.balancer.slow_start;
+        if slow && !ss.is_zero() {
+            self.router.add(i, 1);
+            self.slow_starting.push((i, now));
+            if !self.slow_start_scheduled {
+                self.slow_start_scheduled = true;
+                q.schedule(now + slow_start_step(ss), Event::SlowStart);
+            }
+        } else {
+            self.router.add(i, FULL);
+        }
+        self.release_held(now, q);
+    }
+
+    pub(super) fn on_slow_start(&mut self, now: SimTime, q: &mut Q) {
+        let ss = self.scenario.balancer.slow_start;
+        let router = &mut self.router;
+        self.slow_starting.retain(|&(i, since)| {
+            if !router.contains(i) {
+                return false;
+            }
+            let w = ((now - since).as_secs_f64() / ss.as_secs_f64() * FULL as f64) as u32;
+            router.set_weight(i, w.clamp(1, FULL));
+            w < FULL
+        });
+        self.slow_start_scheduled = !self.slow_starting.is_empty();
+        if self.slow_start_scheduled {
+            q.schedule(now + slow_start_step(ss), Event::SlowStart);
+        }
+    }
+
+    /// Makes the number of instances not being deleted equal the desired
+    /// count: creates the missing ones, or removes the lowest-ranked.
+    pub(super) fn reconcile(&mut self, now: SimTime, q: &mut Q) {
+        let mut active: Vec<u32> = self
+            .live
+            .iter()
+            .copied()
+            .filter(|&i| self.instances[i as usize].state != State::Draining)
+            .collect();
+        let desired = self.desired as usize;
+        if active.len() < desired {
+            for _ in active.len()..desired {
+                self.create_instance(now, false, q);
+            }
+        } else if active.len() > desired {
+            active.sort_by_key(|&i| {
+                let inst = &self.instances[i as usize];
+                let rank = match inst.state {
+                    State::Pending => 0,
+                    State::Provisioning => 1,
+                    State::Booting => 2,
+                    _ => 3,
+                };
+                (
+                    rank,
+                    Reverse(inst.ready_transition),
+                    Reverse(inst.created),
+                    Reverse(i),
+                )
+            });
+            for &i in &active[..active.len() - desired] {
+                self.remove_instance(now, i, q);
+            }
+        }
+    }
+
+    /// Scale-in of one instance: not yet running ones go at once; running
+    /// ones drain if a deregistration delay is set, else die with their
+    /// in-flight requests.
+    fn remove_instance(&mut self, now: SimTime, i: u32, q: &mut Q) {
+        match self.instances[i as usize].state {
+            State::Pending | State::Provisioning | State::Booting => {
+                self.terminate(now, i, "scaled in", q)
+            }
+            State::Warming | State::Ready => {
+                let delay = self.scenario.balancer.deregistration_delay;
+                self.deregister(i);
+                if !delay.is_zero() && self.instances[i as usize].in_flight() > 0 {
+                    self.transition(now, i, State::Draining);
+                    self.after(now, i, delay, q);
+                } else {
+                    self.terminate(now, i, "scaled in", q);
+                }
+            }
+            State::Draining | State::Terminated => {}
+        }
+    }
+
+    /// A draining instance with nothing left in flight terminates.
+    pub(super) fn drained_check(&mut self, now: SimTime, i: u32, q: &mut Q) {
+        let inst = &self.instances[i as usize];
+        if inst.state == State::Draining && inst.in_flight() == 0 {
+            self.terminate(now, i, "drained", q);
+        }
+    }
+
+    fn deregister(&mut self, i: u32) {
+        self.router.remove(i);
+    }
+
+    /// Ends an instance; whatever it still had in flight is killed.
+    pub(super) fn terminate(&mut self, now: SimTime, i: u32, why: &str, q: &mut Q) {
+        let state = self.instances[i as usize].state;
+        if state == State::Terminated {
+            return;
+        }
+        if state == State::Pending {
+            self.pending.retain(|&p| p != i);
+        }
+        self.deregister(i);
+        let killed = self.kill_work(now, i, q);
+        let inst = &mut self.instances[i as usize];
+        inst.cpu.advance(now);
+        self.retired_busy += inst.cpu.busy_server_ns();
+        inst.scrapes.clear();
+        inst.queue = Default::default();
+        self.live.remove(&i);
+        self.transition(now, i, State::Terminated);
+        if killed > 0 || why != "scaled in" {
+            let detail = if killed > 0 {
+                format!("{why}; {killed} in-flight request(s) killed")
+            } else {
+                why.to_string()
+            };
+            self.rec.event(now, "instance", format!("i-{i}"), detail);
+        }
+        self.try_schedule(now, q);
+    }
+
+    /// A container restart (liveness failure, OOM): in-flight requests die,
+    /// the instance boots again without being provisioned again.
+    pub(super) fn restart(&mut self, now: SimTime, i: u32, why: &str, q: &mut Q) {
+        self.deregister(i);
+        let killed = self.kill_work(now, i, q);
+        let memory = self.scenario.fleet.memory.as_ref().map_or(0, |m| m.base);
+        let inst = &mut self.instances[i as usize];
+        inst.restarts += 1;
+        inst.memory = memory;
+        self.rec.event(
+            now,
+            "instance",
+            format!("i-{i}"),
+            format!("restarted: {why}; {killed} in-flight request(s) killed"),
+        );
+        self.transition(now, i, State::Booting);
+        let d = self.scenario.fleet.boot.sample(&mut self.rng.lifecycle);
+        self.after(now, i, d, q);
+    }
+
+    /// Kills everything queued or computing at `i`; returns how many client
+    /// requests died. (Requests on the network to it die on arrival.)
+    fn kill_work(&mut self, now: SimTime, i: u32, q: &mut Q) -> usize {
+        let inst = &mut self.instances[i as usize];
+        let mut victims: Vec<_> = inst.queue.drain(..).collect();
+        inst.stale = 0;
+        victims.extend(
+            inst.cpu
+                .drain(now)
+                .into_iter()
+                .map(crate::model::request::ReqRef::from_token),
+        );
+        inst.busy_workers = 0;
+        self.update_cpu(now, i, q);
+        let mut killed = 0;
+        for r in victims {
+            match self.requests.get(r) {
+                None => {}
+                Some(req) if req.probe => self.requests.remove(r),
+                Some(_) => {
+                    killed += 1;
+                    self.fail(now, r, ErrorKind::Killed, q);
+                }
+            }
+        }
+        killed
+    }
+
+    pub(super) fn on_probe(&mut self, now: SimTime, i: u32, epoch: u32, q: &mut Q) {
+        let Some(hc) = self.scenario.balancer.health_check.clone() else {
+            return;
+        };
+        let inst = &self.instances[i as usize];
+        if inst.restarts != epoch || !inst.state.ready() {
+            return;
+        }
+        q.schedule(now + hc.interval, Event::Probe { instance: i, epoch });
+        // A probe waits for a worker like a request; it needs no CPU.
+        let r = self.requests.insert(now, 0, Kind::Read, 0, true);
+        self.requests.get_mut(r).expect("new").instance = i;
+        let (workers, cap) = (
+            self.scenario.fleet.workers,
+            self.scenario.fleet.queue as usize,
+        );
+        let inst = &mut self.instances[i as usize];
+        if inst.busy_workers < workers {
+            self.requests.remove(r);
+            self.probe_result(now, i, true, q);
+        } else if inst.queue.len() < cap + inst.stale as usize {
+            inst.queue.push_back(r);
+            self.requests.get_mut(r).expect("new").stage = Stage::Queued;
+            q.schedule(now + hc.timeout, Event::Timeout(r));
+        } else {
+            self.requests.remove(r);
+            self.probe_result(now, i, false, q);
+        }
+    }
+
+    /// Counts a probe's result against the thresholds.
+    pub(super) fn probe_result(&mut self, now: SimTime, i: u32, ok: bool, q: &mut Q) {
+        let Some(hc) = self.scenario.balancer.health_check.clone() else {
+            return;
+        };
+        if i == NO_INSTANCE || !self.instances[i as usize].state.ready() {
+            return;
+        }
+        let inst = &mut self.instances[i as usize];
+        if ok {
+            inst.probe_passes += 1;
+            inst.probe_failures = 0;
+            if !inst.healthy && inst.probe_passes >= hc.healthy_threshold {
+                inst.healthy = true;
+                self.rec.event(
+                    now,
+                    "health",
+                    format!("i-{i}"),
+                    format!("healthy after {} passed probes", hc.healthy_threshold),
+                );
+                self.register(now, i, true, q);
+            }
+        } else {
+            inst.probe_failures += 1;
+            inst.probe_passes = 0;
+            if inst.healthy && inst.probe_failures >= hc.unhealthy_threshold {
+                inst.healthy = false;
+                let detail = format!(
+                    "unhealthy after {} failed probes (queue {})",
+                    hc.unhealthy_threshold,
+                    inst.queue.len()
+                );
+                self.deregister(i);
+                self.rec.event(now, "health", format!("i-{i}"), detail);
+                if hc.restart {
+                    self.restart(now, i, "liveness probe failed", q);
+                }
+            }
+        }
+    }
+}
+
+/// Slow-start weights are updated in twenty steps (at least a second apart).
+fn slow_start_step(ss: SimDuration) -> SimDuration {
+    SimDuration(ss.0 / 20).max(SimDuration::from_secs(1))
+}

@@ -1,0 +1,309 @@
+//! Counting what happens: per-tick counters and latency histograms, SLO
+//! windows, run totals, the cost integral and scaling activity. Memory is
+//! fixed: streaming histograms, never stored samples.
+
+use std::collections::BTreeMap;
+
+use hdrhistogram::Histogram;
+
+use crate::engine::time::{SimDuration, SimTime};
+use crate::model::outcome::ErrorKind;
+use crate::output::summary::{Cost, Latency, Requests, Scaling, SloReport};
+use crate::output::{EventRow, Sink};
+use crate::scenario::Slo;
+
+const KINDS: usize = ErrorKind::ALL.len();
+
+/// A latency histogram in microseconds, 1 µs to 1 hour, 3 significant digits.
+pub fn latency_histogram() -> Histogram<u64> {
+    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
+}
+
+fn percentile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
+    (h.len() > 0).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+}
+
+/// Counters reset every tick.
+pub struct TickCounters {
+    /// Attempts offered.
+    pub offered: u64,
+    /// Successful responses.
+    pub completed: u64,
+    /// Retry attempts.
+    pub retries: u64,
+    /// Failed attempts by kind.
+    pub errors: [u64; KINDS],
+    /// Latencies of successful responses.
+    pub latency: Histogram<u64>,
+}
+
+impl TickCounters {
+    fn new() -> TickCounters {
+        TickCounters {
+            offered: 0,
+            completed: 0,
+            retries: 0,
+            errors: [0; KINDS],
+            latency: latency_histogram(),
+        }
+    }
+
+    fn reset(&mut self) {
+        self.offered = 0;
+        self.completed = 0;
+        self.retries = 0;
+        self.errors = [0; KINDS];
+        self.latency.reset();
+    }
+
+    /// Percentiles (p50, p95, p99) of the tick, ms.
+    pub fn percentiles(&self) -> [Option<f64>; 3] {
+        [0.5, 0.95, 0.99].map(|q| percentile_ms(&self.latency, q))
+    }
+}
+
+/// The recorder.
+pub struct Recorder {
+    /// This tick's counters.
+    pub tick: TickCounters,
+    /// Latencies since the last metrics scrape (the pipeline's p95).
+    pub scrape_latency: Histogram<u64>,
+    window_latency: Histogram<u64>,
+    window_good: u64,
+    window_bad: u64,
+    windows: u64,
+    windows_met: u64,
+    total_latency: Histogram<u64>,
+    latency_sum_us: f64,
+    arrivals: u64,
+    attempts: u64,
+    retries: u64,
+    completed: u64,
+    succeeded: u64,
+    failed: u64,
+    errors: [u64; KINDS],
+    replica_ns: f64,
+    replicas: u32,
+    replicas_since: SimTime,
+    peak_replicas: u32,
+    scale_ups: u64,
+    scale_downs: u64,
+    reversals: u64,
+    last_direction: i8,
+    slo: Slo,
+    /// Where rows and events go.
+    pub sink: Box<dyn Sink + Send>,
+}
+
+impl Recorder {
+    /// A recorder judging against `slo`, writing to `sink`.
+    pub fn new(slo: Slo, sink: Box<dyn Sink + Send>) -> Recorder {
+        Recorder {
+            tick: TickCounters::new(),
+            scrape_latency: latency_histogram(),
+            window_latency: latency_histogram(),
+            window_good: 0,
+            window_bad: 0,
+            windows: 0,
+            windows_met: 0,
+            total_latency: latency_histogram(),
+            latency_sum_us: 0.0,
+            arrivals: 0,
+            attempts: 0,
+            retries: 0,
+            completed: 0,
+            succeeded: 0,
+            failed: 0,
+            errors: [0; KINDS],
+            replica_ns: 0.0,
+            replicas: 0,
+            replicas_since: SimTime::ZERO,
+            peak_replicas: 0,
+            scale_ups: 0,
+            scale_downs: 0,
+            reversals: 0,
+            last_direction: 0,
+            slo,
+            sink,
+        }
+    }
+
+    /// Attempts so far.
+    pub fn attempts(&self) -> u64 {
+        self.attempts
+    }
+
+    /// A new request (first attempt).
+    #[inline]
+    pub fn arrival(&mut self) {
+        self.arrivals += 1;
+    }
+
+    /// An attempt reaches the balancer.
+    #[inline]
+    pub fn attempt(&mut self, retry: bool) {
+        self.attempts += 1;
+        self.tick.offered += 1;
+        if retry {
+            self.retries += 1;
+            self.tick.retries += 1;
+        }
+    }
+
+    /// A successful response after `latency`; it ends its request.
+    #[inline]
+    pub fn success(&mut self, latency: SimDuration) {
+        let us = (latency.as_nanos() / 1000).max(1);
+        self.completed += 1;
+        self.succeeded += 1;
+        self.tick.completed += 1;
+        self.latency_sum_us += us as f64;
+        self.tick.latency.saturating_record(us);
+        self.scrape_latency.saturating_record(us);
+        self.window_latency.saturating_record(us);
+        self.total_latency.saturating_record(us);
+        self.window_good += 1;
+    }
+
+    /// A failed attempt.
+    #[inline]
+    pub fn error(&mut self, kind: ErrorKind) {
+        self.errors[kind.index()] += 1;
+        self.tick.errors[kind.index()] += 1;
+    }
+
+    /// A request that failed for good (its last attempt failed).
+    #[inline]
+    pub fn request_failed(&mut self) {
+        self.failed += 1;
+        self.window_bad += 1;
+    }
+
+    /// Instances holding capacity changed to `n` at `now`.
+    pub fn replicas(&mut self, now: SimTime, n: u32) {
+        self.replica_ns += (now - self.replicas_since).as_nanos() as f64 * self.replicas as f64;
+        self.replicas = n;
+        self.replicas_since = now;
+        self.peak_replicas = self.peak_replicas.max(n);
+    }
+
+    /// The desired count changed from `old` to `new`.
+    pub fn scaled(&mut self, old: u32, new: u32) {
+        let dir: i8 = if new > old { 1 } else { -1 };
+        if dir > 0 {
+            self.scale_ups += 1
+        } else {
+            self.scale_downs += 1
+        }
+        if self.last_direction != 0 && dir != self.last_direction {
+            self.reversals += 1;
+        }
+        self.last_direction = dir;
+    }
+
+    /// Writes an event.
+    pub fn event(
+        &mut self,
+        at: SimTime,
+        kind: &'static str,
+        subject: impl Into<String>,
+        detail: impl Into<String>,
+    ) {
+        self.sink.event(&EventRow {
+            at,
+            kind,
+            subject: subject.into(),
+            detail: detail.into(),
+        });
+    }
+
+    /// Clears the tick counters (after the row is written).
+    pub fn next_tick(&mut self) {
+        self.tick.reset();
+    }
+
+    /// Closes an SLO window: it is met if nothing finished in it, or if its
+    /// availability and p99 are both within target.
+    pub fn close_window(&mut self) {
+        let finished = self.window_good + self.window_bad;
+        if finished > 0 {
+            self.windows += 1;
+            let availability = self.window_good as f64 / finished as f64;
+            let p99_ok = percentile_ms(&self.window_latency, 0.99)
+                .is_none_or(|p| p <= self.slo.p99.as_millis_f64());
+            if availability >= self.slo.availability && p99_ok {
+                self.windows_met += 1;
+            }
+        }
+        self.window_good = 0;
+        self.window_bad = 0;
+        self.window_latency.reset();
+    }
+
+    /// The run's totals, with `in_flight` requests unfinished at `end`.
+    pub fn totals(
+        &mut self,
+        end: SimTime,
+        in_flight: u64,
+    ) -> (Requests, Latency, SloReport, Cost, Scaling) {
+        self.replicas(end, self.replicas);
+        let errors: BTreeMap<String, u64> = ErrorKind::ALL
+            .iter()
+            .map(|k| (k.name().to_string(), self.errors[k.index()]))
+            .collect();
+        let requests = Requests {
+            arrivals: self.arrivals,
+            attempts: self.attempts,
+            retries: self.retries,
+            completed: self.completed,
+            succeeded: self.succeeded,
+            failed: self.failed,
+            errors,
+            in_flight_at_end: in_flight,
+        };
+        let h = &self.total_latency;
+        let latency = Latency {
+            mean: (self.completed > 0)
+                .then(|| self.latency_sum_us / self.completed as f64 / 1000.0),
+            p50: percentile_ms(h, 0.5),
+            p95: percentile_ms(h, 0.95),
+            p99: percentile_ms(h, 0.99),
+            max: (h.len() > 0).then(|| h.max() as f64 / 1000.0),
+        };
+        let finished = self.succeeded + self.failed;
+        let availability = (finished > 0).then(|| self.succeeded as f64 / finished as f64);
+        let allowed = (1.0 - self.slo.availability) * finished as f64;
+        let p99_ok = latency
+            .p99
+            .is_none_or(|p| p <= self.slo.p99.as_millis_f64());
+        let slo = SloReport {
+            p99_target_ms: self.slo.p99.as_millis_f64(),
+            availability_target: self.slo.availability,
+            availability,
+            met: p99_ok && availability.is_none_or(|a| a >= self.slo.availability),
+            attainment: (self.windows > 0).then(|| self.windows_met as f64 / self.windows as f64),
+            windows: self.windows,
+            windows_met: self.windows_met,
+            error_budget_burn: (allowed > 0.0).then(|| self.failed as f64 / allowed),
+        };
+        let hours = self.replica_ns / 3.6e12;
+        let secs = end.as_secs_f64();
+        let cost = Cost {
+            replica_hours: hours,
+            peak_replicas: self.peak_replicas,
+            mean_replicas: if secs > 0.0 {
+                self.replica_ns / 1e9 / secs
+            } else {
+                0.0
+            },
+        };
+        let scaling = Scaling {
+            policy: String::new(),
+            scale_events: self.scale_ups + self.scale_downs,
+            scale_ups: self.scale_ups,
+            scale_downs: self.scale_downs,
+            reversals: self.reversals,
+        };
+        (requests, latency, slo, cost, scaling)
+    }
+}

@@ -1,0 +1,376 @@
+//! The request path: an arrival becomes an attempt; the balancer sheds it,
+//! holds it or routes it; the instance queues it for a worker; the worker
+//! computes (processor sharing over the cores, slowed while warming); the
+//! response — or an error — goes back to the client, which may time out
+//! and retry. Retries are new arrivals. An attempt the client gave up on
+//! keeps using the server unless `cancel_on_timeout` is set.
+
+use super::{Event, Sim};
+use crate::engine::queue::EventQueue;
+use crate::engine::time::{SimDuration, SimTime};
+use crate::model::outcome::ErrorKind;
+use crate::model::request::{ReqRef, Stage};
+use crate::scenario::client::{Backoff, Jitter};
+use crate::scenario::trace::Kind;
+
+type Q = EventQueue<Event>;
+
+/// No instance assigned.
+pub(super) const NO_INSTANCE: u32 = u32::MAX;
+
+impl Sim {
+    pub(super) fn on_arrival(&mut self, now: SimTime, generation: u32, q: &mut Q) {
+        if generation != self.arrival_generation {
+            return;
+        }
+        let Some(a) = self.next_arrival.take() else {
+            return;
+        };
+        self.schedule_arrival(q);
+        let t = &self.scenario.traffic;
+        let kind = a.kind.unwrap_or_else(|| {
+            let w = t.write_fraction;
+            if w > 0.0 && (w >= 1.0 || self.rng.mix.chance(w)) {
+                Kind::Write
+            } else {
+                Kind::Read
+            }
+        });
+        let key = match a.key {
+            Some(k) => k,
+            None if self.uses_keys => (self.zipf.sample(&mut self.rng.keys) - 1) as u32,
+            None => 0,
+        };
+        self.rec.arrival();
+        self.new_attempt(now, key, kind, 1, q);
+    }
+
+    /// An attempt reaches the balancer.
+    pub(super) fn new_attempt(
+        &mut self,
+        now: SimTime,
+        key: u32,
+        kind: Kind,
+        attempt: u8,
+        q: &mut Q,
+    ) {
+        self.rec.attempt(attempt > 1);
+        let b = &self.scenario.balancer;
+        if let Some((rps, burst)) = b.rate_limit {
+            let lb = &mut self.balancer;
+            lb.tokens = (lb.tokens + (now - lb.tokens_at).as_secs_f64() * rps).min(burst);
+            lb.tokens_at = now;
+            if lb.tokens < 1.0 {
+                return self.client_failure(now, key, kind, attempt, ErrorKind::Shed, q);
+            }
+            lb.tokens -= 1.0;
+        }
+        if b.max_in_flight
+            .is_some_and(|cap| self.balancer.in_flight >= cap)
+        {
+            return self.client_failure(now, key, kind, attempt, ErrorKind::Shed, q);
+        }
+        let r = self.requests.insert(now, attempt, kind, key, false);
+        self.balancer.in_flight += 1;
+        if let Some(t) = self.scenario.client.timeout {
+            q.schedule(now + t, Event::Timeout(r));
+        }
+        self.route(now, r, q);
+    }
+
+    /// Sends `r` to a backend, or holds it, or rejects it.
+    pub(super) fn route(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
+        match self.router.pick() {
+            Some(i) => {
+                self.router.dispatched(i);
+                let latency = self.faults.latency.0;
+                let req = self.requests.get_mut(r).expect("routing a live request");
+                req.instance = i;
+                if latency.is_zero() {
+                    self.admit(now, r, i, q);
+                } else {
+                    req.stage = Stage::Network;
+                    q.schedule(now + latency, Event::Delivered(r));
+                }
+            }
+            None if (self.balancer.held.len() as u64) < self.scenario.balancer.queue => {
+                self.balancer.held.push_back(r);
+            }
+            None => self.fail(now, r, ErrorKind::Rejected, q),
+        }
+    }
+
+    /// Routes the requests held while nothing was routable.
+    pub(super) fn release_held(&mut self, now: SimTime, q: &mut Q) {
+        while !self.router.is_empty() {
+            let Some(r) = self.balancer.held.pop_front() else {
+                break;
+            };
+            if self.requests.get(r).is_some() {
+                self.route(now, r, q);
+            }
+        }
+    }
+
+    pub(super) fn on_delivered(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
+        if let Some(req) = self.requests.get(r) {
+            let i = req.instance;
+            self.admit(now, r, i, q);
+        }
+    }
+
+    /// The instance receives `r`: a free worker takes it, or it queues, or
+    /// the queue is full and it is rejected.
+    pub(super) fn admit(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+        let (workers, cap) = (self.scenario.fleet.workers, self.scenario.fleet.queue);
+        let inst = &mut self.instances[i as usize];
+        if !inst.state.running() {
+            return self.fail(now, r, ErrorKind::Killed, q);
+        }
+        if inst.busy_workers < workers {
+            self.start_work(now, r, i, q);
+        } else if inst.queue.len() < cap as usize + inst.stale as usize {
+            inst.queue.push_back(r);
+            self.requests.get_mut(r).expect("live").stage = Stage::Queued;
+        } else {
+            self.fail(now, r, ErrorKind::Rejected, q);
+        }
+    }
+
+    /// A worker takes `r`. A probe is answered at once; a request computes.
+    pub(super) fn start_work(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+        let req = self.requests.get_mut(r).expect("live");
+        if req.probe {
+            self.requests.remove(r);
+            return self.probe_result(now, i, true, q);
+        }
+        req.stage = Stage::Computing;
+        let f = &self.scenario.fleet;
+        let inst = &mut self.instances[i as usize];
+        inst.busy_workers += 1;
+        let cold = match &f.warmup {
+            Some(w) => inst.cold_factor(now, w.duration, w.slowdown),
+            None => 1.0,
+        };
+        let demand = f.service.sample(&mut self.rng.service).as_nanos() as f64 * cold;
+        inst.cpu.add(now, r.token(), demand);
+        self.update_cpu(now, i, q);
+    }
+
+    /// Sets the per-job rate `min(1, cores/n)` and reschedules the next
+    /// completion if it moved.
+    pub(super) fn update_cpu(&mut self, now: SimTime, i: u32, q: &mut Q) {
+        let cpu = &mut self.instances[i as usize].cpu;
+        let n = cpu.active();
+        let rate = if n == 0 {
+            1.0
+        } else {
+            (cpu.servers() as f64 / n as f64).min(1.0)
+        };
+        if rate != cpu.rate() {
+            cpu.set_rate(now, rate);
+        }
+        if let Some((t, generation)) = cpu.reschedule() {
+            q.schedule(
+                t,
+                Event::ComputeDone {
+                    instance: i,
+                    generation,
+                },
+            );
+        }
+    }
+
+    pub(super) fn on_compute_done(&mut self, now: SimTime, i: u32, generation: u32, q: &mut Q) {
+        let cpu = &mut self.instances[i as usize].cpu;
+        if !cpu.take_event(generation) {
+            return;
+        }
+        let mut done = std::mem::take(&mut self.scratch);
+        cpu.pop_finished(now, &mut done);
+        self.update_cpu(now, i, q);
+        for token in done.drain(..) {
+            self.compute_finished(now, ReqRef::from_token(token), i, q);
+        }
+        self.scratch = done;
+    }
+
+    /// Compute is done; the rest of the path (dependencies) decides the
+    /// outcome.
+    fn compute_finished(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+        let rate = self.faults.dependency_errors.0;
+        let outcome = if rate > 0.0 && self.rng.faults.chance(rate) {
+            Err(ErrorKind::DependencyError)
+        } else {
+            Ok(())
+        };
+        self.leave_worker(now, r, i, outcome, q);
+    }
+
+    /// The attempt leaves its worker with a response or an error.
+    pub(super) fn leave_worker(
+        &mut self,
+        now: SimTime,
+        r: ReqRef,
+        i: u32,
+        outcome: Result<(), ErrorKind>,
+        q: &mut Q,
+    ) {
+        let req = self.requests.get(r).expect("live");
+        let (arrival, abandoned, key, kind, attempt) =
+            (req.arrival, req.abandoned, req.key, req.kind, req.attempt);
+        self.requests.remove(r);
+        self.router.finished(i);
+        self.balancer.in_flight -= 1;
+        match outcome {
+            Ok(()) => {
+                self.instances[i as usize].completed += 1;
+                if !abandoned {
+                    self.rec.success(now - arrival);
+                }
+            }
+            Err(e) if !abandoned => self.client_failure(now, key, kind, attempt, e, q),
+            Err(_) => {}
+        }
+        self.release_worker(now, i, q);
+        if let Some(m) = &self.scenario.fleet.memory {
+            let inst = &mut self.instances[i as usize];
+            inst.memory += m.leak_per_request;
+            if inst.memory >= m.limit && inst.state.running() {
+                self.restart(now, i, "OOM-killed at the memory limit", q);
+            }
+        }
+    }
+
+    /// Frees a worker: the next live request in the queue takes it. A
+    /// draining instance with nothing left terminates.
+    pub(super) fn release_worker(&mut self, now: SimTime, i: u32, q: &mut Q) {
+        let inst = &mut self.instances[i as usize];
+        inst.busy_workers -= 1;
+        while let Some(next) = inst.queue.pop_front() {
+            if self.requests.get(next).is_some() {
+                self.start_work(now, next, i, q);
+                break;
+            }
+            inst.stale -= 1;
+        }
+        self.drained_check(now, i, q);
+    }
+
+    /// Ends attempt `r`, which holds no worker, with an error.
+    pub(super) fn fail(&mut self, now: SimTime, r: ReqRef, error: ErrorKind, q: &mut Q) {
+        let req = self.requests.get(r).expect("live");
+        let (probe, abandoned, key, kind, attempt, i) = (
+            req.probe,
+            req.abandoned,
+            req.key,
+            req.kind,
+            req.attempt,
+            req.instance,
+        );
+        self.requests.remove(r);
+        if probe {
+            return self.probe_result(now, i, false, q);
+        }
+        if i != NO_INSTANCE {
+            self.router.finished(i);
+        }
+        self.balancer.in_flight -= 1;
+        if !abandoned {
+            self.client_failure(now, key, kind, attempt, error, q);
+        }
+    }
+
+    /// The client sees an error: it retries after a backoff, or gives up.
+    pub(super) fn client_failure(
+        &mut self,
+        now: SimTime,
+        key: u32,
+        kind: Kind,
+        attempt: u8,
+        error: ErrorKind,
+        q: &mut Q,
+    ) {
+        self.rec.error(error);
+        if (attempt as u32) < self.scenario.client.max_attempts {
+            let wait = self.backoff(attempt);
+            q.schedule(
+                now + wait,
+                Event::Retry {
+                    key,
+                    kind,
+                    attempt: attempt + 1,
+                },
+            );
+        } else {
+            self.rec.request_failed();
+        }
+    }
+
+    /// The wait after failed attempt number `attempt`.
+    fn backoff(&mut self, attempt: u8) -> SimDuration {
+        let c = &self.scenario.client;
+        let b = match c.backoff {
+            Backoff::None => SimDuration::ZERO,
+            Backoff::Fixed => c.base,
+            Backoff::Exponential => c
+                .base
+                .saturating_mul(1u64 << (attempt - 1).min(62))
+                .min(c.cap),
+        };
+        match c.jitter {
+            Jitter::None => b,
+            Jitter::Full => b.mul_f64(self.rng.client.uniform()),
+            Jitter::Equal => {
+                SimDuration(b.0 / 2) + SimDuration(b.0 / 2).mul_f64(self.rng.client.uniform())
+            }
+        }
+    }
+
+    pub(super) fn on_timeout(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
+        let Some(req) = self.requests.get_mut(r) else {
+            return;
+        };
+        if req.probe {
+            let i = req.instance;
+            self.cancel(now, r, q);
+            return self.probe_result(now, i, false, q);
+        }
+        if req.abandoned {
+            return;
+        }
+        let (key, kind, attempt) = (req.key, req.kind, req.attempt);
+        if self.scenario.client.cancel_on_timeout {
+            self.cancel(now, r, q);
+        } else {
+            req.abandoned = true;
+        }
+        self.client_failure(now, key, kind, attempt, ErrorKind::Timeout, q);
+    }
+
+    /// The server drops `r` wherever it is.
+    fn cancel(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
+        let req = self.requests.get(r).expect("live");
+        let (stage, i, probe) = (req.stage, req.instance, req.probe);
+        self.requests.remove(r);
+        if !probe {
+            self.balancer.in_flight -= 1;
+            if i != NO_INSTANCE {
+                self.router.finished(i);
+            }
+        }
+        match stage {
+            Stage::Queued => {
+                self.instances[i as usize].stale += 1;
+                self.drained_check(now, i, q);
+            }
+            Stage::Computing => {
+                self.instances[i as usize].cpu.remove(now, r.token());
+                self.update_cpu(now, i, q);
+                self.release_worker(now, i, q);
+            }
+            // Held and in-network entries are skipped when they come up.
+            Stage::Held | Stage::Network | Stage::Free => {}
+        }
+    }
+}
