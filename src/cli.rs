@@ -67,21 +67,9 @@ pub fn overrides(args: &[String]) -> Result<Vec<Override>, Error> {
 /// Runs a command.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Run {
-            scenario,
-            out,
-            seed,
-            set,
-            events,
-            quiet,
-        } => run(
-            &scenario,
-            out.as_deref(),
-            seed,
-            &overrides(&set)?,
-            events.as_deref(),
-            quiet,
-        ),
+        Command::Run { scenario, out, seed, set, events, quiet } => {
+            run(&scenario, out.as_deref(), seed, &overrides(&set)?, events.as_deref(), quiet)
+        }
         Command::Check { scenario, set } => check(&scenario, &overrides(&set)?),
         Command::Fields => {
             print!("{}", fields_reference());
@@ -103,17 +91,17 @@ fn run(
     let dir = out.map_or_else(|| Path::new("out").join(&scenario.name), Path::to_path_buf);
     let sink = DirSink::create(&dir).map_err(|e| Error::io(&dir, e))?;
     let started = Instant::now();
-    let sim =
-        Simulation::new(scenario.clone(), seed, Box::new(sink)).map_err(|e| Error::io(path, e))?;
+    let sim = Simulation::new(scenario.clone(), seed, Box::new(sink)).map_err(|e| Error::io(path, e))?;
     let summary = sim.finish().map_err(|e| Error::io(&dir, e))?;
     if !quiet {
         let wall = started.elapsed().as_secs_f64();
         let mut stdout = std::io::stdout().lock();
         let _ = write!(stdout, "{}", summary.render());
         let speed = summary.duration_s / wall.max(1e-9);
+        let memory = peak_rss_mib().map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
         let _ = writeln!(
             stdout,
-            "  wrote      {} ({})\n  took       {wall:.2} s wall ({speed:.0}× real time, {:.2} M attempts/s)",
+            "  wrote      {} ({})\n  took       {wall:.2} s wall ({speed:.0}× real time, {:.2} M attempts/s{memory})",
             dir.display(),
             FILES.join(", "),
             summary.requests.attempts as f64 / wall.max(1e-9) / 1e6
@@ -124,26 +112,22 @@ fn run(
 
 fn check(path: &Path, set: &[Override]) -> Result<(), Error> {
     let s = Scenario::load(path, set)?;
-    println!(
-        "{}: ok — {} ({}, seed {}, policy {})",
-        path.display(),
-        s.name,
-        s.duration,
-        s.seed,
-        s.autoscaler.name
-    );
+    println!("{}: ok — {} ({}, seed {}, policy {})", path.display(), s.name, s.duration, s.seed, s.autoscaler.name);
     Ok(())
+}
+
+/// The process's peak resident memory in MiB (Linux: VmHWM), if known.
+pub fn peak_rss_mib() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib / 1024.0)
 }
 
 /// The reference of every field, as `scalesim fields` prints it.
 pub fn fields_reference() -> String {
-    let mut out = String::from(
-        "# Scenario fields\n\nEvery field, its default and its meaning (`scalesim fields`).\n",
-    );
-    let sections = SECTIONS
-        .iter()
-        .copied()
-        .chain(crate::policy::NAMES.iter().map(|(n, f)| (*n, *f)));
+    let mut out = String::from("# Scenario fields\n\nEvery field, its default and its meaning (`scalesim fields`).\n");
+    let sections = SECTIONS.iter().copied().chain(crate::policy::NAMES.iter().map(|(n, f)| (*n, *f)));
     for (section, fields) in sections {
         let title = match section {
             "" => "top level".to_string(),
@@ -153,9 +137,7 @@ pub fn fields_reference() -> String {
             "events" => "[[events]]".to_string(),
             s => format!("[{s}]"),
         };
-        out.push_str(&format!(
-            "\n## {title}\n\n| field | default | meaning |\n|---|---|---|\n"
-        ));
+        out.push_str(&format!("\n## {title}\n\n| field | default | meaning |\n|---|---|---|\n"));
         for f in fields {
             out.push_str(&format!(
                 "| `{}` | {} | {} |\n",

@@ -82,6 +82,21 @@ impl<M: Model> Engine<M> {
         self.queue.advance_to(horizon);
     }
 
+    /// Handles every event strictly before `t` (capped at the end of the
+    /// run), then sets the clock to `t`: the point at which a live driver
+    /// may inject an action "at t", before anything else at t happens.
+    pub fn run_before(&mut self, t: SimTime) {
+        let horizon = t.min(self.end);
+        while let Some(next) = self.queue.peek_time() {
+            if next >= horizon {
+                break;
+            }
+            let (now, event) = self.queue.pop().expect("peeked");
+            self.model.handle(now, event, &mut self.queue);
+        }
+        self.queue.advance_to(horizon);
+    }
+
     /// Runs to the end.
     pub fn run(&mut self) {
         self.run_until(self.end);
@@ -112,6 +127,9 @@ mod tests {
         a.run_until(SimTime(25));
         assert_eq!(a.now(), SimTime(25));
         assert_eq!(a.model.0, [0, 10, 20]);
+        a.run_before(SimTime(40));
+        assert_eq!(a.model.0, [0, 10, 20, 30]);
+        assert_eq!(a.now(), SimTime(40));
         a.run();
         assert_eq!(a.model.0, [0, 10, 20, 30, 40, 50]);
         assert!(!a.step());

@@ -37,10 +37,7 @@ impl Error {
 
     /// An I/O error on `path`.
     pub fn io(path: impl Into<PathBuf>, source: io::Error) -> Error {
-        Error::Io {
-            path: path.into(),
-            source,
-        }
+        Error::Io { path: path.into(), source }
     }
 }
 

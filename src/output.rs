@@ -88,18 +88,9 @@ impl DirSink {
         fs::create_dir_all(dir)?;
         let mut timeseries = BufWriter::new(File::create(tmp(dir, FILES[0]))?);
         timeseries::write_header(&mut timeseries)?;
-        let mut events =
-            csv::Writer::from_writer(BufWriter::new(File::create(tmp(dir, FILES[1]))?));
-        events
-            .write_record(events::HEADER)
-            .map_err(io::Error::other)?;
-        Ok(DirSink {
-            dir: dir.to_path_buf(),
-            timeseries,
-            events,
-            error: None,
-            line: String::new(),
-        })
+        let mut events = csv::Writer::from_writer(BufWriter::new(File::create(tmp(dir, FILES[1]))?));
+        events.write_record(events::HEADER).map_err(io::Error::other)?;
+        Ok(DirSink { dir: dir.to_path_buf(), timeseries, events, error: None, line: String::new() })
     }
 
     fn keep(&mut self, r: io::Result<()>) {
@@ -120,10 +111,7 @@ impl Sink for DirSink {
     }
 
     fn event(&mut self, row: &EventRow) {
-        let r = self
-            .events
-            .write_record(row.fields())
-            .map_err(io::Error::other);
+        let r = self.events.write_record(row.fields()).map_err(io::Error::other);
         self.keep(r);
     }
 

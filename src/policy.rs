@@ -155,8 +155,7 @@ pub struct PolicySpec {
 }
 
 /// Every policy, with its fields' documentation.
-pub const NAMES: &[(&str, &[FieldDoc])] =
-    &[("fixed", fixed::FIELDS), ("threshold", threshold::FIELDS)];
+pub const NAMES: &[(&str, &[FieldDoc])] = &[("fixed", fixed::FIELDS), ("threshold", threshold::FIELDS)];
 
 impl PolicySpec {
     /// A fixed fleet of `n`.
@@ -183,24 +182,14 @@ impl PolicySpec {
 }
 
 /// Validates a policy's fields; `at` is where they live, for messages.
-pub fn validate(
-    cx: &mut Cx<'_>,
-    at: &FieldPath,
-    name: &str,
-    fields: Table,
-    initial: u32,
-) -> Option<PolicySpec> {
+pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, name: &str, fields: Table, initial: u32) -> Option<PolicySpec> {
     let value = Value::Table(fields.clone());
     let config = match name {
         "fixed" => PolicyConfig::Fixed(fixed::validate(cx, at, &value, initial)?),
         "threshold" => PolicyConfig::Threshold(threshold::validate(cx, at, &value)?),
         _ => return None,
     };
-    Some(PolicySpec {
-        name: name.to_string(),
-        fields,
-        config,
-    })
+    Some(PolicySpec { name: name.to_string(), fields, config })
 }
 
 /// The spec with one field changed and re-checked: what `set_policy_field`
@@ -215,30 +204,20 @@ pub fn with_field(
 ) -> Option<PolicySpec> {
     let mut fields = spec.fields.clone();
     let Some(path) = FieldPath::parse(field) else {
-        cx.error(
-            at,
-            format!("'{field}' is not a field path"),
-            Some("e.g. field = \"scale_up_above\"".into()),
-        );
+        cx.error(at, format!("'{field}' is not a field path"), Some("e.g. field = \"scale_up_above\"".into()));
         return None;
     };
     let mut cur = &mut fields;
     let segs = path.segments();
     for (i, seg) in segs.iter().enumerate() {
         let crate::scenario::problem::Segment::Key(k) = seg else {
-            cx.error(
-                at,
-                format!("'{field}': list indexes are not supported here"),
-                None,
-            );
+            cx.error(at, format!("'{field}': list indexes are not supported here"), None);
             return None;
         };
         if i + 1 == segs.len() {
             cur.insert(k.clone(), value.clone());
         } else {
-            let next = cur
-                .entry(k.clone())
-                .or_insert_with(|| Value::Table(Table::new()));
+            let next = cur.entry(k.clone()).or_insert_with(|| Value::Table(Table::new()));
             let Value::Table(t) = next else {
                 cx.error(at, format!("'{field}': '{k}' is not a table"), None);
                 return None;

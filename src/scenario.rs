@@ -38,26 +38,10 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "the file name",
         doc: "the scenario's name (the default output directory is out/<name>/)",
     },
-    FieldDoc {
-        key: "description",
-        default: "\"\"",
-        doc: "one line on what it shows",
-    },
-    FieldDoc {
-        key: "duration",
-        default: "\"30m\", or the trace's length",
-        doc: "simulated time to run",
-    },
-    FieldDoc {
-        key: "seed",
-        default: "1",
-        doc: "master random seed (--seed overrides it)",
-    },
-    FieldDoc {
-        key: "tick",
-        default: "\"1s\"",
-        doc: "time-series resolution: one timeseries.csv row per tick",
-    },
+    FieldDoc { key: "description", default: "\"\"", doc: "one line on what it shows" },
+    FieldDoc { key: "duration", default: "\"30m\", or the trace's length", doc: "simulated time to run" },
+    FieldDoc { key: "seed", default: "1", doc: "master random seed (--seed overrides it)" },
+    FieldDoc { key: "tick", default: "\"1s\"", doc: "time-series resolution: one timeseries.csv row per tick" },
     FieldDoc {
         key: "slo",
         default: "{ p99 = \"1s\", availability = 0.999, window = \"1m\" }",
@@ -156,11 +140,7 @@ impl Scenario {
 
     /// Like [`Scenario::load`], with the `[[events]]` of a session file
     /// appended (`scalesim run --events`).
-    pub fn load_with_events(
-        path: &Path,
-        overrides: &[Override],
-        events: Option<&Path>,
-    ) -> Result<Scenario, Problems> {
+    pub fn load_with_events(path: &Path, overrides: &[Override], events: Option<&Path>) -> Result<Scenario, Problems> {
         let mut doc = Document::load(path, overrides)?;
         if let Some(e) = events {
             doc.append_events(e)?;
@@ -169,11 +149,7 @@ impl Scenario {
     }
 
     /// Loads and validates scenario text (tests, generated scenarios).
-    pub fn from_text(
-        path: &Path,
-        text: &str,
-        overrides: &[Override],
-    ) -> Result<Scenario, Problems> {
+    pub fn from_text(path: &Path, text: &str, overrides: &[Override]) -> Result<Scenario, Problems> {
         let doc = Document::from_text(path, text, overrides)?;
         Scenario::validate(&doc)
     }
@@ -184,9 +160,8 @@ impl Scenario {
         let root = FieldPath::root();
         for key in doc.table.keys() {
             if !SECTION_KEYS.contains(&key.as_str()) {
-                let hint = suggest(key, SECTION_KEYS).unwrap_or_else(|| {
-                    format!("the sections are: {}", SECTION_KEYS[5..].join(", "))
-                });
+                let hint = suggest(key, SECTION_KEYS)
+                    .unwrap_or_else(|| format!("the sections are: {}", SECTION_KEYS[5..].join(", ")));
                 cx.error(&root.key(key), format!("unknown field '{key}'"), Some(hint));
             }
         }
@@ -200,36 +175,20 @@ impl Scenario {
                 }
             }
         };
-        let default_name = doc
-            .path
-            .file_stem()
-            .map(|s| s.to_string_lossy().into_owned())
-            .unwrap_or_default();
+        let default_name = doc.path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
         let name = text(&mut cx, "name").unwrap_or(default_name);
         let description = text(&mut cx, "description").unwrap_or_default();
         let seed = match doc.table.get("seed") {
             None => 1,
             Some(Value::Integer(n)) if *n >= 0 => *n as u64,
             Some(other) => {
-                cx.error(
-                    &root.key("seed"),
-                    format!("'{other}' is not a seed"),
-                    Some("use a whole number ≥ 0".into()),
-                );
+                cx.error(&root.key("seed"), format!("'{other}' is not a seed"), Some("use a whole number ≥ 0".into()));
                 1
             }
         };
-        let tick = cx.duration(
-            &root.key("tick"),
-            doc.table.get("tick"),
-            SimDuration::from_secs(1),
-        );
+        let tick = cx.duration(&root.key("tick"), doc.table.get("tick"), SimDuration::from_secs(1));
         if tick.is_zero() {
-            cx.error(
-                &root.key("tick"),
-                "'0s' is not a resolution",
-                Some("use e.g. \"1s\"".into()),
-            );
+            cx.error(&root.key("tick"), "'0s' is not a resolution", Some("use e.g. \"1s\"".into()));
         }
         let slo = validate_slo(&mut cx);
 
@@ -243,49 +202,24 @@ impl Scenario {
         let mut events = events::validate(&mut cx);
 
         let natural = traffic.as_ref().and_then(|t| t.natural_length());
-        let default_duration =
-            natural.map_or(SimDuration::from_secs(1800), SimDuration::from_secs_f64);
-        let duration = cx.duration(
-            &root.key("duration"),
-            doc.table.get("duration"),
-            default_duration,
-        );
+        let default_duration = natural.map_or(SimDuration::from_secs(1800), SimDuration::from_secs_f64);
+        let duration = cx.duration(&root.key("duration"), doc.table.get("duration"), default_duration);
         if duration.is_zero() {
-            cx.error(
-                &root.key("duration"),
-                "'0s' runs nothing",
-                Some("use e.g. duration = \"30m\"".into()),
-            );
+            cx.error(&root.key("duration"), "'0s' runs nothing", Some("use e.g. duration = \"30m\"".into()));
         }
         if let Some(policy) = &autoscaler {
             check_policy_events(&mut cx, policy, &events, initial);
         }
         events.sort_by_key(|e| e.at); // stable: equal times keep file order
-        let (
-            Some(traffic),
-            Some(client),
-            Some(balancer),
-            Some(fleet),
-            Some(metrics),
-            Some(autoscaler),
-            true,
-        ) = (
-            traffic,
-            client,
-            balancer,
-            fleet,
-            metrics,
-            autoscaler,
-            cx.ok(),
-        )
+        let (Some(traffic), Some(client), Some(balancer), Some(fleet), Some(metrics), Some(autoscaler), true) =
+            (traffic, client, balancer, fleet, metrics, autoscaler, cx.ok())
         else {
             cx.finish()?;
             unreachable!("finish() fails when a section did not validate");
         };
         let mut canonical = doc.table.clone();
         canonical.remove("seed");
-        let hash =
-            fnv1a(toml::to_string(&canonical).unwrap_or_default().as_bytes()) ^ traffic.digest();
+        let hash = fnv1a(toml::to_string(&canonical).unwrap_or_default().as_bytes()) ^ traffic.digest();
         Ok(Scenario {
             name,
             description,
@@ -308,11 +242,7 @@ impl Scenario {
 
 fn validate_slo(cx: &mut Cx<'_>) -> Slo {
     let at = FieldPath::root().key("slo");
-    let default = Slo {
-        p99: SimDuration::from_secs(1),
-        availability: 0.999,
-        window: SimDuration::from_secs(60),
-    };
+    let default = Slo { p99: SimDuration::from_secs(1), availability: 0.999, window: SimDuration::from_secs(60) };
     let Some(value) = cx.value(&at) else {
         return default;
     };
@@ -321,39 +251,20 @@ fn validate_slo(cx: &mut Cx<'_>) -> Slo {
     };
     let slo = Slo {
         p99: cx.duration(&at.key("p99"), raw.p99.as_ref(), default.p99),
-        availability: cx.float_in(
-            &at.key("availability"),
-            raw.availability,
-            default.availability,
-            0.0,
-            1.0,
-        ),
+        availability: cx.float_in(&at.key("availability"), raw.availability, default.availability, 0.0, 1.0),
         window: cx.duration(&at.key("window"), raw.window.as_ref(), default.window),
     };
     if slo.p99.is_zero() {
-        cx.error(
-            &at.key("p99"),
-            "'0s' cannot be met",
-            Some("use a latency bound such as \"500ms\"".into()),
-        );
+        cx.error(&at.key("p99"), "'0s' cannot be met", Some("use a latency bound such as \"500ms\"".into()));
     }
     if slo.window.is_zero() {
-        cx.error(
-            &at.key("window"),
-            "'0s' is not a window",
-            Some("use e.g. \"1m\"".into()),
-        );
+        cx.error(&at.key("window"), "'0s' is not a window", Some("use e.g. \"1m\"".into()));
     }
     slo
 }
 
 /// `set_policy_field` actions are checked against the policy before the run.
-fn check_policy_events(
-    cx: &mut Cx<'_>,
-    policy: &PolicySpec,
-    events: &[events::TimedAction],
-    initial: u32,
-) {
+fn check_policy_events(cx: &mut Cx<'_>, policy: &PolicySpec, events: &[events::TimedAction], initial: u32) {
     for (i, e) in events.iter().enumerate() {
         if let events::Action::SetPolicyField { field, value } = &e.action {
             let at = FieldPath::root().key("events").index(i).key("value");

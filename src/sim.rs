@@ -28,7 +28,8 @@ use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::{Engine, Model};
 use crate::model::balancer::Router;
-use crate::model::instance::{Instance, State};
+use crate::model::instance::Instance;
+pub use crate::model::instance::State;
 use crate::model::metrics::FleetScrape;
 use crate::model::request::{ReqRef, Requests};
 use crate::model::traffic::{Arrival, ArrivalProcess};
@@ -192,14 +193,8 @@ impl Model for Sim {
             Event::Retry { key, kind, attempt } => self.new_attempt(now, key, kind, attempt, q),
             Event::Timeout(r) => self.on_timeout(now, r, q),
             Event::Delivered(r) => self.on_delivered(now, r, q),
-            Event::ComputeDone {
-                instance,
-                generation,
-            } => self.on_compute_done(now, instance, generation, q),
-            Event::Lifecycle {
-                instance,
-                generation,
-            } => self.on_lifecycle(now, instance, generation, q),
+            Event::ComputeDone { instance, generation } => self.on_compute_done(now, instance, generation, q),
+            Event::Lifecycle { instance, generation } => self.on_lifecycle(now, instance, generation, q),
             Event::Probe { instance, epoch } => self.on_probe(now, instance, epoch, q),
             Event::NodeReady => self.on_node_ready(now, q),
             Event::SlowStart => self.on_slow_start(now, q),
@@ -213,11 +208,7 @@ impl Model for Sim {
 }
 
 impl Sim {
-    fn new(
-        scenario: Arc<Scenario>,
-        seed: u64,
-        sink: Box<dyn Sink + Send>,
-    ) -> io::Result<(Sim, EventQueue<Event>)> {
+    fn new(scenario: Arc<Scenario>, seed: u64, sink: Box<dyn Sink + Send>) -> io::Result<(Sim, EventQueue<Event>)> {
         let s = &scenario;
         let end = SimTime::ZERO + s.duration;
         let stream = |name: &str| Stream::new(seed, name);
@@ -225,11 +216,7 @@ impl Sim {
         let slots = match s.fleet.capacity {
             Capacity::Unlimited => None,
             Capacity::Fixed(n) => Some(n),
-            Capacity::Nodes {
-                nodes,
-                pods_per_node,
-                ..
-            } => Some(nodes * pods_per_node),
+            Capacity::Nodes { nodes, pods_per_node, .. } => Some(nodes * pods_per_node),
         };
         let nodes = match s.fleet.capacity {
             Capacity::Nodes { nodes, .. } => nodes,
@@ -257,12 +244,7 @@ impl Sim {
             live: BTreeSet::new(),
             pending: VecDeque::new(),
             desired: s.fleet.initial,
-            nodes: Nodes {
-                slots,
-                used: 0,
-                nodes,
-                nodes_coming: 0,
-            },
+            nodes: Nodes { slots, used: 0, nodes, nodes_coming: 0 },
             next_zone: 0,
             slow_starting: Vec::new(),
             slow_start_scheduled: false,
@@ -311,7 +293,7 @@ impl Sim {
         q.schedule(SimTime::ZERO, Event::Evaluate);
         q.schedule(SimTime::ZERO + s.tick.min(s.duration), Event::Tick);
         for (i, e) in s.events.iter().enumerate() {
-            q.schedule(e.at, Event::Action(i as u32));
+            q.schedule_first(e.at, Event::Action(i as u32));
         }
         self.schedule_arrival(q);
     }
@@ -319,12 +301,7 @@ impl Sim {
     fn schedule_arrival(&mut self, q: &mut EventQueue<Event>) {
         if let Some(a) = self.arrivals.next() {
             self.next_arrival = Some(a);
-            q.schedule(
-                a.at,
-                Event::Arrival {
-                    generation: self.arrival_generation,
-                },
-            );
+            q.schedule(a.at, Event::Arrival { generation: self.arrival_generation });
         }
     }
 
@@ -346,6 +323,25 @@ impl Sim {
     }
 }
 
+/// One instance, as a test or the dashboard sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InstanceView {
+    /// Its id.
+    pub id: u32,
+    /// Its zone.
+    pub zone: u32,
+    /// Lifecycle state.
+    pub state: State,
+    /// Health as the balancer sees it.
+    pub healthy: bool,
+    /// Requests queued or holding a worker.
+    pub in_flight: u32,
+    /// Requests it completed.
+    pub completed: u64,
+    /// Container restarts.
+    pub restarts: u32,
+}
+
 /// A run of one scenario: the engine and the model.
 pub struct Simulation {
     engine: Engine<Sim>,
@@ -353,16 +349,10 @@ pub struct Simulation {
 
 impl Simulation {
     /// Prepares a run of `scenario` with `seed`, writing to `sink`.
-    pub fn new(
-        scenario: Arc<Scenario>,
-        seed: u64,
-        sink: Box<dyn Sink + Send>,
-    ) -> io::Result<Simulation> {
+    pub fn new(scenario: Arc<Scenario>, seed: u64, sink: Box<dyn Sink + Send>) -> io::Result<Simulation> {
         let end = SimTime::ZERO + scenario.duration;
         let (sim, q) = Sim::new(scenario, seed, sink)?;
-        Ok(Simulation {
-            engine: Engine::new(sim, q, end),
-        })
+        Ok(Simulation { engine: Engine::new(sim, q, end) })
     }
 
     /// Handles one event; false once the run is over.
@@ -373,6 +363,12 @@ impl Simulation {
     /// Runs up to `t` (capped at the end).
     pub fn run_until(&mut self, t: SimTime) {
         self.engine.run_until(t);
+    }
+
+    /// Handles every event strictly before `t`; the clock is then `t`, and
+    /// [`Simulation::inject`] acts "at t" exactly as a scenario event at t.
+    pub fn run_before(&mut self, t: SimTime) {
+        self.engine.run_before(t);
     }
 
     /// Runs to the end.
@@ -396,12 +392,54 @@ impl Simulation {
     }
 
     /// Applies an action now (game days); it is logged like a scenario event.
+    ///
+    /// For a session to replay byte-identically from an events file, call
+    /// it after [`Simulation::run_before`]`(t)`: a scenario event at `t` acts
+    /// before every other event at `t`, and so does an injection then.
     pub fn inject(&mut self, action: Action) {
         let now = self.engine.now();
         let sim = &mut self.engine.model;
         sim.actions.push(action);
         let i = sim.actions.len() as u32 - 1;
         sim.on_action(now, i, &mut self.engine.queue);
+    }
+
+    /// Every instance created so far, terminated ones included, by id.
+    pub fn instances(&self) -> Vec<InstanceView> {
+        self.engine
+            .model
+            .instances
+            .iter()
+            .map(|i| InstanceView {
+                id: i.id,
+                zone: i.zone,
+                state: i.state,
+                healthy: i.healthy,
+                in_flight: i.in_flight(),
+                completed: i.completed,
+                restarts: i.restarts,
+            })
+            .collect()
+    }
+
+    /// The latest time-series row, if a tick has passed.
+    pub fn last_row(&self) -> Option<&TickRow> {
+        self.engine.model.last_row.as_ref()
+    }
+
+    /// The desired replica count.
+    pub fn desired(&self) -> u32 {
+        self.engine.model.desired
+    }
+
+    /// Whether the autoscaler is frozen.
+    pub fn frozen(&self) -> bool {
+        self.engine.model.frozen
+    }
+
+    /// The scenario being run.
+    pub fn scenario(&self) -> &Arc<Scenario> {
+        &self.engine.model.scenario
     }
 
     /// Events handled or waiting (a measure of work).
@@ -416,7 +454,7 @@ impl Simulation {
         let sim = &mut self.engine.model;
         let s = &sim.scenario;
         let in_flight = sim.requests.live() as u64;
-        let (requests, latency_ms, slo, cost, mut scaling) = sim.rec.totals(end, in_flight);
+        let (requests, latency_ms, slo, cost, mut scaling, system) = sim.rec.totals(end, in_flight);
         scaling.policy = s.autoscaler.name.clone();
         let summary = Summary {
             scenario: s.name.clone(),
@@ -427,6 +465,7 @@ impl Simulation {
             requests,
             latency_ms,
             slo,
+            system,
             cost,
             scaling,
             findings: Vec::new(),

@@ -47,29 +47,20 @@ impl Dist {
     /// σ² = ln(1 + cv²), μ = ln(mean) − σ²/2.
     pub fn lognormal_mean_cv(mean: SimDuration, cv: f64) -> Dist {
         let sigma2 = libm::log(1.0 + cv * cv);
-        Dist::LogNormal {
-            mu: libm::log(mean.as_nanos() as f64) - sigma2 / 2.0,
-            sigma: libm::sqrt(sigma2),
-        }
+        Dist::LogNormal { mu: libm::log(mean.as_nanos() as f64) - sigma2 / 2.0, sigma: libm::sqrt(sigma2) }
     }
 
     /// Lognormal with the given median and 99th percentile:
     /// μ = ln(p50), σ = (ln p99 − ln p50) / z₀.₉₉.
     pub fn lognormal_p50_p99(p50: SimDuration, p99: SimDuration) -> Dist {
         let mu = libm::log(p50.as_nanos() as f64);
-        Dist::LogNormal {
-            mu,
-            sigma: (libm::log(p99.as_nanos() as f64) - mu) / Z99,
-        }
+        Dist::LogNormal { mu, sigma: (libm::log(p99.as_nanos() as f64) - mu) / Z99 }
     }
 
     /// Gamma with the given mean and coefficient of variation (k = 1/cv²).
     pub fn gamma_mean_cv(mean: SimDuration, cv: f64) -> Dist {
         let shape = 1.0 / (cv * cv);
-        Dist::Gamma {
-            shape,
-            scale: mean.as_nanos() as f64 / shape,
-        }
+        Dist::Gamma { shape, scale: mean.as_nanos() as f64 / shape }
     }
 
     /// One sample.
@@ -122,13 +113,7 @@ pub struct Zipf {
 impl Zipf {
     /// Zipf over `n ≥ 1` keys with exponent `s ≥ 0` (0 is uniform).
     pub fn new(n: u64, s: f64) -> Zipf {
-        let mut z = Zipf {
-            n: n as f64,
-            s,
-            h_integral_x1: 0.0,
-            h_integral_n: 0.0,
-            threshold: 0.0,
-        };
+        let mut z = Zipf { n: n as f64, s, h_integral_x1: 0.0, h_integral_n: 0.0, threshold: 0.0 };
         z.h_integral_x1 = z.h_integral(1.5) - 1.0;
         z.h_integral_n = z.h_integral(z.n + 0.5);
         z.threshold = 2.0 - z.h_integral_inv(z.h_integral(2.5) - z.h(2.0));
@@ -169,20 +154,12 @@ impl Zipf {
 
 /// log1p(x)/x, continuous at 0.
 fn helper1(x: f64) -> f64 {
-    if x.abs() > 1e-8 {
-        libm::log1p(x) / x
-    } else {
-        1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x))
-    }
+    if x.abs() > 1e-8 { libm::log1p(x) / x } else { 1.0 - x * (0.5 - x * (1.0 / 3.0 - 0.25 * x)) }
 }
 
 /// expm1(x)/x, continuous at 0.
 fn helper2(x: f64) -> f64 {
-    if x.abs() > 1e-8 {
-        libm::expm1(x) / x
-    } else {
-        1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x))
-    }
+    if x.abs() > 1e-8 { libm::expm1(x) / x } else { 1.0 + x * 0.5 * (1.0 + x * (1.0 / 3.0) * (1.0 + 0.25 * x)) }
 }
 
 #[cfg(test)]
@@ -191,10 +168,7 @@ mod tests {
 
     fn sample_mean(d: &Dist, n: usize) -> f64 {
         let mut s = Stream::new(11, "dist");
-        (0..n)
-            .map(|_| d.sample(&mut s).as_nanos() as f64)
-            .sum::<f64>()
-            / n as f64
+        (0..n).map(|_| d.sample(&mut s).as_nanos() as f64).sum::<f64>() / n as f64
     }
 
     #[test]
@@ -204,28 +178,18 @@ mod tests {
             (Dist::lognormal_mean_cv(ms, 1.0), 1.0),
             (Dist::gamma_mean_cv(ms, 0.5), 0.5),
             (Dist::Exponential { mean: 1e7 }, 1.0),
-            (
-                Dist::Uniform {
-                    min: 5e6,
-                    max: 15e6,
-                },
-                0.3,
-            ),
+            (Dist::Uniform { min: 5e6, max: 15e6 }, 0.3),
         ] {
             assert_eq!(d.mean().as_nanos().abs_diff(10_000_000) < 2, true, "{d:?}");
             // 200k samples: standard error cv·mean/447; 1.5% is over 3 σ for cv ≤ 1.
             let m = sample_mean(&d, 200_000);
-            assert!(
-                (m / 1e7 - 1.0).abs() < 0.015 * f64::max(cv, 0.4),
-                "{d:?}: {m}"
-            );
+            assert!((m / 1e7 - 1.0).abs() < 0.015 * f64::max(cv, 0.4), "{d:?}: {m}");
         }
     }
 
     #[test]
     fn lognormal_from_percentiles_hits_them() {
-        let d =
-            Dist::lognormal_p50_p99(SimDuration::from_millis(10), SimDuration::from_millis(100));
+        let d = Dist::lognormal_p50_p99(SimDuration::from_millis(10), SimDuration::from_millis(100));
         let mut s = Stream::new(5, "pct");
         let mut xs: Vec<u64> = (0..100_000).map(|_| d.sample(&mut s).as_nanos()).collect();
         xs.sort_unstable();
@@ -249,10 +213,7 @@ mod tests {
         for k in [1usize, 2, 10, 100] {
             let expected = n as f64 / (k as f64 * h100);
             let got = counts[k] as f64;
-            assert!(
-                (got - expected).abs() < 5.0 * expected.sqrt() + 5.0,
-                "rank {k}: {got} vs {expected}"
-            );
+            assert!((got - expected).abs() < 5.0 * expected.sqrt() + 5.0, "rank {k}: {got} vs {expected}");
         }
         assert_eq!(counts[0], 0);
     }
@@ -267,9 +228,6 @@ mod tests {
         for _ in 0..40_000 {
             counts[flat.sample(&mut s) as usize] += 1;
         }
-        assert!(
-            counts[1..].iter().all(|&c| c.abs_diff(10_000) < 500),
-            "{counts:?}"
-        );
+        assert!(counts[1..].iter().all(|&c| c.abs_diff(10_000) < 500), "{counts:?}");
     }
 }

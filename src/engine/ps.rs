@@ -124,11 +124,7 @@ impl PsStation {
     /// Adds a job with `work` nanoseconds of service; `token` names it.
     pub fn add(&mut self, now: SimTime, token: u64, work: f64) {
         self.advance(now);
-        self.jobs.push(Tag {
-            finish: self.vtime + work.max(0.0),
-            seq: self.next_seq,
-            token,
-        });
+        self.jobs.push(Tag { finish: self.vtime + work.max(0.0), seq: self.next_seq, token });
         self.next_seq += 1;
         self.active += 1;
     }
@@ -174,11 +170,7 @@ impl PsStation {
         self.advance(now);
         let mut tags: Vec<Tag> = self.jobs.drain().collect();
         tags.sort_by(|a, b| b.cmp(a));
-        let out = tags
-            .into_iter()
-            .filter(|t| !self.removed.contains(&t.token))
-            .map(|t| t.token)
-            .collect();
+        let out = tags.into_iter().filter(|t| !self.removed.contains(&t.token)).map(|t| t.token).collect();
         self.active = 0;
         self.reset();
         out
@@ -197,11 +189,7 @@ impl PsStation {
             }
             let remaining = (top.finish - self.vtime).max(0.0);
             let dt = (remaining / self.rate).ceil();
-            let dt = if dt >= u64::MAX as f64 {
-                u64::MAX
-            } else {
-                dt as u64
-            };
+            let dt = if dt >= u64::MAX as f64 { u64::MAX } else { dt as u64 };
             return Some(SimTime(self.last.0.saturating_add(dt)));
         }
         None

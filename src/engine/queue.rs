@@ -2,8 +2,11 @@
 //!
 //! Two events at the same instant pop in the order they were scheduled (FIFO),
 //! so the order never depends on a hash, an address or the heap's internals.
-//! Both keys are packed into one `u128` so a comparison is a single integer
-//! compare. Cancellation is lazy: an event that is no longer wanted stays in
+//! One exception, by design: events scheduled with [`EventQueue::schedule_first`]
+//! (faults and operator actions) pop before every ordinary event at the same
+//! instant, so an action injected live at time t and the same action read
+//! from a file act at the same point. The keys are packed into one `u128`
+//! (time, class bit, sequence) so a comparison is a single integer compare. Cancellation is lazy: an event that is no longer wanted stays in
 //! the heap and its handler ignores it (entities carry generation counters).
 
 use std::cmp::Ordering;
@@ -35,6 +38,9 @@ impl<E> Ord for Entry<E> {
     }
 }
 
+/// The class bit of ordinary events (set: after `schedule_first` events).
+const ORDINARY: u128 = 1 << 63;
+
 /// The event queue: earliest time first, ties in scheduling order.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
@@ -51,11 +57,7 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
-        EventQueue {
-            heap: BinaryHeap::with_capacity(1024),
-            next_seq: 0,
-            now: SimTime::ZERO,
-        }
+        EventQueue { heap: BinaryHeap::with_capacity(1024), next_seq: 0, now: SimTime::ZERO }
     }
 
     /// The time of the last popped event (the simulation clock).
@@ -66,8 +68,18 @@ impl<E> EventQueue<E> {
     /// Schedules `event` at `at`; an instant in the past is moved to now, so
     /// time never runs backwards.
     pub fn schedule(&mut self, at: SimTime, event: E) {
+        self.push(at, ORDINARY, event);
+    }
+
+    /// Schedules `event` at `at`, ahead of every ordinary event at that
+    /// instant (in scheduling order among such events).
+    pub fn schedule_first(&mut self, at: SimTime, event: E) {
+        self.push(at, 0, event);
+    }
+
+    fn push(&mut self, at: SimTime, class: u128, event: E) {
         let at = at.max(self.now);
-        let key = ((at.0 as u128) << 64) | self.next_seq as u128;
+        let key = ((at.0 as u128) << 64) | class | self.next_seq as u128;
         self.next_seq += 1;
         self.heap.push(Entry { key, event });
     }
@@ -115,6 +127,16 @@ mod tests {
         q.schedule(SimTime(10), "b");
         let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
         assert_eq!(order, ["a", "b", "c", "d"]);
+    }
+
+    #[test]
+    fn first_class_events_lead_their_instant() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(10), "ordinary");
+        q.schedule_first(SimTime(10), "action");
+        q.schedule_first(SimTime(5), "early action");
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["early action", "action", "ordinary"]);
     }
 
     #[test]

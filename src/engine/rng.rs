@@ -41,9 +41,7 @@ impl Stream {
         let a = mix64(seed ^ mix64(fnv1a(name.as_bytes())));
         let b = mix64(a ^ 0x9e37_79b9_7f4a_7c15);
         // The MCG needs an odd state; `new` forces the low bit.
-        Stream {
-            rng: Pcg64Mcg::new(((a as u128) << 64) | b as u128),
-        }
+        Stream { rng: Pcg64Mcg::new(((a as u128) << 64) | b as u128) }
     }
 
     /// A stream for the `index`-th member of a family (e.g. one per instance).
@@ -201,9 +199,6 @@ mod tests {
             counts[s.below(3) as usize] += 1;
         }
         // Each cell expects 10 000 with σ ≈ 82; 400 is about 5σ.
-        assert!(
-            counts.iter().all(|&c| c.abs_diff(10_000) < 400),
-            "{counts:?}"
-        );
+        assert!(counts.iter().all(|&c| c.abs_diff(10_000) < 400), "{counts:?}");
     }
 }

@@ -80,11 +80,7 @@ impl SimDuration {
             return SimDuration::ZERO;
         }
         let ns = secs * NS_PER_S as f64;
-        if ns >= u64::MAX as f64 {
-            SimDuration(u64::MAX)
-        } else {
-            SimDuration((ns + 0.5) as u64)
-        }
+        if ns >= u64::MAX as f64 { SimDuration(u64::MAX) } else { SimDuration((ns + 0.5) as u64) }
     }
     /// Nanoseconds.
     pub const fn as_nanos(self) -> u64 {
@@ -126,19 +122,11 @@ impl SimDuration {
         let mut rest = s;
         let mut total = SimDuration::ZERO;
         while !rest.is_empty() {
-            let digits = rest
-                .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-                .ok_or(DurationError::MissingUnit)?;
+            let digits = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).ok_or(DurationError::MissingUnit)?;
             let (number, tail) = rest.split_at(digits);
-            let unit_len = tail
-                .find(|c: char| c.is_ascii_digit() || c == '.')
-                .unwrap_or(tail.len());
+            let unit_len = tail.find(|c: char| c.is_ascii_digit() || c == '.').unwrap_or(tail.len());
             let (unit, next) = tail.split_at(unit_len);
-            total = total
-                .0
-                .checked_add(parse_part(number, unit)?.0)
-                .map(SimDuration)
-                .ok_or(DurationError::TooLarge)?;
+            total = total.0.checked_add(parse_part(number, unit)?.0).map(SimDuration).ok_or(DurationError::TooLarge)?;
             rest = next;
         }
         Ok(total)
@@ -163,10 +151,7 @@ fn parse_part(number: &str, unit: &str) -> Result<SimDuration, DurationError> {
     // Integral values stay exact integers; fractions round to the nanosecond.
     if !number.contains('.') {
         let n: u64 = number.parse().map_err(|_| DurationError::NotANumber)?;
-        return n
-            .checked_mul(scale)
-            .map(SimDuration)
-            .ok_or(DurationError::TooLarge);
+        return n.checked_mul(scale).map(SimDuration).ok_or(DurationError::TooLarge);
     }
     let value: f64 = number.parse().map_err(|_| DurationError::NotANumber)?;
     let ns = value * scale as f64;
@@ -295,19 +280,13 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_duration() {
         assert_eq!(SimDuration::parse("20"), Err(DurationError::MissingUnit));
-        assert_eq!(
-            SimDuration::parse("20 sec"),
-            Err(DurationError::UnknownUnit)
-        );
+        assert_eq!(SimDuration::parse("20 sec"), Err(DurationError::UnknownUnit));
         assert_eq!(SimDuration::parse("-5s"), Err(DurationError::Negative));
         assert_eq!(SimDuration::parse("s"), Err(DurationError::NotANumber));
         assert_eq!(SimDuration::parse("1.2.3s"), Err(DurationError::NotANumber));
         assert_eq!(SimDuration::parse("1h30"), Err(DurationError::MissingUnit));
         assert_eq!(SimDuration::parse("1hour"), Err(DurationError::UnknownUnit));
-        assert_eq!(
-            SimDuration::parse("99999999999999d"),
-            Err(DurationError::TooLarge)
-        );
+        assert_eq!(SimDuration::parse("99999999999999d"), Err(DurationError::TooLarge));
     }
 
     #[test]

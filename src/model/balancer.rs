@@ -169,8 +169,7 @@ impl Router {
                 let a = self.pick_weighted();
                 let b = self.pick_weighted();
                 let load = |r: &Self, i: u32| {
-                    (r.outstanding[i as usize] as u64 + 1) * FULL as u64 * 1000
-                        / r.weight[i as usize] as u64
+                    (r.outstanding[i as usize] as u64 + 1) * FULL as u64 * 1000 / r.weight[i as usize] as u64
                 };
                 if load(self, b) < load(self, a) { b } else { a }
             }
@@ -187,9 +186,7 @@ impl Router {
 
     /// Counts a request finished (or failed) at `id`.
     pub fn finished(&mut self, id: u32) {
-        self.touch(id, |r| {
-            r.outstanding[id as usize] = r.outstanding[id as usize].saturating_sub(1)
-        });
+        self.touch(id, |r| r.outstanding[id as usize] = r.outstanding[id as usize].saturating_sub(1));
     }
 
     /// Applies `f` to `id`'s state, keeping the least-outstanding order.
@@ -308,14 +305,8 @@ mod tests {
         let c = share(&mut r, 100_000, 5);
         assert_eq!(c[1], 0);
         // Weights 1000, 1000, 250, 1000 of 3250: 30.8%, 30.8%, 7.7%, 30.8%.
-        assert!(
-            (c[3] as f64 / 100_000.0 - 250.0 / 3250.0).abs() < 0.006,
-            "{c:?}"
-        );
-        assert!(
-            (c[0] as f64 / 100_000.0 - 1000.0 / 3250.0).abs() < 0.01,
-            "{c:?}"
-        );
+        assert!((c[3] as f64 / 100_000.0 - 250.0 / 3250.0).abs() < 0.006, "{c:?}");
+        assert!((c[0] as f64 / 100_000.0 - 1000.0 / 3250.0).abs() < 0.01, "{c:?}");
     }
 
     #[test]

@@ -49,10 +49,7 @@ impl State {
 
     /// Whether it holds a schedulable slot (and costs money).
     pub fn holds_capacity(self) -> bool {
-        matches!(
-            self,
-            State::Provisioning | State::Booting | State::Warming | State::Ready | State::Draining
-        )
+        matches!(self, State::Provisioning | State::Booting | State::Warming | State::Ready | State::Draining)
     }
 
     /// Whether its process is up (Kubernetes phase Running).
@@ -182,14 +179,8 @@ mod tests {
         i.state = State::Warming;
         let w = SimDuration::from_secs(100);
         assert_eq!(i.cold_factor(SimTime::ZERO, w, 3.0), 3.0);
-        assert_eq!(
-            i.cold_factor(SimTime::ZERO + SimDuration::from_secs(50), w, 3.0),
-            2.0
-        );
-        assert_eq!(
-            i.cold_factor(SimTime::ZERO + SimDuration::from_secs(200), w, 3.0),
-            1.0
-        );
+        assert_eq!(i.cold_factor(SimTime::ZERO + SimDuration::from_secs(50), w, 3.0), 2.0);
+        assert_eq!(i.cold_factor(SimTime::ZERO + SimDuration::from_secs(200), w, 3.0), 1.0);
         i.state = State::Ready;
         assert_eq!(i.cold_factor(SimTime::ZERO, w, 3.0), 1.0);
     }

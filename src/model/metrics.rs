@@ -59,11 +59,7 @@ fn rate(
     }
     let (first, last) = (&scrapes[a], &scrapes[b]);
     let dt = last.at - first.at;
-    Some(MetricSample {
-        value: (counter(last) - counter(first)) / dt.as_secs_f64(),
-        timestamp: last.at,
-        window: dt,
-    })
+    Some(MetricSample { value: (counter(last) - counter(first)) / dt.as_secs_f64(), timestamp: last.at, window: dt })
 }
 
 /// A gauge's mean over the visible window (needs two scrapes, like a rate,
@@ -80,11 +76,7 @@ fn mean(
     }
     let n = (b - a + 1) as f64;
     let sum: f64 = scrapes.range(a..=b).map(gauge).sum();
-    Some(MetricSample {
-        value: sum / n,
-        timestamp: scrapes[b].at,
-        window: scrapes[b].at - scrapes[a].at,
-    })
+    Some(MetricSample { value: sum / n, timestamp: scrapes[b].at, window: scrapes[b].at - scrapes[a].at })
 }
 
 /// What the pipeline shows of one instance at `now`.
@@ -103,10 +95,7 @@ pub fn pod_metrics(inst: &Instance, now: SimTime, spec: &MetricsSpec) -> PodMetr
     let s = &inst.scrapes;
     PodMetrics {
         // busy core-ns per ns = cores in use; × 1000 = millicores.
-        cpu_milli: rate(s, now, spec, |x| x.busy_core_ns / 1e9).map(|m| MetricSample {
-            value: m.value * 1000.0,
-            ..m
-        }),
+        cpu_milli: rate(s, now, spec, |x| x.busy_core_ns / 1e9).map(|m| MetricSample { value: m.value * 1000.0, ..m }),
         rps: rate(s, now, spec, |x| x.completed as f64),
         in_flight: mean(s, now, spec, |x| x.in_flight as f64),
     }
@@ -137,9 +126,7 @@ pub fn fleet_figures(
             }
         }
     }
-    let p95 = merged
-        .filter(|h| h.len() > 0)
-        .map(|h| h.value_at_quantile(0.95) as f64 / 1000.0);
+    let p95 = merged.filter(|h| h.len() > 0).map(|h| h.value_at_quantile(0.95) as f64 / 1000.0);
     (Some(queue), offered, p95)
 }
 
@@ -191,14 +178,7 @@ mod tests {
     fn a_new_instance_is_missing_until_two_scrapes_are_visible() {
         let mut inst = Instance::new(0, 0, 2, SimTime::ZERO);
         inst.scrapes = scrapes(2, 1.0); // at 0 and 15 s
-        assert_eq!(
-            pod_metrics(&inst, SimTime(20_000_000_000), &spec()).cpu_milli,
-            None
-        );
-        assert!(
-            pod_metrics(&inst, SimTime(30_000_000_000), &spec())
-                .cpu_milli
-                .is_some()
-        );
+        assert_eq!(pod_metrics(&inst, SimTime(20_000_000_000), &spec()).cpu_milli, None);
+        assert!(pod_metrics(&inst, SimTime(30_000_000_000), &spec()).cpu_milli.is_some());
     }
 }

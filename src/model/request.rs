@@ -31,6 +31,8 @@ pub struct Request {
     pub stage: Stage,
     /// When this attempt arrived.
     pub arrival: SimTime,
+    /// When it reached its instance (the start of its wait for a worker).
+    pub enqueued: SimTime,
     /// 1 for the first attempt.
     pub attempt: u8,
     /// Read or write.
@@ -62,10 +64,7 @@ impl ReqRef {
 
     /// Unpacks a token.
     pub fn from_token(t: u64) -> ReqRef {
-        ReqRef {
-            index: t as u32,
-            generation: (t >> 32) as u32,
-        }
+        ReqRef { index: t as u32, generation: (t >> 32) as u32 }
     }
 }
 
@@ -79,19 +78,13 @@ pub struct Requests {
 
 impl Requests {
     /// Takes a slot for a new attempt.
-    pub fn insert(
-        &mut self,
-        arrival: SimTime,
-        attempt: u8,
-        kind: Kind,
-        key: u32,
-        probe: bool,
-    ) -> ReqRef {
+    pub fn insert(&mut self, arrival: SimTime, attempt: u8, kind: Kind, key: u32, probe: bool) -> ReqRef {
         self.live += 1;
         let fill = |generation| Request {
             generation,
             stage: Stage::Held,
             arrival,
+            enqueued: arrival,
             attempt,
             kind,
             key,
@@ -102,33 +95,23 @@ impl Requests {
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
             *slot = fill(slot.generation.wrapping_add(1));
-            ReqRef {
-                index,
-                generation: slot.generation,
-            }
+            ReqRef { index, generation: slot.generation }
         } else {
             self.slots.push(fill(0));
-            ReqRef {
-                index: self.slots.len() as u32 - 1,
-                generation: 0,
-            }
+            ReqRef { index: self.slots.len() as u32 - 1, generation: 0 }
         }
     }
 
     /// The request, if the reference is current.
     #[inline]
     pub fn get(&self, r: ReqRef) -> Option<&Request> {
-        self.slots
-            .get(r.index as usize)
-            .filter(|q| q.generation == r.generation && q.stage != Stage::Free)
+        self.slots.get(r.index as usize).filter(|q| q.generation == r.generation && q.stage != Stage::Free)
     }
 
     /// The request, mutably, if the reference is current.
     #[inline]
     pub fn get_mut(&mut self, r: ReqRef) -> Option<&mut Request> {
-        self.slots
-            .get_mut(r.index as usize)
-            .filter(|q| q.generation == r.generation && q.stage != Stage::Free)
+        self.slots.get_mut(r.index as usize).filter(|q| q.generation == r.generation && q.stage != Stage::Free)
     }
 
     /// Frees the slot.

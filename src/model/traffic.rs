@@ -32,10 +32,7 @@ impl RateFn {
     pub fn rate(&self, t: f64) -> f64 {
         match &self.spec.source {
             Source::Shapes(shapes) => shapes.iter().map(|s| shape_rate(s, t)).sum(),
-            Source::Trace {
-                trace,
-                interpolation,
-            } => {
+            Source::Trace { trace, interpolation } => {
                 let tau = self.spec.offset + t * self.spec.speedup;
                 if tau < trace.t[0] || tau >= trace.end {
                     return 0.0;
@@ -61,16 +58,11 @@ impl RateFn {
     pub fn bound(&self, t: f64, horizon: f64) -> (f64, f64) {
         match &self.spec.source {
             Source::Shapes(shapes) => {
-                let end = shapes.iter().fold((t + PIECE).min(horizon), |e, s| {
-                    next_break(s, t).map_or(e, |b| e.min(b))
-                });
+                let end = shapes.iter().fold((t + PIECE).min(horizon), |e, s| next_break(s, t).map_or(e, |b| e.min(b)));
                 let bound = shapes.iter().map(|s| shape_max(s, t, end)).sum();
                 (bound, end)
             }
-            Source::Trace {
-                trace,
-                interpolation,
-            } => {
+            Source::Trace { trace, interpolation } => {
                 let (offset, speedup) = (self.spec.offset, self.spec.speedup);
                 let tau = offset + t * speedup;
                 let to_sim = |tau_end: f64| ((tau_end - offset) / speedup).min(horizon);
@@ -84,9 +76,7 @@ impl RateFn {
                 let next = trace.t.get(i + 1).copied().unwrap_or(trace.end);
                 let r = match interpolation {
                     Interpolation::Step => trace.rps[i],
-                    Interpolation::Linear => {
-                        trace.rps[i].max(*trace.rps.get(i + 1).unwrap_or(&trace.rps[i]))
-                    }
+                    Interpolation::Linear => trace.rps[i].max(*trace.rps.get(i + 1).unwrap_or(&trace.rps[i])),
                 };
                 // Guard against a piece that rounds to no progress.
                 (r * self.spec.scale, to_sim(next).max(t + 1e-9))
@@ -99,12 +89,7 @@ impl RateFn {
 fn shape_rate(s: &Shape, t: f64) -> f64 {
     match *s {
         Shape::Constant { rps } => rps,
-        Shape::Ramp {
-            from_rps,
-            to_rps,
-            at,
-            over,
-        } => {
+        Shape::Ramp { from_rps, to_rps, at, over } => {
             if t <= at {
                 from_rps
             } else if t >= at + over {
@@ -113,34 +98,18 @@ fn shape_rate(s: &Shape, t: f64) -> f64 {
                 from_rps + (to_rps - from_rps) * (t - at) / over
             }
         }
-        Shape::Step {
-            base_rps,
-            peak_rps,
-            at,
-            hold,
-        } => {
+        Shape::Step { base_rps, peak_rps, at, hold } => {
             if t >= at && t < at + hold {
                 peak_rps
             } else {
                 base_rps
             }
         }
-        Shape::Diurnal {
-            mean_rps,
-            amplitude,
-            period,
-            peak_at,
-        } => {
+        Shape::Diurnal { mean_rps, amplitude, period, peak_at } => {
             let phase = 2.0 * std::f64::consts::PI * (t - peak_at) / period;
             mean_rps * (1.0 + amplitude * libm::cos(phase))
         }
-        Shape::FlashCrowd {
-            base_rps,
-            peak_rps,
-            at,
-            rise,
-            decay,
-        } => {
+        Shape::FlashCrowd { base_rps, peak_rps, at, rise, decay } => {
             if t < at {
                 base_rps
             } else if t < at + rise {
@@ -169,19 +138,10 @@ fn next_break(s: &Shape, t: f64) -> Option<f64> {
 fn shape_max(s: &Shape, a: f64, b: f64) -> f64 {
     let ends = shape_rate(s, a).max(shape_rate(s, b));
     match *s {
-        Shape::Diurnal {
-            mean_rps,
-            amplitude,
-            period,
-            peak_at,
-        } => {
+        Shape::Diurnal { mean_rps, amplitude, period, peak_at } => {
             // A peak inside [a, b] is the maximum; otherwise an end is.
             let k = ((a - peak_at) / period).ceil();
-            if peak_at + k * period <= b {
-                mean_rps * (1.0 + amplitude)
-            } else {
-                ends
-            }
+            if peak_at + k * period <= b { mean_rps * (1.0 + amplitude) } else { ends }
         }
         _ => ends,
     }
@@ -220,11 +180,7 @@ struct LogReplay {
 
 impl ArrivalProcess {
     /// The arrival process of `spec`, drawing from `rng`, until `horizon`.
-    pub fn new(
-        spec: &TrafficSpec,
-        rng: Stream,
-        horizon: SimTime,
-    ) -> std::io::Result<ArrivalProcess> {
+    pub fn new(spec: &TrafficSpec, rng: Stream, horizon: SimTime) -> std::io::Result<ArrivalProcess> {
         let log = match &spec.source {
             Source::Requests(log) => Some(LogReplay {
                 reader: RequestLogReader::open(log)?,
@@ -272,11 +228,7 @@ impl ArrivalProcess {
             Spacing::Poisson => self.next_poisson()?,
             Spacing::Uniform => self.next_uniform()?,
         };
-        Some(Arrival {
-            at: SimTime::from_secs_f64(t),
-            key: None,
-            kind: None,
-        })
+        Some(Arrival { at: SimTime::from_secs_f64(t), key: None, kind: None })
     }
 
     fn next_poisson(&mut self) -> Option<f64> {
@@ -320,11 +272,7 @@ impl ArrivalProcess {
             // No traffic here: skip ahead, in short steps where a piece's
             // bound says traffic may start within it.
             let (bound, end) = self.rate.bound(self.cursor, self.horizon);
-            self.cursor = if bound > 0.0 {
-                (self.cursor + 0.1).min(end)
-            } else {
-                end
-            };
+            self.cursor = if bound > 0.0 { (self.cursor + 0.1).min(end) } else { end };
         }
     }
 }
@@ -351,11 +299,7 @@ impl LogReplay {
             // the fraction at random.
             let m = self.scale * multiplier;
             let copies = m.floor() as u64 + u64::from(rng.chance(m.fract()));
-            let arrival = Arrival {
-                at: SimTime::from_secs_f64(t),
-                key: row.key,
-                kind: row.kind,
-            };
+            let arrival = Arrival { at: SimTime::from_secs_f64(t), key: row.key, kind: row.kind };
             self.pending = Some((arrival, copies));
         }
     }
@@ -369,9 +313,7 @@ mod tests {
 
     fn traffic(toml: &str) -> TrafficSpec {
         let text = format!("duration = \"1h\"\n[traffic]\n{toml}\n");
-        Scenario::from_text(Path::new("t.toml"), &text, &[])
-            .unwrap()
-            .traffic
+        Scenario::from_text(Path::new("t.toml"), &text, &[]).unwrap().traffic
     }
 
     fn count(spec: &TrafficSpec, secs: f64, seed: u64) -> usize {
@@ -384,14 +326,11 @@ mod tests {
     fn poisson_counts_match_the_integral_of_the_rate() {
         // ∫ of a ramp 100 → 300 rps over 600 s = 600 · 200 = 120 000 arrivals,
         // Poisson: σ ≈ 346; 1% (1200) is about 3.5 σ.
-        let spec =
-            traffic("shape = { kind = \"ramp\", from_rps = 100, to_rps = 300, over = \"10m\" }");
+        let spec = traffic("shape = { kind = \"ramp\", from_rps = 100, to_rps = 300, over = \"10m\" }");
         let n = count(&spec, 600.0, 1) as f64;
         assert!((n / 120_000.0 - 1.0).abs() < 0.01, "{n}");
         // Diurnal, mean 200 over whole periods: 200 · 600 = 120 000.
-        let spec = traffic(
-            "shape = { kind = \"diurnal\", mean_rps = 200, amplitude = 0.8, period = \"5m\" }",
-        );
+        let spec = traffic("shape = { kind = \"diurnal\", mean_rps = 200, amplitude = 0.8, period = \"5m\" }");
         let n = count(&spec, 600.0, 2) as f64;
         assert!((n / 120_000.0 - 1.0).abs() < 0.01, "{n}");
     }
@@ -412,11 +351,7 @@ mod tests {
             assert!(end > t);
             let mut s = t;
             while s < end {
-                assert!(
-                    r.rate(s) <= b + 1e-9,
-                    "rate {} > bound {b} at {s}",
-                    r.rate(s)
-                );
+                assert!(r.rate(s) <= b + 1e-9, "rate {} > bound {b} at {s}", r.rate(s));
                 s += 0.25;
             }
             t = end;
@@ -426,19 +361,15 @@ mod tests {
     #[test]
     fn uniform_spacing_is_exact_for_a_constant_rate() {
         let spec = traffic("shape = { kind = \"constant\", rps = 4 }\narrivals = \"uniform\"");
-        let mut p =
-            ArrivalProcess::new(&spec, Stream::new(1, "a"), SimTime::from_secs_f64(2.0)).unwrap();
-        let times: Vec<u64> = std::iter::from_fn(|| p.next())
-            .map(|a| a.at.as_nanos() / 1_000_000)
-            .collect();
+        let mut p = ArrivalProcess::new(&spec, Stream::new(1, "a"), SimTime::from_secs_f64(2.0)).unwrap();
+        let times: Vec<u64> = std::iter::from_fn(|| p.next()).map(|a| a.at.as_nanos() / 1_000_000).collect();
         assert_eq!(times, [0, 250, 500, 750, 1000, 1250, 1500, 1750]);
     }
 
     #[test]
     fn multiplier_scales_the_rate() {
         let spec = traffic("shape = { kind = \"constant\", rps = 100 }");
-        let mut p =
-            ArrivalProcess::new(&spec, Stream::new(3, "a"), SimTime::from_secs_f64(200.0)).unwrap();
+        let mut p = ArrivalProcess::new(&spec, Stream::new(3, "a"), SimTime::from_secs_f64(200.0)).unwrap();
         p.set_multiplier(SimTime::ZERO, 2.0);
         let n = std::iter::from_fn(|| p.next()).count() as f64;
         // 2 · 100 · 200 = 40 000, σ = 200.

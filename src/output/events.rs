@@ -23,11 +23,6 @@ pub struct EventRow {
 impl EventRow {
     /// The CSV fields.
     pub fn fields(&self) -> [String; 4] {
-        [
-            format!("{:.3}", self.at.as_secs_f64()),
-            self.kind.to_string(),
-            self.subject.clone(),
-            self.detail.clone(),
-        ]
+        [format!("{:.3}", self.at.as_secs_f64()), self.kind.to_string(), self.subject.clone(), self.detail.clone()]
     }
 }

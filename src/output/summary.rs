@@ -66,6 +66,20 @@ pub struct SloReport {
     pub error_budget_burn: Option<f64>,
 }
 
+/// The system as a queue: the balancer's in-flight set, from admission to
+/// the response or the error (Little's law: L = λW).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct System {
+    /// Time-average attempts in flight (L).
+    pub mean_in_flight: f64,
+    /// Attempts leaving per second (λ).
+    pub throughput_rps: f64,
+    /// Mean time from admission to leaving, ms (W).
+    pub mean_time_in_system_ms: Option<f64>,
+    /// Mean wait in an instance's accept queue for a worker, ms.
+    pub mean_queue_wait_ms: Option<f64>,
+}
+
 /// What the fleet cost.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
@@ -128,6 +142,8 @@ pub struct Summary {
     pub latency_ms: Latency,
     /// Against the objective.
     pub slo: SloReport,
+    /// The system as a queue.
+    pub system: System,
     /// Cost.
     pub cost: Cost,
     /// Scaling activity.
@@ -149,40 +165,16 @@ impl Summary {
     pub fn render(&self) -> String {
         let mut s = String::new();
         let r = &self.requests;
-        let _ = writeln!(
-            s,
-            "scenario {} (seed {}, {:.0} s simulated)",
-            self.scenario, self.seed, self.duration_s
-        );
+        let _ = writeln!(s, "scenario {} (seed {}, {:.0} s simulated)", self.scenario, self.seed, self.duration_s);
         let _ = writeln!(
             s,
             "  requests   {} arrived, {} succeeded, {} failed; {} attempts ({} retries)",
             r.arrivals, r.succeeded, r.failed, r.attempts, r.retries
         );
-        let errors: Vec<String> = r
-            .errors
-            .iter()
-            .filter(|(_, n)| **n > 0)
-            .map(|(k, n)| format!("{k} {n}"))
-            .collect();
-        let _ = writeln!(
-            s,
-            "  errors     {}",
-            if errors.is_empty() {
-                "none".to_string()
-            } else {
-                errors.join(", ")
-            }
-        );
+        let errors: Vec<String> = r.errors.iter().filter(|(_, n)| **n > 0).map(|(k, n)| format!("{k} {n}")).collect();
+        let _ = writeln!(s, "  errors     {}", if errors.is_empty() { "none".to_string() } else { errors.join(", ") });
         let l = &self.latency_ms;
-        let _ = writeln!(
-            s,
-            "  latency    p50 {}, p95 {}, p99 {}, max {}",
-            ms(l.p50),
-            ms(l.p95),
-            ms(l.p99),
-            ms(l.max)
-        );
+        let _ = writeln!(s, "  latency    p50 {}, p95 {}, p99 {}, max {}", ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max));
         let o = &self.slo;
         let _ = writeln!(
             s,
@@ -194,8 +186,7 @@ impl Summary {
             o.windows_met,
             o.windows,
             pct(o.attainment),
-            o.error_budget_burn
-                .map_or("-".into(), |b| format!("{b:.2}×")),
+            o.error_budget_burn.map_or("-".into(), |b| format!("{b:.2}×")),
         );
         let c = &self.cost;
         let _ = writeln!(

@@ -133,11 +133,7 @@ fn opt(out: &mut String, x: Option<f64>, decimals: usize) {
 impl TickRow {
     /// Appends the row as a CSV line.
     pub fn write_csv(&self, out: &mut String) {
-        let _ = write!(
-            out,
-            "{:.3},{:.3},{:.3}",
-            self.t_s, self.offered_rps, self.completed_rps
-        );
+        let _ = write!(out, "{:.3},{:.3},{:.3}", self.t_s, self.offered_rps, self.completed_rps);
         for e in self.errors {
             let _ = write!(out, ",{e:.3}");
         }
@@ -186,11 +182,7 @@ mod tests {
     #[test]
     fn a_row_has_one_cell_per_column() {
         let mut line = String::new();
-        TickRow {
-            p99_ms: Some(1.5),
-            ..Default::default()
-        }
-        .write_csv(&mut line);
+        TickRow { p99_ms: Some(1.5), ..Default::default() }.write_csv(&mut line);
         assert_eq!(line.trim_end().split(',').count(), COLUMNS.len());
         assert!(line.starts_with("0.000,0.000,0.000,0.000"));
     }

@@ -30,22 +30,9 @@ pub struct FixedConfig {
 }
 
 /// Validates the fixed policy's fields.
-pub fn validate(
-    cx: &mut Cx<'_>,
-    at: &FieldPath,
-    value: &Value,
-    initial: u32,
-) -> Option<FixedConfig> {
+pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value, initial: u32) -> Option<FixedConfig> {
     let raw: Raw = cx.parse(at, value)?;
-    Some(FixedConfig {
-        replicas: cx.int_in(
-            &at.key("replicas"),
-            raw.replicas,
-            initial as u64,
-            0,
-            100_000,
-        ) as u32,
-    })
+    Some(FixedConfig { replicas: cx.int_in(&at.key("replicas"), raw.replicas, initial as u64, 0, 100_000) as u32 })
 }
 
 /// Keeps a fixed count.
@@ -66,11 +53,7 @@ impl Policy for Fixed {
     }
 
     fn decide(&mut self, _: &Observation<'_>) -> Decision {
-        Decision {
-            desired: self.config.replicas,
-            reason: format!("fixed at {}", self.config.replicas),
-            reading: None,
-        }
+        Decision { desired: self.config.replicas, reason: format!("fixed at {}", self.config.replicas), reading: None }
     }
 
     fn bounds(&self) -> (u32, u32) {

@@ -18,41 +18,17 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "\"cpu\"",
         doc: "cpu (utilization, 0.7 = 70%) | rps (per instance) | in_flight (per instance) | latency_p95 (milliseconds) | queue (waiting requests)",
     },
-    FieldDoc {
-        key: "scale_up_above",
-        default: "required",
-        doc: "add step replicas when the metric is above this",
-    },
+    FieldDoc { key: "scale_up_above", default: "required", doc: "add step replicas when the metric is above this" },
     FieldDoc {
         key: "scale_down_below",
         default: "required",
         doc: "remove step replicas when the metric is below this",
     },
-    FieldDoc {
-        key: "step",
-        default: "1",
-        doc: "replicas added or removed per decision",
-    },
-    FieldDoc {
-        key: "cooldown",
-        default: "\"0s\"",
-        doc: "no decision takes effect this soon after the last change",
-    },
-    FieldDoc {
-        key: "interval",
-        default: "\"15s\"",
-        doc: "time between evaluations",
-    },
-    FieldDoc {
-        key: "min_replicas",
-        default: "1",
-        doc: "lower bound",
-    },
-    FieldDoc {
-        key: "max_replicas",
-        default: "10",
-        doc: "upper bound",
-    },
+    FieldDoc { key: "step", default: "1", doc: "replicas added or removed per decision" },
+    FieldDoc { key: "cooldown", default: "\"0s\"", doc: "no decision takes effect this soon after the last change" },
+    FieldDoc { key: "interval", default: "\"15s\"", doc: "time between evaluations" },
+    FieldDoc { key: "min_replicas", default: "1", doc: "lower bound" },
+    FieldDoc { key: "max_replicas", default: "10", doc: "upper bound" },
 ];
 
 #[derive(Deserialize)]
@@ -157,16 +133,8 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Thresh
         up: raw.scale_up_above,
         down: raw.scale_down_below,
         step: cx.int_in(&at.key("step"), raw.step, 1, 1, 10_000) as u32,
-        cooldown: cx.duration(
-            &at.key("cooldown"),
-            raw.cooldown.as_ref(),
-            SimDuration::ZERO,
-        ),
-        interval: cx.duration(
-            &at.key("interval"),
-            raw.interval.as_ref(),
-            SimDuration::from_secs(15),
-        ),
+        cooldown: cx.duration(&at.key("cooldown"), raw.cooldown.as_ref(), SimDuration::ZERO),
+        interval: cx.duration(&at.key("interval"), raw.interval.as_ref(), SimDuration::from_secs(15)),
         min: cx.int_in(&at.key("min_replicas"), raw.min_replicas, 1, 0, 100_000) as u32,
         max: cx.int_in(&at.key("max_replicas"), raw.max_replicas, 10, 1, 100_000) as u32,
     };
@@ -178,28 +146,17 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Thresh
         );
     }
     if c.down < 0.0 {
-        cx.error(
-            &at.key("scale_down_below"),
-            format!("'{}' is negative", c.down),
-            None,
-        );
+        cx.error(&at.key("scale_down_below"), format!("'{}' is negative", c.down), None);
     }
     if c.min > c.max {
         cx.error(
             &at.key("min_replicas"),
-            format!(
-                "min_replicas '{}' is greater than max_replicas '{}'",
-                c.min, c.max
-            ),
+            format!("min_replicas '{}' is greater than max_replicas '{}'", c.min, c.max),
             Some("make min_replicas ≤ max_replicas".into()),
         );
     }
     if c.interval.is_zero() {
-        cx.error(
-            &at.key("interval"),
-            "'0s' would evaluate without pause",
-            Some("use e.g. \"15s\"".into()),
-        );
+        cx.error(&at.key("interval"), "'0s' would evaluate without pause", Some("use e.g. \"15s\"".into()));
     }
     Some(c)
 }
@@ -213,10 +170,7 @@ pub struct Threshold {
 impl Threshold {
     /// A threshold policy.
     pub fn new(config: ThresholdConfig) -> Threshold {
-        Threshold {
-            config,
-            last_change: None,
-        }
+        Threshold { config, last_change: None }
     }
 }
 
@@ -228,16 +182,10 @@ impl Policy for Threshold {
     fn decide(&mut self, obs: &Observation<'_>) -> Decision {
         let c = &self.config;
         let current = obs.desired;
-        let hold = |reason: String, reading| Decision {
-            desired: current.clamp(c.min, c.max.max(c.min)),
-            reason,
-            reading,
-        };
+        let hold =
+            |reason: String, reading| Decision { desired: current.clamp(c.min, c.max.max(c.min)), reason, reading };
         let Some(seen) = c.metric.read(obs.fleet) else {
-            return hold(
-                format!("no {} samples yet; holding at {current}", c.metric.name()),
-                None,
-            );
+            return hold(format!("no {} samples yet; holding at {current}", c.metric.name()), None);
         };
         let m = c.metric;
         let (target, wanted, rel) = if seen > c.up {
@@ -245,11 +193,7 @@ impl Policy for Threshold {
         } else if seen < c.down {
             (c.down, current.saturating_sub(c.step), "<")
         } else {
-            let reading = Reading {
-                metric: m.name(),
-                seen,
-                target: c.up,
-            };
+            let reading = Reading { metric: m.name(), seen, target: c.up };
             return hold(
                 format!(
                     "{} {} within [{}, {}]; holding at {current}",
@@ -261,11 +205,7 @@ impl Policy for Threshold {
                 Some(reading),
             );
         };
-        let reading = Some(Reading {
-            metric: m.name(),
-            seen,
-            target,
-        });
+        let reading = Some(Reading { metric: m.name(), seen, target });
         let bounded = wanted.clamp(c.min, c.max.max(c.min));
         if let Some(t) = self.last_change.filter(|t| obs.now < *t + c.cooldown) {
             let left = ((t + c.cooldown) - obs.now).as_secs_f64().ceil();
@@ -282,24 +222,14 @@ impl Policy for Threshold {
         if bounded == current {
             let bound = if rel == ">" { "max" } else { "min" };
             return hold(
-                format!(
-                    "{} {} {rel} {}, but at {bound} {current}",
-                    m.name(),
-                    m.show(seen),
-                    m.show(target)
-                ),
+                format!("{} {} {rel} {}, but at {bound} {current}", m.name(), m.show(seen), m.show(target)),
                 reading,
             );
         }
         self.last_change = Some(obs.now);
         Decision {
             desired: bounded,
-            reason: format!(
-                "{} {} {rel} {} → {bounded}",
-                m.name(),
-                m.show(seen),
-                m.show(target)
-            ),
+            reason: format!("{} {} {rel} {} → {bounded}", m.name(), m.show(seen), m.show(target)),
             reading,
         }
     }
@@ -338,10 +268,7 @@ mod tests {
     }
 
     fn decide(p: &mut Threshold, now_s: u64, desired: u32, cpu: Option<f64>) -> Decision {
-        let fleet = FleetMetrics {
-            cpu_utilization: cpu,
-            ..Default::default()
-        };
+        let fleet = FleetMetrics { cpu_utilization: cpu, ..Default::default() };
         let obs = Observation {
             now: SimTime(now_s * 1_000_000_000),
             desired,
@@ -363,15 +290,7 @@ mod tests {
         assert!(d.reason.contains("cooldown for 30s more"), "{}", d.reason);
         assert_eq!(decide(&mut p, 60, 3, Some(0.2)).desired, 2);
         assert_eq!(decide(&mut p, 200, 2, Some(0.5)).desired, 2);
-        assert!(
-            decide(&mut p, 300, 5, Some(0.95))
-                .reason
-                .contains("at max 5")
-        );
-        assert!(
-            decide(&mut p, 400, 2, None)
-                .reason
-                .starts_with("no cpu samples")
-        );
+        assert!(decide(&mut p, 300, 5, Some(0.95)).reason.contains("at max 5"));
+        assert!(decide(&mut p, 400, 2, None).reason.starts_with("no cpu samples"));
     }
 }

@@ -22,11 +22,7 @@ pub fn validate(cx: &mut Cx<'_>, initial: u32) -> Option<PolicySpec> {
         return Some(PolicySpec::fixed(initial));
     };
     let Value::Table(table) = value else {
-        cx.error(
-            &at,
-            "must be a section",
-            Some("write [autoscaler] with policy = \"...\"".into()),
-        );
+        cx.error(&at, "must be a section", Some("write [autoscaler] with policy = \"...\"".into()));
         return None;
     };
     let mut fields = table.clone();
@@ -34,23 +30,14 @@ pub fn validate(cx: &mut Cx<'_>, initial: u32) -> Option<PolicySpec> {
         None => "fixed".to_string(),
         Some(Value::String(s)) => s,
         Some(other) => {
-            cx.error(
-                &at.key("policy"),
-                format!("'{other}' is not a policy name"),
-                None,
-            );
+            cx.error(&at.key("policy"), format!("'{other}' is not a policy name"), None);
             return None;
         }
     };
     let names: Vec<&str> = crate::policy::NAMES.iter().map(|(n, _)| *n).collect();
     if !names.contains(&name.as_str()) {
-        let hint = suggest(&name, &names)
-            .unwrap_or_else(|| format!("the policies are: {}", names.join(", ")));
-        cx.error(
-            &at.key("policy"),
-            format!("'{name}' is not a policy"),
-            Some(hint),
-        );
+        let hint = suggest(&name, &names).unwrap_or_else(|| format!("the policies are: {}", names.join(", ")));
+        cx.error(&at.key("policy"), format!("'{name}' is not a policy"), Some(hint));
         return None;
     }
     crate::policy::validate(cx, &at, &name, fields, initial)

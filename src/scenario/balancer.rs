@@ -159,30 +159,10 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<BalancerSpec> {
     let health_check = raw.health_check.map(|h| {
         let at = at.key("health_check");
         let spec = HealthCheckSpec {
-            interval: cx.duration(
-                &at.key("interval"),
-                h.interval.as_ref(),
-                SimDuration::from_secs(10),
-            ),
-            timeout: cx.duration(
-                &at.key("timeout"),
-                h.timeout.as_ref(),
-                SimDuration::from_secs(2),
-            ),
-            unhealthy_threshold: cx.int_in(
-                &at.key("unhealthy_threshold"),
-                h.unhealthy_threshold,
-                3,
-                1,
-                100,
-            ) as u32,
-            healthy_threshold: cx.int_in(
-                &at.key("healthy_threshold"),
-                h.healthy_threshold,
-                2,
-                1,
-                100,
-            ) as u32,
+            interval: cx.duration(&at.key("interval"), h.interval.as_ref(), SimDuration::from_secs(10)),
+            timeout: cx.duration(&at.key("timeout"), h.timeout.as_ref(), SimDuration::from_secs(2)),
+            unhealthy_threshold: cx.int_in(&at.key("unhealthy_threshold"), h.unhealthy_threshold, 3, 1, 100) as u32,
+            healthy_threshold: cx.int_in(&at.key("healthy_threshold"), h.healthy_threshold, 2, 1, 100) as u32,
             restart: h.restart.unwrap_or(false),
         };
         if spec.interval.is_zero() {
@@ -195,10 +175,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<BalancerSpec> {
         if spec.timeout.is_zero() || spec.timeout > spec.interval {
             cx.error(
                 &at.key("timeout"),
-                format!(
-                    "'{}' must be above zero and at most the interval '{}'",
-                    spec.timeout, spec.interval
-                ),
+                format!("'{}' must be above zero and at most the interval '{}'", spec.timeout, spec.interval),
                 None,
             );
         }
@@ -206,13 +183,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<BalancerSpec> {
     });
     let rate_limit = raw.rate_limit.map(|r| {
         let rps = cx.positive(&at.key("rate_limit").key("rps"), Some(r.rps), 1.0);
-        let burst = cx.float_in(
-            &at.key("rate_limit").key("burst"),
-            r.burst,
-            rps.max(1.0),
-            1.0,
-            f64::INFINITY,
-        );
+        let burst = cx.float_in(&at.key("rate_limit").key("burst"), r.burst, rps.max(1.0), 1.0, f64::INFINITY);
         (rps, burst)
     });
     Some(BalancerSpec {
@@ -225,9 +196,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<BalancerSpec> {
         ),
         health_check,
         rate_limit,
-        max_in_flight: raw
-            .max_in_flight
-            .map(|n| cx.int_in(&at.key("max_in_flight"), Some(n), 1, 1, u64::MAX)),
+        max_in_flight: raw.max_in_flight.map(|n| cx.int_in(&at.key("max_in_flight"), Some(n), 1, 1, u64::MAX)),
         queue: cx.int_in(&at.key("queue"), raw.queue, 0, 0, u32::MAX as u64),
     })
 }

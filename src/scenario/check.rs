@@ -33,19 +33,11 @@ pub struct Cx<'d> {
 impl<'d> Cx<'d> {
     /// A context over `doc`.
     pub fn new(doc: &'d Document) -> Cx<'d> {
-        Cx {
-            doc,
-            problems: Vec::new(),
-        }
+        Cx { doc, problems: Vec::new() }
     }
 
     /// Records a problem about the field at `path`.
-    pub fn error(
-        &mut self,
-        path: &FieldPath,
-        message: impl Into<String>,
-        hint: impl Into<Option<String>>,
-    ) {
+    pub fn error(&mut self, path: &FieldPath, message: impl Into<String>, hint: impl Into<Option<String>>) {
         let p = self.doc.problem(path, message.into(), hint.into());
         self.problems.push(p);
     }
@@ -62,11 +54,7 @@ impl<'d> Cx<'d> {
 
     /// The problems found, or `Ok` if none.
     pub fn finish(self) -> Result<(), Problems> {
-        if self.problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Problems(self.problems))
-        }
+        if self.problems.is_empty() { Ok(()) } else { Err(Problems(self.problems)) }
     }
 
     /// The value at `path` in the merged document.
@@ -103,12 +91,7 @@ impl<'d> Cx<'d> {
     }
 
     /// Parses a duration field: a string with a unit. `None` gives `default`.
-    pub fn duration(
-        &mut self,
-        path: &FieldPath,
-        v: Option<&Value>,
-        default: SimDuration,
-    ) -> SimDuration {
+    pub fn duration(&mut self, path: &FieldPath, v: Option<&Value>, default: SimDuration) -> SimDuration {
         let Some(v) = v else { return default };
         match parse_duration_value(v) {
             Ok(d) => d,
@@ -136,25 +119,14 @@ impl<'d> Cx<'d> {
     }
 
     /// Checks `lo ≤ x ≤ hi` for a float field.
-    pub fn float_in(
-        &mut self,
-        path: &FieldPath,
-        x: Option<f64>,
-        default: f64,
-        lo: f64,
-        hi: f64,
-    ) -> f64 {
+    pub fn float_in(&mut self, path: &FieldPath, x: Option<f64>, default: f64, lo: f64, hi: f64) -> f64 {
         let Some(x) = x else { return default };
         if x.is_nan() || x < lo || x > hi {
             let range = match (lo, hi) {
                 (lo, f64::INFINITY) => format!("≥ {lo}"),
                 (lo, hi) => format!("between {lo} and {hi}"),
             };
-            self.error(
-                path,
-                format!("'{x}' is out of range"),
-                Some(format!("use a number {range}")),
-            );
+            self.error(path, format!("'{x}' is out of range"), Some(format!("use a number {range}")));
             return default;
         }
         x
@@ -164,25 +136,14 @@ impl<'d> Cx<'d> {
     pub fn positive(&mut self, path: &FieldPath, x: Option<f64>, default: f64) -> f64 {
         let Some(x) = x else { return default };
         if x.is_nan() || x <= 0.0 || x.is_infinite() {
-            self.error(
-                path,
-                format!("'{x}' must be greater than zero"),
-                Some("use a positive number".to_string()),
-            );
+            self.error(path, format!("'{x}' must be greater than zero"), Some("use a positive number".to_string()));
             return default;
         }
         x
     }
 
     /// Checks `lo ≤ n ≤ hi` for an integer field.
-    pub fn int_in(
-        &mut self,
-        path: &FieldPath,
-        n: Option<i64>,
-        default: u64,
-        lo: u64,
-        hi: u64,
-    ) -> u64 {
+    pub fn int_in(&mut self, path: &FieldPath, n: Option<i64>, default: u64, lo: u64, hi: u64) -> u64 {
         let Some(n) = n else { return default };
         if n < lo as i64 || (n as u64) > hi {
             let what = if n < 0 {
@@ -192,16 +153,8 @@ impl<'d> Cx<'d> {
             } else {
                 "is out of range".to_string()
             };
-            let range = if hi == u64::MAX {
-                format!("≥ {lo}")
-            } else {
-                format!("from {lo} to {hi}")
-            };
-            self.error(
-                path,
-                format!("'{n}' {what}"),
-                Some(format!("use a whole number {range}")),
-            );
+            let range = if hi == u64::MAX { format!("≥ {lo}") } else { format!("from {lo} to {hi}") };
+            self.error(path, format!("'{n}' {what}"), Some(format!("use a whole number {range}")));
             return default;
         }
         n as u64
@@ -224,22 +177,12 @@ impl<'d> Cx<'d> {
     }
 
     /// Checks that a string field is one of `choices`.
-    pub fn choice<'c>(
-        &mut self,
-        path: &FieldPath,
-        v: Option<&str>,
-        default: &'c str,
-        choices: &[&'c str],
-    ) -> &'c str {
+    pub fn choice<'c>(&mut self, path: &FieldPath, v: Option<&str>, default: &'c str, choices: &[&'c str]) -> &'c str {
         let Some(v) = v else { return default };
         match choices.iter().find(|c| **c == v) {
             Some(c) => c,
             None => {
-                self.error(
-                    path,
-                    format!("'{v}' is not one of {}", choices.join(", ")),
-                    suggest(v, choices),
-                );
+                self.error(path, format!("'{v}' is not one of {}", choices.join(", ")), suggest(v, choices));
                 default
             }
         }
@@ -268,17 +211,9 @@ pub fn parse_duration_value(v: &Value) -> Result<SimDuration, String> {
             DurationError::TooLarge => format!("'{s}' is too large"),
         }),
         Value::Integer(0) => Ok(SimDuration::ZERO),
-        Value::Integer(n) => Err(format!(
-            "'{n}' has no unit (durations are strings like \"{n}s\")"
-        )),
-        Value::Float(x) => Err(format!(
-            "'{x}' has no unit (durations are strings like \"{x}s\")"
-        )),
-        other => Err(format!(
-            "'{}' is a {}, not a duration",
-            show(other),
-            other.type_str()
-        )),
+        Value::Integer(n) => Err(format!("'{n}' has no unit (durations are strings like \"{n}s\")")),
+        Value::Float(x) => Err(format!("'{x}' has no unit (durations are strings like \"{x}s\")")),
+        other => Err(format!("'{}' is a {}, not a duration", show(other), other.type_str())),
     }
 }
 
@@ -314,13 +249,10 @@ pub type DistError = (Option<String>, String, String);
 /// ... }`. On error: the sub-field at fault, the message and a hint.
 pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
     const HINT: &str = "write \"10ms\", { dist = \"exponential\", mean = \"10ms\" }, { dist = \"lognormal\", mean = \"10ms\", cv = 1.5 } (or p50/p99), { dist = \"uniform\", min = \"5ms\", max = \"15ms\" }, { dist = \"gamma\", mean = \"10ms\", cv = 0.5 } or { dist = \"constant\", value = \"10ms\" }";
-    let fail =
-        |sub: Option<&str>, msg: String| Err((sub.map(str::to_string), msg, HINT.to_string()));
+    let fail = |sub: Option<&str>, msg: String| Err((sub.map(str::to_string), msg, HINT.to_string()));
     let t = match v {
         Value::String(_) | Value::Integer(_) | Value::Float(_) => {
-            return parse_duration_value(v)
-                .map(Dist::Constant)
-                .map_err(|m| (None, m, DURATION_HINT.into()));
+            return parse_duration_value(v).map(Dist::Constant).map_err(|m| (None, m, DURATION_HINT.into()));
         }
         Value::Table(t) => t,
         other => return fail(None, format!("'{}' is not a distribution", show(other))),
@@ -328,10 +260,7 @@ pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
     let kind = match t.get("dist") {
         Some(Value::String(s)) => s.as_str(),
         Some(other) => {
-            return fail(
-                Some("dist"),
-                format!("'{}' is not a distribution name", show(other)),
-            );
+            return fail(Some("dist"), format!("'{}' is not a distribution name", show(other)));
         }
         None => return fail(Some("dist"), "missing: which distribution?".into()),
     };
@@ -345,30 +274,20 @@ pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
             return Err((
                 Some("dist".to_string()),
                 format!("'{other}' is not one of constant, exponential, lognormal, uniform, gamma"),
-                suggest(
-                    other,
-                    &["constant", "exponential", "lognormal", "uniform", "gamma"],
-                )
-                .unwrap_or(HINT.into()),
+                suggest(other, &["constant", "exponential", "lognormal", "uniform", "gamma"]).unwrap_or(HINT.into()),
             ));
         }
     };
     if let Some(k) = t.keys().find(|k| !allowed.contains(&k.as_str())) {
-        let msg = format!(
-            "'{k}' does not apply to a {kind} distribution (it takes {})",
-            allowed[1..].join(", ")
-        );
+        let msg = format!("'{k}' does not apply to a {kind} distribution (it takes {})", allowed[1..].join(", "));
         return Err((Some(k.clone()), msg, HINT.to_string()));
     }
     let dur = |key: &'static str| -> Result<SimDuration, DistError> {
         match t.get(key) {
-            Some(v) => parse_duration_value(v)
-                .map_err(|m| (Some(key.to_string()), m, DURATION_HINT.to_string())),
-            None => Err((
-                Some(key.to_string()),
-                format!("missing: a {kind} distribution needs '{key}'"),
-                HINT.to_string(),
-            )),
+            Some(v) => parse_duration_value(v).map_err(|m| (Some(key.to_string()), m, DURATION_HINT.to_string())),
+            None => {
+                Err((Some(key.to_string()), format!("missing: a {kind} distribution needs '{key}'"), HINT.to_string()))
+            }
         }
     };
     let cv = |key: &'static str| -> Result<f64, DistError> {
@@ -380,20 +299,14 @@ pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
                 format!("'{}' must be a number greater than zero", show(other)),
                 HINT.to_string(),
             )),
-            None => Err((
-                Some(key.to_string()),
-                format!("missing: a {kind} distribution needs '{key}'"),
-                HINT.to_string(),
-            )),
+            None => {
+                Err((Some(key.to_string()), format!("missing: a {kind} distribution needs '{key}'"), HINT.to_string()))
+            }
         }
     };
     let positive = |key: &'static str, d: SimDuration| {
         if d.is_zero() {
-            Err((
-                Some(key.to_string()),
-                format!("'{d}' must be greater than zero"),
-                HINT.to_string(),
-            ))
+            Err((Some(key.to_string()), format!("'{d}' must be greater than zero"), HINT.to_string()))
         } else {
             Ok(d)
         }
@@ -432,16 +345,14 @@ pub fn explain_serde(msg: &str) -> (String, Option<String>) {
     if let Some(rest) = msg.strip_prefix("unknown field `") {
         let (field, tail) = rest.split_once('`').unwrap_or((rest, ""));
         let choices: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
-        let hint = suggest(field, &choices).or_else(|| {
-            (!choices.is_empty()).then(|| format!("the fields here are: {}", choices.join(", ")))
-        });
+        let hint = suggest(field, &choices)
+            .or_else(|| (!choices.is_empty()).then(|| format!("the fields here are: {}", choices.join(", "))));
         return (format!("unknown field '{field}'"), hint);
     }
     if let Some(rest) = msg.strip_prefix("unknown variant `") {
         let (v, tail) = rest.split_once('`').unwrap_or((rest, ""));
         let choices: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
-        let hint =
-            suggest(v, &choices).or_else(|| Some(format!("use one of: {}", choices.join(", "))));
+        let hint = suggest(v, &choices).or_else(|| Some(format!("use one of: {}", choices.join(", "))));
         return (format!("'{v}' is not a valid choice"), hint);
     }
     if let Some(rest) = msg.strip_prefix("missing field `") {
@@ -450,9 +361,7 @@ pub fn explain_serde(msg: &str) -> (String, Option<String>) {
     }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         // e.g. "string \"abc\", expected i64"
-        let (got, expected) = rest
-            .split_once(", expected ")
-            .unwrap_or((rest, "another type"));
+        let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
         let expected = match expected {
             "i64" | "u64" | "u32" | "i32" | "usize" => "a whole number",
             "f64" | "f32" => "a number",
@@ -461,10 +370,7 @@ pub fn explain_serde(msg: &str) -> (String, Option<String>) {
             other => other,
         };
         let got = got.replace('"', "'");
-        return (
-            format!("{got} is the wrong type; expected {expected}"),
-            None,
-        );
+        return (format!("{got} is the wrong type; expected {expected}"), None);
     }
     (msg.to_string(), None)
 }
@@ -498,30 +404,19 @@ mod tests {
     use super::*;
 
     fn v(s: &str) -> Value {
-        toml::from_str::<Table>(&format!("v = {s}"))
-            .unwrap()
-            .remove("v")
-            .unwrap()
+        toml::from_str::<Table>(&format!("v = {s}")).unwrap().remove("v").unwrap()
     }
 
     #[test]
     fn distributions_parse() {
-        assert_eq!(
-            parse_dist(&v("\"10ms\"")).unwrap(),
-            Dist::Constant(SimDuration::from_millis(10))
-        );
+        assert_eq!(parse_dist(&v("\"10ms\"")).unwrap(), Dist::Constant(SimDuration::from_millis(10)));
         assert_eq!(
             parse_dist(&v("{ dist = \"exponential\", mean = \"4ms\" }")).unwrap(),
             Dist::Exponential { mean: 4e6 }
         );
         let d = parse_dist(&v("{ dist = \"lognormal\", mean = \"25ms\", cv = 1.0 }")).unwrap();
         assert_eq!(d.mean().as_nanos().abs_diff(25_000_000) <= 1, true);
-        assert!(
-            parse_dist(&v(
-                "{ dist = \"lognormal\", p50 = \"10ms\", p99 = \"80ms\" }"
-            ))
-            .is_ok()
-        );
+        assert!(parse_dist(&v("{ dist = \"lognormal\", p50 = \"10ms\", p99 = \"80ms\" }")).is_ok());
         assert!(parse_dist(&v("{ dist = \"uniform\", min = \"15s\", max = \"45s\" }")).is_ok());
     }
 
@@ -545,10 +440,7 @@ mod tests {
         assert_eq!(m, "unknown field 'workres'");
         assert_eq!(h.as_deref(), Some("did you mean 'workers'?"));
         let (m, _) = explain_serde("invalid type: string \"four\", expected i64");
-        assert_eq!(
-            m,
-            "string 'four' is the wrong type; expected a whole number"
-        );
+        assert_eq!(m, "string 'four' is the wrong type; expected a whole number");
     }
 
     #[test]

@@ -116,24 +116,16 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<ClientSpec> {
     if let Some(r) = raw.retry {
         let at = at.key("retry");
         spec.max_attempts = cx.int_in(&at.key("max_attempts"), r.max_attempts, 1, 1, 100) as u32;
-        spec.backoff = match cx.choice(
-            &at.key("backoff"),
-            r.backoff.as_deref(),
-            "exponential",
-            &["none", "fixed", "exponential"],
-        ) {
-            "none" => Backoff::None,
-            "fixed" => Backoff::Fixed,
-            _ => Backoff::Exponential,
-        };
+        spec.backoff =
+            match cx.choice(&at.key("backoff"), r.backoff.as_deref(), "exponential", &["none", "fixed", "exponential"])
+            {
+                "none" => Backoff::None,
+                "fixed" => Backoff::Fixed,
+                _ => Backoff::Exponential,
+            };
         spec.base = cx.duration(&at.key("base"), r.base.as_ref(), d.base);
         spec.cap = cx.duration(&at.key("cap"), r.cap.as_ref(), d.cap);
-        spec.jitter = match cx.choice(
-            &at.key("jitter"),
-            r.jitter.as_deref(),
-            "none",
-            &["none", "full", "equal"],
-        ) {
+        spec.jitter = match cx.choice(&at.key("jitter"), r.jitter.as_deref(), "none", &["none", "full", "equal"]) {
             "full" => Jitter::Full,
             "equal" => Jitter::Equal,
             _ => Jitter::None,

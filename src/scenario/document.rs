@@ -22,21 +22,14 @@ struct LineIndex {
 
 impl LineIndex {
     fn build(text: &str, table: &DeTable<'_>) -> LineIndex {
-        let starts: Vec<usize> = std::iter::once(0)
-            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
-            .collect();
+        let starts: Vec<usize> = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
         let line_of = |offset: usize| starts.partition_point(|&s| s <= offset);
         let mut index = LineIndex::default();
         index.walk_table(&FieldPath::root(), table, &line_of);
         index
     }
 
-    fn walk_table(
-        &mut self,
-        at: &FieldPath,
-        table: &DeTable<'_>,
-        line_of: &dyn Fn(usize) -> usize,
-    ) {
+    fn walk_table(&mut self, at: &FieldPath, table: &DeTable<'_>, line_of: &dyn Fn(usize) -> usize) {
         for (key, value) in table.iter() {
             let path = at.key(key.get_ref());
             self.lines.insert(path.clone(), line_of(key.span().start));
@@ -44,12 +37,7 @@ impl LineIndex {
         }
     }
 
-    fn walk_value(
-        &mut self,
-        at: &FieldPath,
-        value: &DeValue<'_>,
-        line_of: &dyn Fn(usize) -> usize,
-    ) {
+    fn walk_value(&mut self, at: &FieldPath, value: &DeValue<'_>, line_of: &dyn Fn(usize) -> usize) {
         match value {
             DeValue::Table(t) => self.walk_table(at, t, line_of),
             DeValue::Array(items) => {
@@ -93,29 +81,19 @@ struct SourceFile {
 /// error).
 fn read_toml(path: &Path) -> Result<SourceFile, Problem> {
     let text = std::fs::read_to_string(path).map_err(|e| Problem {
-        origin: Origin::File {
-            path: path.to_path_buf(),
-            line: None,
-        },
+        origin: Origin::File { path: path.to_path_buf(), line: None },
         field: None,
         message: format!("cannot read the file: {e}"),
-        hint: Some(
-            "check the path; relative paths resolve against the file that names them".into(),
-        ),
+        hint: Some("check the path; relative paths resolve against the file that names them".into()),
     })?;
     parse_toml(path, &text)
 }
 
 fn parse_toml(path: &Path, text: &str) -> Result<SourceFile, Problem> {
     let syntax = |e: toml::de::Error| {
-        let line = e
-            .span()
-            .map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
+        let line = e.span().map(|s| text[..s.start.min(text.len())].matches('\n').count() + 1);
         Problem {
-            origin: Origin::File {
-                path: path.to_path_buf(),
-                line,
-            },
+            origin: Origin::File { path: path.to_path_buf(), line },
             field: None,
             message: format!("TOML syntax: {}", e.message().trim_end()),
             hint: Some("see https://toml.io for the syntax".into()),
@@ -124,11 +102,7 @@ fn parse_toml(path: &Path, text: &str) -> Result<SourceFile, Problem> {
     let spanned = DeTable::parse(text).map_err(syntax)?;
     let lines = LineIndex::build(text, spanned.get_ref());
     let table: Table = toml::from_str(text).map_err(syntax)?;
-    Ok(SourceFile {
-        path: path.to_path_buf(),
-        table,
-        lines,
-    })
+    Ok(SourceFile { path: path.to_path_buf(), table, lines })
 }
 
 /// A command-line override `path=value`.
@@ -153,21 +127,14 @@ impl Override {
             message: msg,
             hint: Some("write --set section.field=value, e.g. --set fleet.initial=4".into()),
         };
-        let (key, value) = arg
-            .split_once('=')
-            .ok_or_else(|| bad(format!("'{arg}' has no '='")))?;
-        let path = FieldPath::parse(key.trim())
-            .ok_or_else(|| bad(format!("'{key}' is not a field path")))?;
+        let (key, value) = arg.split_once('=').ok_or_else(|| bad(format!("'{arg}' has no '='")))?;
+        let path = FieldPath::parse(key.trim()).ok_or_else(|| bad(format!("'{key}' is not a field path")))?;
         let value = value.trim();
         let parsed = toml::from_str::<Table>(&format!("v = {value}"))
             .ok()
             .and_then(|mut t| t.remove("v"))
             .unwrap_or_else(|| Value::String(value.to_string()));
-        Ok(Override {
-            path,
-            value: parsed,
-            raw: arg.to_string(),
-        })
+        Ok(Override { path, value: parsed, raw: arg.to_string() })
     }
 }
 
@@ -194,11 +161,7 @@ impl Document {
     }
 
     /// Like [`Document::load`], for text already in memory (tests, the TUI).
-    pub fn from_text(
-        path: &Path,
-        text: &str,
-        overrides: &[Override],
-    ) -> Result<Document, Problems> {
+    pub fn from_text(path: &Path, text: &str, overrides: &[Override]) -> Result<Document, Problems> {
         let main = parse_toml(path, text).map_err(|p| Problems(vec![p]))?;
         Document::assemble(main, overrides)
     }
@@ -225,11 +188,7 @@ impl Document {
                 }),
             }
         }
-        if problems.is_empty() {
-            Ok(doc)
-        } else {
-            Err(Problems(problems))
-        }
+        if problems.is_empty() { Ok(doc) } else { Err(Problems(problems)) }
     }
 
     fn merge_models(&mut self, problems: &mut Vec<Problem>) {
@@ -255,8 +214,7 @@ impl Document {
                     let mut merged = file.table;
                     merge_into(&mut merged, std::mem::take(section));
                     *section = merged;
-                    self.models
-                        .push((FieldPath::root().key(&name), model_path, file.lines));
+                    self.models.push((FieldPath::root().key(&name), model_path, file.lines));
                 }
                 Err(mut p) => {
                     p.message = format!("{} (model '{rel}' named at {field})", p.message);
@@ -274,10 +232,7 @@ impl Document {
         let mut table = file.table;
         if let Some(key) = table.keys().find(|k| *k != "events") {
             problems.push(Problem {
-                origin: Origin::File {
-                    path: path.to_path_buf(),
-                    line: file.lines.exact(&FieldPath::root().key(key)),
-                },
+                origin: Origin::File { path: path.to_path_buf(), line: file.lines.exact(&FieldPath::root().key(key)) },
                 field: Some(FieldPath::root().key(key)),
                 message: format!("unknown field '{key}'"),
                 hint: Some("an events file holds only [[events]] tables".into()),
@@ -302,10 +257,7 @@ impl Document {
         if !problems.is_empty() {
             return Err(Problems(problems));
         }
-        let events = self
-            .table
-            .entry("events")
-            .or_insert_with(|| Value::Array(Vec::new()));
+        let events = self.table.entry("events").or_insert_with(|| Value::Array(Vec::new()));
         let Value::Array(list) = events else {
             return Err(Problems(vec![self.problem(
                 &FieldPath::root().key("events"),
@@ -320,32 +272,20 @@ impl Document {
 
     /// The directory relative paths resolve against.
     pub fn base_dir(&self) -> PathBuf {
-        self.path
-            .parent()
-            .map(Path::to_path_buf)
-            .unwrap_or_default()
+        self.path.parent().map(Path::to_path_buf).unwrap_or_default()
     }
 
     /// Resolves a path named in the scenario against its directory.
     pub fn resolve(&self, rel: &str) -> PathBuf {
         let p = Path::new(rel);
-        if p.is_absolute() {
-            p.to_path_buf()
-        } else {
-            self.base_dir().join(p)
-        }
+        if p.is_absolute() { p.to_path_buf() } else { self.base_dir().join(p) }
     }
 
     /// Where the value at `path` came from: the override that set it, the
     /// line of the scenario or model file that has it, or else the nearest
     /// enclosing section in the scenario file.
     pub fn origin(&self, path: &FieldPath) -> Origin {
-        if let Some(o) = self
-            .overrides
-            .iter()
-            .rev()
-            .find(|o| path.starts_with(&o.path))
-        {
+        if let Some(o) = self.overrides.iter().rev().find(|o| path.starts_with(&o.path)) {
             return Origin::Override(o.raw.clone());
         }
         if let Some((first, file, lines)) = &self.appended
@@ -360,42 +300,25 @@ impl Document {
                     Segment::Index(i) => local.index(*i),
                 };
             }
-            return Origin::File {
-                path: file.clone(),
-                line: lines.nearest(&local),
-            };
+            return Origin::File { path: file.clone(), line: lines.nearest(&local) };
         }
         if let Some(line) = self.main.exact(path) {
-            return Origin::File {
-                path: self.path.clone(),
-                line: Some(line),
-            };
+            return Origin::File { path: self.path.clone(), line: Some(line) };
         }
         for (prefix, file, lines) in &self.models {
             if path.starts_with(prefix) {
                 let rel = FieldPath::root().join(&strip_prefix(path, prefix));
                 if let Some(line) = lines.exact(&rel) {
-                    return Origin::File {
-                        path: file.clone(),
-                        line: Some(line),
-                    };
+                    return Origin::File { path: file.clone(), line: Some(line) };
                 }
             }
         }
-        Origin::File {
-            path: self.path.clone(),
-            line: self.main.nearest(path),
-        }
+        Origin::File { path: self.path.clone(), line: self.main.nearest(path) }
     }
 
     /// A problem about the field at `path`, located.
     pub fn problem(&self, path: &FieldPath, message: String, hint: Option<String>) -> Problem {
-        Problem {
-            origin: self.origin(path),
-            field: Some(path.clone()),
-            message,
-            hint,
-        }
+        Problem { origin: self.origin(path), field: Some(path.clone()), message, hint }
     }
 
     /// The overrides applied, in order.
@@ -444,25 +367,16 @@ fn set_in(cur: &mut Value, segs: &[Segment], value: Value) -> Result<(), String>
         return Ok(());
     };
     let next = match (seg, cur) {
-        (Segment::Key(k), Value::Table(t)) => t
-            .entry(k.clone())
-            .or_insert_with(|| Value::Table(Table::new())),
+        (Segment::Key(k), Value::Table(t)) => t.entry(k.clone()).or_insert_with(|| Value::Table(Table::new())),
         (Segment::Index(n), Value::Array(a)) => {
             let len = a.len();
-            a.get_mut(*n)
-                .ok_or_else(|| format!("index {n} is out of range: the list has {len} entries"))?
+            a.get_mut(*n).ok_or_else(|| format!("index {n} is out of range: the list has {len} entries"))?
         }
         (Segment::Key(k), other) => {
-            return Err(format!(
-                "cannot set key '{k}' inside a {}",
-                other.type_str()
-            ));
+            return Err(format!("cannot set key '{k}' inside a {}", other.type_str()));
         }
         (Segment::Index(n), other) => {
-            return Err(format!(
-                "cannot set index {n} of a {}, which is not a list",
-                other.type_str()
-            ));
+            return Err(format!("cannot set index {n} of a {}, which is not a list", other.type_str()));
         }
     };
     set_in(next, rest, value)
@@ -472,13 +386,11 @@ fn set_in(cur: &mut Value, segs: &[Segment], value: Value) -> Result<(), String>
 mod tests {
     use super::*;
 
-    const SCENARIO: &str = "name = \"t\"\n[fleet]\ninitial = 4\ncores = 2\n\n[[events]]\nat = \"5m\"\naction = \"freeze_autoscaler\"\n";
+    const SCENARIO: &str =
+        "name = \"t\"\n[fleet]\ninitial = 4\ncores = 2\n\n[[events]]\nat = \"5m\"\naction = \"freeze_autoscaler\"\n";
 
     fn doc(overrides: &[&str]) -> Document {
-        let os: Vec<Override> = overrides
-            .iter()
-            .map(|a| Override::parse(a).unwrap())
-            .collect();
+        let os: Vec<Override> = overrides.iter().map(|a| Override::parse(a).unwrap()).collect();
         Document::from_text(Path::new("dir/s.toml"), SCENARIO, &os).unwrap()
     }
 
@@ -510,25 +422,16 @@ mod tests {
     #[test]
     fn bad_override_paths_are_refused_without_changes() {
         let os = [Override::parse("name.x=1").unwrap()];
-        let err = Document::from_text(Path::new("s.toml"), SCENARIO, &os)
-            .err()
-            .unwrap();
+        let err = Document::from_text(Path::new("s.toml"), SCENARIO, &os).err().unwrap();
         assert!(err.to_string().contains("--set name.x=1"), "{err}");
         let os = [Override::parse("events[3].at=1m").unwrap()];
-        let err = Document::from_text(Path::new("s.toml"), SCENARIO, &os)
-            .err()
-            .unwrap();
+        let err = Document::from_text(Path::new("s.toml"), SCENARIO, &os).err().unwrap();
         assert!(err.to_string().contains("out of range"), "{err}");
     }
 
     #[test]
     fn syntax_errors_name_the_line() {
-        let err = Document::from_text(Path::new("s.toml"), "a = 1\nb = = 2\n", &[])
-            .err()
-            .unwrap();
-        assert!(
-            err.to_string().starts_with("error: s.toml:2: TOML syntax"),
-            "{err}"
-        );
+        let err = Document::from_text(Path::new("s.toml"), "a = 1\nb = = 2\n", &[]).err().unwrap();
+        assert!(err.to_string().starts_with("error: s.toml:2: TOML syntax"), "{err}");
     }
 }

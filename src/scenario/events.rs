@@ -11,11 +11,7 @@ use crate::engine::time::{SimDuration, SimTime};
 
 /// The `[[events]]` fields common to every action.
 pub const FIELDS: &[FieldDoc] = &[
-    FieldDoc {
-        key: "at",
-        default: "required",
-        doc: "when, from the start of the run (\"20m\")",
-    },
+    FieldDoc { key: "at", default: "required", doc: "when, from the start of the run (\"20m\")" },
     FieldDoc {
         key: "action",
         default: "required",
@@ -26,40 +22,17 @@ pub const FIELDS: &[FieldDoc] = &[
 #[derive(Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 enum RawAction {
-    KillInstances {
-        count: Option<i64>,
-        fraction: Option<f64>,
-    },
-    KillZone {
-        zone: i64,
-    },
-    TrafficMultiplier {
-        factor: f64,
-        duration: Option<Value>,
-    },
-    AddLatency {
-        latency: Value,
-        duration: Option<Value>,
-    },
-    DependencyErrors {
-        rate: f64,
-        duration: Option<Value>,
-    },
+    KillInstances { count: Option<i64>, fraction: Option<f64> },
+    KillZone { zone: i64 },
+    TrafficMultiplier { factor: f64, duration: Option<Value> },
+    AddLatency { latency: Value, duration: Option<Value> },
+    DependencyErrors { rate: f64, duration: Option<Value> },
     FreezeAutoscaler {},
     UnfreezeAutoscaler {},
-    SetMinReplicas {
-        replicas: i64,
-    },
-    SetMaxReplicas {
-        replicas: i64,
-    },
-    SetReplicas {
-        replicas: i64,
-    },
-    SetPolicyField {
-        field: String,
-        value: Value,
-    },
+    SetMinReplicas { replicas: i64 },
+    SetMaxReplicas { replicas: i64 },
+    SetReplicas { replicas: i64 },
+    SetPolicyField { field: String, value: Value },
 }
 
 /// How many instances a kill takes.
@@ -191,11 +164,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Vec<TimedAction> {
                 }
             },
             None => {
-                cx.error(
-                    &path,
-                    "missing 'at'",
-                    Some("say when, e.g. at = \"20m\"".into()),
-                );
+                cx.error(&path, "missing 'at'", Some("say when, e.g. at = \"20m\"".into()));
                 continue;
             }
         };
@@ -214,20 +183,14 @@ fn action(cx: &mut Cx<'_>, path: &FieldPath, value: Value) -> Option<Action> {
     };
     Some(match raw {
         RawAction::KillInstances { count, fraction } => match (count, fraction) {
-            (Some(n), None) => Action::KillInstances(KillAmount::Count(cx.int_in(
-                &path.key("count"),
-                Some(n),
-                1,
-                1,
-                u32::MAX as u64,
-            ) as u32)),
-            (None, Some(f)) => Action::KillInstances(KillAmount::Fraction(cx.float_in(
-                &path.key("fraction"),
-                Some(f),
-                0.0,
-                0.0,
-                1.0,
-            ))),
+            (Some(n), None) => {
+                Action::KillInstances(KillAmount::Count(
+                    cx.int_in(&path.key("count"), Some(n), 1, 1, u32::MAX as u64) as u32
+                ))
+            }
+            (None, Some(f)) => {
+                Action::KillInstances(KillAmount::Fraction(cx.float_in(&path.key("fraction"), Some(f), 0.0, 0.0, 1.0)))
+            }
             _ => {
                 cx.error(
                     path,
@@ -237,19 +200,14 @@ fn action(cx: &mut Cx<'_>, path: &FieldPath, value: Value) -> Option<Action> {
                 return None;
             }
         },
-        RawAction::KillZone { zone } => {
-            Action::KillZone(cx.int_in(&path.key("zone"), Some(zone), 0, 0, 63) as u32)
-        }
+        RawAction::KillZone { zone } => Action::KillZone(cx.int_in(&path.key("zone"), Some(zone), 0, 0, 63) as u32),
         RawAction::TrafficMultiplier { factor, duration } => Action::TrafficMultiplier {
             factor: cx.float_in(&path.key("factor"), Some(factor), 1.0, 0.0, 1000.0),
             duration: period(cx, duration),
         },
         RawAction::AddLatency { latency, duration } => {
             let latency = cx.duration(&path.key("latency"), Some(&latency), SimDuration::ZERO);
-            Action::AddLatency {
-                latency,
-                duration: period(cx, duration),
-            }
+            Action::AddLatency { latency, duration: period(cx, duration) }
         }
         RawAction::DependencyErrors { rate, duration } => Action::DependencyErrors {
             rate: cx.float_in(&path.key("rate"), Some(rate), 0.0, 0.0, 1.0),
@@ -258,19 +216,13 @@ fn action(cx: &mut Cx<'_>, path: &FieldPath, value: Value) -> Option<Action> {
         RawAction::FreezeAutoscaler {} => Action::FreezeAutoscaler,
         RawAction::UnfreezeAutoscaler {} => Action::UnfreezeAutoscaler,
         RawAction::SetMinReplicas { replicas } => {
-            Action::SetMinReplicas(
-                cx.int_in(&path.key("replicas"), Some(replicas), 0, 0, 100_000) as u32,
-            )
+            Action::SetMinReplicas(cx.int_in(&path.key("replicas"), Some(replicas), 0, 0, 100_000) as u32)
         }
         RawAction::SetMaxReplicas { replicas } => {
-            Action::SetMaxReplicas(
-                cx.int_in(&path.key("replicas"), Some(replicas), 1, 1, 100_000) as u32,
-            )
+            Action::SetMaxReplicas(cx.int_in(&path.key("replicas"), Some(replicas), 1, 1, 100_000) as u32)
         }
         RawAction::SetReplicas { replicas } => {
-            Action::SetReplicas(
-                cx.int_in(&path.key("replicas"), Some(replicas), 0, 0, 100_000) as u32,
-            )
+            Action::SetReplicas(cx.int_in(&path.key("replicas"), Some(replicas), 0, 0, 100_000) as u32)
         }
         RawAction::SetPolicyField { field, value } => Action::SetPolicyField { field, value },
     })

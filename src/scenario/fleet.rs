@@ -11,11 +11,7 @@ use crate::engine::time::SimDuration;
 
 /// The `[fleet]` fields.
 pub const FIELDS: &[FieldDoc] = &[
-    FieldDoc {
-        key: "initial",
-        default: "1",
-        doc: "instances at the start, all Ready",
-    },
+    FieldDoc { key: "initial", default: "1", doc: "instances at the start, all Ready" },
     FieldDoc {
         key: "capacity",
         default: "unlimited",
@@ -140,11 +136,7 @@ impl Capacity {
         match *self {
             Capacity::Unlimited => None,
             Capacity::Fixed(n) => Some(n),
-            Capacity::Nodes {
-                max_nodes,
-                pods_per_node,
-                ..
-            } => Some(max_nodes * pods_per_node),
+            Capacity::Nodes { max_nodes, pods_per_node, .. } => Some(max_nodes * pods_per_node),
         }
     }
 }
@@ -214,13 +206,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
             let at = at.key("capacity");
             let n: RawNodes = cx.parse(&at, v)?;
             let nodes = cx.int_in(&at.key("nodes"), Some(n.nodes), 1, 0, 1_000_000) as u32;
-            let max_nodes = cx.int_in(
-                &at.key("max_nodes"),
-                n.max_nodes,
-                nodes as u64,
-                1,
-                1_000_000,
-            ) as u32;
+            let max_nodes = cx.int_in(&at.key("max_nodes"), n.max_nodes, nodes as u64, 1, 1_000_000) as u32;
             if max_nodes < nodes {
                 cx.error(
                     &at.key("max_nodes"),
@@ -230,13 +216,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
             }
             Capacity::Nodes {
                 nodes,
-                pods_per_node: cx.int_in(
-                    &at.key("pods_per_node"),
-                    Some(n.pods_per_node),
-                    1,
-                    1,
-                    10_000,
-                ) as u32,
+                pods_per_node: cx.int_in(&at.key("pods_per_node"), Some(n.pods_per_node), 1, 1, 10_000) as u32,
                 max_nodes,
                 node_provisioning: cx.duration(
                     &at.key("node_provisioning"),
@@ -271,10 +251,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
         if spec.base >= spec.limit {
             cx.error(
                 &at.key("base"),
-                format!(
-                    "'{}' bytes is not below the limit '{}'",
-                    spec.base, spec.limit
-                ),
+                format!("'{}' bytes is not below the limit '{}'", spec.base, spec.limit),
                 Some("the base must leave room under the limit".into()),
             );
         }
@@ -284,30 +261,12 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
         initial: cx.int_in(&at.key("initial"), raw.initial, 1, 0, 100_000) as u32,
         capacity,
         cores,
-        cpu_request: cx.float_in(
-            &at.key("cpu_request"),
-            raw.cpu_request,
-            cores as f64,
-            0.001,
-            cores as f64,
-        ),
+        cpu_request: cx.float_in(&at.key("cpu_request"), raw.cpu_request, cores as f64, 0.001, cores as f64),
         workers: cx.int_in(&at.key("workers"), raw.workers, 16, 1, 100_000) as u32,
         queue: cx.int_in(&at.key("queue"), raw.queue, 128, 0, 10_000_000) as u32,
-        service: cx.dist(
-            &at.key("service"),
-            raw.service.as_ref(),
-            Dist::Exponential { mean: 10e6 },
-        ),
-        provisioning: cx.dist(
-            &at.key("provisioning"),
-            raw.provisioning.as_ref(),
-            Dist::Constant(SimDuration::ZERO),
-        ),
-        boot: cx.dist(
-            &at.key("boot"),
-            raw.boot.as_ref(),
-            Dist::Constant(SimDuration::ZERO),
-        ),
+        service: cx.dist(&at.key("service"), raw.service.as_ref(), Dist::Exponential { mean: 10e6 }),
+        provisioning: cx.dist(&at.key("provisioning"), raw.provisioning.as_ref(), Dist::Constant(SimDuration::ZERO)),
+        boot: cx.dist(&at.key("boot"), raw.boot.as_ref(), Dist::Constant(SimDuration::ZERO)),
         warmup,
         zones: cx.int_in(&at.key("zones"), raw.zones, 1, 1, 64) as u32,
         memory,
@@ -315,10 +274,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
     if let Some(ceiling) = spec.capacity.ceiling().filter(|c| spec.initial > *c) {
         cx.error(
             &at.key("initial"),
-            format!(
-                "'{}' instances exceed the capacity of {ceiling}",
-                spec.initial
-            ),
+            format!("'{}' instances exceed the capacity of {ceiling}", spec.initial),
             Some("lower initial or raise capacity".into()),
         );
     }

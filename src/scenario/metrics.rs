@@ -65,27 +65,16 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<MetricsSpec> {
     };
     let raw: Raw = cx.parse(&at, value)?;
     let spec = MetricsSpec {
-        scrape_interval: cx.duration(
-            &at.key("scrape_interval"),
-            raw.scrape_interval.as_ref(),
-            d.scrape_interval,
-        ),
+        scrape_interval: cx.duration(&at.key("scrape_interval"), raw.scrape_interval.as_ref(), d.scrape_interval),
         window: cx.duration(&at.key("window"), raw.window.as_ref(), d.window),
         delay: cx.duration(&at.key("delay"), raw.delay.as_ref(), d.delay),
     };
     if spec.scrape_interval.is_zero() {
-        cx.error(
-            &at.key("scrape_interval"),
-            "'0s' would sample without pause",
-            Some("use e.g. \"15s\"".into()),
-        );
+        cx.error(&at.key("scrape_interval"), "'0s' would sample without pause", Some("use e.g. \"15s\"".into()));
     } else if spec.window < spec.scrape_interval {
         cx.error(
             &at.key("window"),
-            format!(
-                "'{}' is shorter than the scrape interval '{}'",
-                spec.window, spec.scrape_interval
-            ),
+            format!("'{}' is shorter than the scrape interval '{}'", spec.window, spec.scrape_interval),
             Some("a window must hold at least one scrape interval".into()),
         );
     }

@@ -154,10 +154,7 @@ pub struct Problem {
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.origin {
-            Origin::File {
-                path,
-                line: Some(l),
-            } => write!(f, "{}:{l}: ", path.display())?,
+            Origin::File { path, line: Some(l) } => write!(f, "{}:{l}: ", path.display())?,
             Origin::File { path, line: None } => write!(f, "{}: ", path.display())?,
             Origin::Override(arg) => write!(f, "--set {arg}: ")?,
         }
@@ -201,15 +198,9 @@ mod tests {
             ("fleet.initial", "fleet.initial"),
             ("events[2].at", "events[2].at"),
             ("events.2.at", "events[2].at"),
-            (
-                "autoscaler.behavior.scaleDown.policies[0].value",
-                "autoscaler.behavior.scaleDown.policies[0].value",
-            ),
+            ("autoscaler.behavior.scaleDown.policies[0].value", "autoscaler.behavior.scaleDown.policies[0].value"),
         ] {
-            assert_eq!(
-                FieldPath::parse(text).map(|p| p.to_string()).as_deref(),
-                Some(shown)
-            );
+            assert_eq!(FieldPath::parse(text).map(|p| p.to_string()).as_deref(), Some(shown));
         }
         assert_eq!(FieldPath::parse(""), None);
         assert_eq!(FieldPath::parse("a..b"), None);
@@ -219,17 +210,11 @@ mod tests {
     #[test]
     fn problems_name_file_line_field_and_hint() {
         let p = Problem {
-            origin: Origin::File {
-                path: "s.toml".into(),
-                line: Some(4),
-            },
+            origin: Origin::File { path: "s.toml".into(), line: Some(4) },
             field: FieldPath::parse("fleet.initial"),
             message: "'-1' is negative".into(),
             hint: Some("use a count ≥ 0".into()),
         };
-        assert_eq!(
-            p.to_string(),
-            "s.toml:4: fleet.initial: '-1' is negative\n    hint: use a count ≥ 0"
-        );
+        assert_eq!(p.to_string(), "s.toml:4: fleet.initial: '-1' is negative\n    hint: use a count ≥ 0");
     }
 }

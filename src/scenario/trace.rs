@@ -40,10 +40,7 @@ impl RateTrace {
 
 fn problem(path: &Path, line: Option<u64>, message: String, hint: &str) -> Problem {
     Problem {
-        origin: Origin::File {
-            path: path.to_path_buf(),
-            line: line.map(|l| l as usize),
-        },
+        origin: Origin::File { path: path.to_path_buf(), line: line.map(|l| l as usize) },
         field: None,
         message,
         hint: Some(hint.to_string()),
@@ -60,28 +57,15 @@ fn open(path: &Path) -> Result<(csv::Reader<BufReader<File>>, u64), Problem> {
         )
     })?;
     let digest = fnv1a(&bytes);
-    let file = File::open(path).map_err(|e| {
-        problem(
-            path,
-            None,
-            format!("cannot read the trace: {e}"),
-            "check the path",
-        )
-    })?;
-    let reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(BufReader::new(file));
+    let file =
+        File::open(path).map_err(|e| problem(path, None, format!("cannot read the trace: {e}"), "check the path"))?;
+    let reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(BufReader::new(file));
     Ok((reader, digest))
 }
 
 fn headers(reader: &mut csv::Reader<BufReader<File>>, path: &Path) -> Result<Vec<String>, Problem> {
     let h = reader.headers().map_err(|e| {
-        problem(
-            path,
-            Some(1),
-            format!("cannot read the header: {e}"),
-            "the first line names the columns",
-        )
+        problem(path, Some(1), format!("cannot read the header: {e}"), "the first line names the columns")
     })?;
     Ok(h.iter().map(str::to_string).collect())
 }
@@ -96,10 +80,7 @@ pub fn load_rate_trace(path: &Path) -> Result<RateTrace, Problem> {
         return Err(problem(
             path,
             Some(1),
-            format!(
-                "the header is '{}', without t_seconds and rps",
-                cols.join(",")
-            ),
+            format!("the header is '{}', without t_seconds and rps", cols.join(",")),
             HINT,
         ));
     };
@@ -115,31 +96,14 @@ pub fn load_rate_trace(path: &Path) -> Result<RateTrace, Problem> {
             raw.parse::<f64>()
                 .ok()
                 .filter(|x| x.is_finite())
-                .ok_or_else(|| {
-                    problem(
-                        path,
-                        line,
-                        format!("column '{name}': '{raw}' is not a number"),
-                        HINT,
-                    )
-                })
+                .ok_or_else(|| problem(path, line, format!("column '{name}': '{raw}' is not a number"), HINT))
         };
         let (ts, r) = (field(ti, "t_seconds")?, field(ri, "rps")?);
         if r < 0.0 {
-            return Err(problem(
-                path,
-                line,
-                format!("column 'rps': '{r}' is negative"),
-                HINT,
-            ));
+            return Err(problem(path, line, format!("column 'rps': '{r}' is negative"), HINT));
         }
         if ts < 0.0 || t.last().is_some_and(|&prev| ts <= prev) {
-            return Err(problem(
-                path,
-                line,
-                format!("column 't_seconds': '{ts}' does not increase"),
-                HINT,
-            ));
+            return Err(problem(path, line, format!("column 't_seconds': '{ts}' does not increase"), HINT));
         }
         t.push(ts);
         rps.push(r);
@@ -147,18 +111,9 @@ pub fn load_rate_trace(path: &Path) -> Result<RateTrace, Problem> {
     if t.is_empty() {
         return Err(problem(path, None, "the trace has no rows".into(), HINT));
     }
-    let bucket = if t.len() > 1 {
-        t[t.len() - 1] - t[t.len() - 2]
-    } else {
-        1.0
-    };
+    let bucket = if t.len() > 1 { t[t.len() - 1] - t[t.len() - 2] } else { 1.0 };
     let end = t[t.len() - 1] + bucket;
-    Ok(RateTrace {
-        t,
-        rps,
-        end,
-        digest,
-    })
+    Ok(RateTrace { t, rps, end, digest })
 }
 
 /// Whether a logged request reads or writes.
@@ -211,18 +166,9 @@ pub fn load_request_log(path: &Path) -> Result<RequestLog, Problem> {
     let cols = headers(&mut reader, path)?;
     let col = |name: &str| cols.iter().position(|c| c == name);
     let Some(t) = col("t_seconds") else {
-        return Err(problem(
-            path,
-            Some(1),
-            format!("the header is '{}', without t_seconds", cols.join(",")),
-            HINT,
-        ));
+        return Err(problem(path, Some(1), format!("the header is '{}', without t_seconds", cols.join(",")), HINT));
     };
-    let columns = Columns {
-        t,
-        key: col("key"),
-        kind: col("kind").or(col("method")),
-    };
+    let columns = Columns { t, key: col("key"), kind: col("kind").or(col("method")) };
     let kind_name = columns.kind.map(|i| cols[i].clone()).unwrap_or_default();
     let mut keys = BTreeMap::new();
     let (mut rows, mut first, mut last) = (0u64, None, 0.0f64);
@@ -233,18 +179,9 @@ pub fn load_request_log(path: &Path) -> Result<RequestLog, Problem> {
         })?;
         let line = record.position().map(|p| p.line());
         let raw = record.get(t).unwrap_or("");
-        let ts: f64 = raw
-            .parse()
-            .ok()
-            .filter(|x: &f64| x.is_finite() && *x >= 0.0)
-            .ok_or_else(|| {
-                problem(
-                    path,
-                    line,
-                    format!("column 't_seconds': '{raw}' is not a time in seconds"),
-                    HINT,
-                )
-            })?;
+        let ts: f64 = raw.parse().ok().filter(|x: &f64| x.is_finite() && *x >= 0.0).ok_or_else(|| {
+            problem(path, line, format!("column 't_seconds': '{raw}' is not a time in seconds"), HINT)
+        })?;
         if ts < last {
             return Err(problem(
                 path,
@@ -308,13 +245,8 @@ impl RequestLogReader {
     /// Opens the log again for streaming (it was checked when loaded).
     pub fn open(log: &RequestLog) -> std::io::Result<RequestLogReader> {
         let file = File::open(&log.path)?;
-        let reader = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
-            .from_reader(BufReader::new(file));
-        Ok(RequestLogReader {
-            records: reader.into_records(),
-            log: log.clone(),
-        })
+        let reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(BufReader::new(file));
+        Ok(RequestLogReader { records: reader.into_records(), log: log.clone() })
     }
 }
 
@@ -328,9 +260,7 @@ impl Iterator for RequestLogReader {
         let t: f64 = record.get(c.t)?.parse().ok()?;
         Some(LoggedRequest {
             t: SimTime::from_secs_f64(t),
-            key: c
-                .key
-                .and_then(|k| self.log.keys.get(record.get(k)?).copied()),
+            key: c.key.and_then(|k| self.log.keys.get(record.get(k)?).copied()),
             kind: c.kind.and_then(|k| parse_kind(record.get(k)?)),
         })
     }
@@ -360,11 +290,7 @@ mod tests {
     #[test]
     fn rate_trace_problems_name_row_and_column() {
         let cases = [
-            (
-                "t_seconds,rps\n0,10\n60,abc\n",
-                "3",
-                "column 'rps': 'abc' is not a number",
-            ),
+            ("t_seconds,rps\n0,10\n60,abc\n", "3", "column 'rps': 'abc' is not a number"),
             ("t_seconds,rps\n0,10\n0,5\n", "3", "does not increase"),
             ("t_seconds,rps\n0,-1\n", "2", "negative"),
             ("time,rate\n0,1\n", "1", "without t_seconds and rps"),
@@ -382,39 +308,19 @@ mod tests {
 
     #[test]
     fn request_logs_intern_keys_and_stream() {
-        let p = write(
-            "log.csv",
-            "t_seconds,key,size_bytes,method\n0,/a,1,GET\n0.5,/b,2,POST\n2,/a,3,GET\n",
-        );
+        let p = write("log.csv", "t_seconds,key,size_bytes,method\n0,/a,1,GET\n0.5,/b,2,POST\n2,/a,3,GET\n");
         let log = load_request_log(&p).unwrap();
         assert_eq!((log.rows, log.span, log.keys.len()), (3, 2.0, 2));
         let rows: Vec<_> = RequestLogReader::open(&log).unwrap().collect();
-        assert_eq!(
-            rows[1],
-            LoggedRequest {
-                t: SimTime(500_000_000),
-                key: Some(1),
-                kind: Some(Kind::Write)
-            }
-        );
+        assert_eq!(rows[1], LoggedRequest { t: SimTime(500_000_000), key: Some(1), kind: Some(Kind::Write) });
         assert_eq!(rows[2].key, Some(0));
     }
 
     #[test]
     fn request_log_problems_name_the_row() {
         let p = write("badlog.csv", "t_seconds,kind\n1,read\n0,read\n");
-        assert!(
-            load_request_log(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("badlog.csv:3:")
-        );
+        assert!(load_request_log(&p).unwrap_err().to_string().contains("badlog.csv:3:"));
         let p = write("badkind.csv", "t_seconds,kind\n1,sideways\n");
-        assert!(
-            load_request_log(&p)
-                .unwrap_err()
-                .to_string()
-                .contains("'sideways' is neither")
-        );
+        assert!(load_request_log(&p).unwrap_err().to_string().contains("'sideways' is neither"));
     }
 }

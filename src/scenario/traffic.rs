@@ -17,11 +17,7 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "required unless trace or requests",
         doc: "a synthetic shape, or a list of shapes that add up: { kind = \"constant\", rps }, { kind = \"ramp\", from_rps, to_rps, over, at = \"0s\" }, { kind = \"step\", base_rps, peak_rps, at, hold = forever }, { kind = \"diurnal\", mean_rps, amplitude, period, peak_at = period/4 }, { kind = \"flash_crowd\", base_rps, peak_rps, at, rise, decay } (the excess decays as exp(-t/decay))",
     },
-    FieldDoc {
-        key: "trace",
-        default: "none",
-        doc: "a rate trace CSV (t_seconds,rps), relative to the scenario file",
-    },
+    FieldDoc { key: "trace", default: "none", doc: "a rate trace CSV (t_seconds,rps), relative to the scenario file" },
     FieldDoc {
         key: "requests",
         default: "none",
@@ -42,11 +38,7 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "1.0",
         doc: "time compression: 60 plays an hour of trace in a minute, rates unchanged",
     },
-    FieldDoc {
-        key: "offset",
-        default: "\"0s\"",
-        doc: "where in the trace the run starts, in trace time",
-    },
+    FieldDoc { key: "offset", default: "\"0s\"", doc: "where in the trace the run starts, in trace time" },
     FieldDoc {
         key: "arrivals",
         default: "\"poisson\"",
@@ -89,34 +81,11 @@ struct RawKeys {
 #[derive(Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 enum RawShape {
-    Constant {
-        rps: f64,
-    },
-    Ramp {
-        from_rps: f64,
-        to_rps: f64,
-        over: Value,
-        at: Option<Value>,
-    },
-    Step {
-        base_rps: f64,
-        peak_rps: f64,
-        at: Value,
-        hold: Option<Value>,
-    },
-    Diurnal {
-        mean_rps: f64,
-        amplitude: f64,
-        period: Value,
-        peak_at: Option<Value>,
-    },
-    FlashCrowd {
-        base_rps: f64,
-        peak_rps: f64,
-        at: Value,
-        rise: Value,
-        decay: Value,
-    },
+    Constant { rps: f64 },
+    Ramp { from_rps: f64, to_rps: f64, over: Value, at: Option<Value> },
+    Step { base_rps: f64, peak_rps: f64, at: Value, hold: Option<Value> },
+    Diurnal { mean_rps: f64, amplitude: f64, period: Value, peak_at: Option<Value> },
+    FlashCrowd { base_rps: f64, peak_rps: f64, at: Value, rise: Value, decay: Value },
 }
 
 /// A synthetic traffic shape; times are seconds from the start of the run.
@@ -256,22 +225,18 @@ impl TrafficSpec {
 pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
     let at = FieldPath::root().key("traffic");
     let Some(value) = cx.value(&at) else {
-        cx.error(&at, "missing: the scenario needs a [traffic] section", Some("add [traffic] with shape = { kind = \"constant\", rps = 100 } or trace = \"traces/....csv\"".into()));
+        cx.error(
+            &at,
+            "missing: the scenario needs a [traffic] section",
+            Some("add [traffic] with shape = { kind = \"constant\", rps = 100 } or trace = \"traces/....csv\"".into()),
+        );
         return None;
     };
     let raw: Raw = cx.parse(&at, value)?;
-    let sources = [
-        raw.shape.is_some(),
-        raw.trace.is_some(),
-        raw.requests.is_some(),
-    ];
+    let sources = [raw.shape.is_some(), raw.trace.is_some(), raw.requests.is_some()];
     let source = match sources.iter().filter(|s| **s).count() {
         0 => {
-            cx.error(
-                &at,
-                "no traffic source",
-                Some("give one of shape, trace or requests".into()),
-            );
+            cx.error(&at, "no traffic source", Some("give one of shape, trace or requests".into()));
             return None;
         }
         1 => {
@@ -288,10 +253,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
                     _ => Interpolation::Step,
                 };
                 match load_rate_trace(&cx.doc.resolve(rel)) {
-                    Ok(t) => Source::Trace {
-                        trace: Arc::new(t),
-                        interpolation,
-                    },
+                    Ok(t) => Source::Trace { trace: Arc::new(t), interpolation },
                     Err(p) => {
                         cx.push(p);
                         return None;
@@ -309,11 +271,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
             }
         }
         _ => {
-            cx.error(
-                &at,
-                "more than one traffic source",
-                Some("give only one of shape, trace or requests".into()),
-            );
+            cx.error(&at, "more than one traffic source", Some("give only one of shape, trace or requests".into()));
             return None;
         }
     };
@@ -328,33 +286,17 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
             }
         }
     }
-    let keys = raw.keys.unwrap_or(RawKeys {
-        count: None,
-        zipf: None,
-    });
+    let keys = raw.keys.unwrap_or(RawKeys { count: None, zipf: None });
     let spec = TrafficSpec {
         scale: cx.float_in(&at.key("scale"), raw.scale, 1.0, 0.0, f64::INFINITY),
         speedup: cx.positive(&at.key("speedup"), raw.speedup, 1.0),
-        offset: cx
-            .duration(&at.key("offset"), raw.offset.as_ref(), Default::default())
-            .as_secs_f64(),
-        arrivals: match cx.choice(
-            &at.key("arrivals"),
-            raw.arrivals.as_deref(),
-            "poisson",
-            &["poisson", "uniform"],
-        ) {
+        offset: cx.duration(&at.key("offset"), raw.offset.as_ref(), Default::default()).as_secs_f64(),
+        arrivals: match cx.choice(&at.key("arrivals"), raw.arrivals.as_deref(), "poisson", &["poisson", "uniform"]) {
             "uniform" => Arrivals::Uniform,
             _ => Arrivals::Poisson,
         },
         write_fraction: cx.float_in(&at.key("write_fraction"), raw.write_fraction, 0.0, 0.0, 1.0),
-        key_count: cx.int_in(
-            &at.key("keys").key("count"),
-            keys.count,
-            10_000,
-            1,
-            u32::MAX as u64,
-        ),
+        key_count: cx.int_in(&at.key("keys").key("count"), keys.count, 10_000, 1, u32::MAX as u64),
         zipf: cx.float_in(&at.key("keys").key("zipf"), keys.zipf, 1.0, 0.0, 10.0),
         source,
     };
@@ -370,19 +312,11 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
 
 fn shapes(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Vec<Shape>> {
     let items: Vec<(FieldPath, &Value)> = match value {
-        Value::Array(a) => a
-            .iter()
-            .enumerate()
-            .map(|(i, v)| (at.index(i), v))
-            .collect(),
+        Value::Array(a) => a.iter().enumerate().map(|(i, v)| (at.index(i), v)).collect(),
         v => vec![(at.clone(), v)],
     };
     if items.is_empty() {
-        cx.error(
-            at,
-            "the list of shapes is empty",
-            Some("give at least one shape".into()),
-        );
+        cx.error(at, "the list of shapes is empty", Some("give at least one shape".into()));
         return None;
     }
     let mut out = Vec::new();
@@ -390,57 +324,26 @@ fn shapes(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Vec<Shape>> 
         let raw: RawShape = cx.parse(&path, v)?;
         let mut secs = |key: &str, v: Option<&Value>, default: f64| -> f64 {
             match v {
-                Some(_) => cx
-                    .duration(&path.key(key), v, Default::default())
-                    .as_secs_f64(),
+                Some(_) => cx.duration(&path.key(key), v, Default::default()).as_secs_f64(),
                 None => default,
             }
         };
         let shape = match raw {
             RawShape::Constant { rps } => Shape::Constant { rps },
-            RawShape::Ramp {
-                from_rps,
-                to_rps,
-                over,
-                at,
-            } => Shape::Ramp {
-                from_rps,
-                to_rps,
-                at: secs("at", at.as_ref(), 0.0),
-                over: secs("over", Some(&over), 0.0),
-            },
-            RawShape::Step {
-                base_rps,
-                peak_rps,
-                at,
-                hold,
-            } => Shape::Step {
+            RawShape::Ramp { from_rps, to_rps, over, at } => {
+                Shape::Ramp { from_rps, to_rps, at: secs("at", at.as_ref(), 0.0), over: secs("over", Some(&over), 0.0) }
+            }
+            RawShape::Step { base_rps, peak_rps, at, hold } => Shape::Step {
                 base_rps,
                 peak_rps,
                 at: secs("at", Some(&at), 0.0),
                 hold: secs("hold", hold.as_ref(), f64::INFINITY),
             },
-            RawShape::Diurnal {
-                mean_rps,
-                amplitude,
-                period,
-                peak_at,
-            } => {
+            RawShape::Diurnal { mean_rps, amplitude, period, peak_at } => {
                 let period = secs("period", Some(&period), 86_400.0);
-                Shape::Diurnal {
-                    mean_rps,
-                    amplitude,
-                    period,
-                    peak_at: secs("peak_at", peak_at.as_ref(), period / 4.0),
-                }
+                Shape::Diurnal { mean_rps, amplitude, period, peak_at: secs("peak_at", peak_at.as_ref(), period / 4.0) }
             }
-            RawShape::FlashCrowd {
-                base_rps,
-                peak_rps,
-                at,
-                rise,
-                decay,
-            } => Shape::FlashCrowd {
+            RawShape::FlashCrowd { base_rps, peak_rps, at, rise, decay } => Shape::FlashCrowd {
                 base_rps,
                 peak_rps,
                 at: secs("at", Some(&at), 0.0),
@@ -457,32 +360,19 @@ fn shapes(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Vec<Shape>> 
 fn check_shape(cx: &mut Cx<'_>, at: &FieldPath, shape: &Shape) {
     let rates: Vec<(&str, f64)> = match *shape {
         Shape::Constant { rps } => vec![("rps", rps)],
-        Shape::Ramp {
-            from_rps, to_rps, ..
-        } => vec![("from_rps", from_rps), ("to_rps", to_rps)],
-        Shape::Step {
-            base_rps, peak_rps, ..
-        }
-        | Shape::FlashCrowd {
-            base_rps, peak_rps, ..
-        } => {
+        Shape::Ramp { from_rps, to_rps, .. } => vec![("from_rps", from_rps), ("to_rps", to_rps)],
+        Shape::Step { base_rps, peak_rps, .. } | Shape::FlashCrowd { base_rps, peak_rps, .. } => {
             vec![("base_rps", base_rps), ("peak_rps", peak_rps)]
         }
         Shape::Diurnal { mean_rps, .. } => vec![("mean_rps", mean_rps)],
     };
     for (key, rps) in rates {
         if !(rps >= 0.0 && rps.is_finite()) {
-            cx.error(
-                &at.key(key),
-                format!("'{rps}' is not a rate"),
-                Some("use requests per second ≥ 0".into()),
-            );
+            cx.error(&at.key(key), format!("'{rps}' is not a rate"), Some("use requests per second ≥ 0".into()));
         }
     }
     match *shape {
-        Shape::Diurnal {
-            amplitude, period, ..
-        } => {
+        Shape::Diurnal { amplitude, period, .. } => {
             if !(0.0..=1.0).contains(&amplitude) {
                 cx.error(
                     &at.key("amplitude"),
@@ -499,11 +389,7 @@ fn check_shape(cx: &mut Cx<'_>, at: &FieldPath, shape: &Shape) {
             }
         }
         Shape::FlashCrowd { decay, .. } if decay <= 0.0 => {
-            cx.error(
-                &at.key("decay"),
-                "the decay must be longer than zero",
-                Some("e.g. decay = \"10m\"".into()),
-            );
+            cx.error(&at.key("decay"), "the decay must be longer than zero", Some("e.g. decay = \"10m\"".into()));
         }
         _ => {}
     }

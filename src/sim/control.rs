@@ -67,11 +67,7 @@ impl Sim {
                 let m = metrics::pod_metrics(inst, now, spec);
                 PodView {
                     id: i,
-                    phase: if inst.state.running() {
-                        PodPhase::Running
-                    } else {
-                        PodPhase::Pending
-                    },
+                    phase: if inst.state.running() { PodPhase::Running } else { PodPhase::Pending },
                     ready: inst.state.ready(),
                     ready_transition: inst.ready_transition,
                     start_time: inst.started,
@@ -83,18 +79,12 @@ impl Sim {
                 }
             })
             .collect();
-        let sampled: Vec<&PodView> = pods
-            .iter()
-            .filter(|p| !p.deleting && p.cpu_milli.is_some())
-            .collect();
+        let sampled: Vec<&PodView> = pods.iter().filter(|p| !p.deleting && p.cpu_milli.is_some()).collect();
         let n = sampled.len() as f64;
-        let sum =
-            |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
-        let (queue, offered_rps, latency_p95_ms) =
-            metrics::fleet_figures(&self.fleet_scrapes, now, spec);
+        let sum = |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
+        let (queue, offered_rps, latency_p95_ms) = metrics::fleet_figures(&self.fleet_scrapes, now, spec);
         let fleet = FleetMetrics {
-            cpu_utilization: (n > 0.0)
-                .then(|| sum(&|p| p.cpu_milli.map(|s| s.value)) / (n * request_milli as f64)),
+            cpu_utilization: (n > 0.0).then(|| sum(&|p| p.cpu_milli.map(|s| s.value)) / (n * request_milli as f64)),
             rps_per_instance: (n > 0.0).then(|| sum(&|p| p.rps.map(|s| s.value)) / n),
             in_flight_per_instance: (n > 0.0).then(|| sum(&|p| p.in_flight.map(|s| s.value)) / n),
             queue,
@@ -109,14 +99,7 @@ impl Sim {
         let (pods, fleet) = self.observe(now);
         let current = pods.iter().filter(|p| !p.deleting).count() as u32;
         let ready = pods.iter().filter(|p| p.ready && !p.deleting).count() as u32;
-        let obs = Observation {
-            now,
-            desired: self.desired,
-            current,
-            ready,
-            pods: &pods,
-            fleet: &fleet,
-        };
+        let obs = Observation { now, desired: self.desired, current, ready, pods: &pods, fleet: &fleet };
         let d = self.policy.decide(&obs);
         self.reading = d.reading;
         let name = self.policy_spec.name.clone();
@@ -128,20 +111,12 @@ impl Sim {
                 now,
                 "scale",
                 name,
-                format!(
-                    "frozen; would scale {} → {}: {}",
-                    self.desired, d.desired, d.reason
-                ),
+                format!("frozen; would scale {} → {}: {}", self.desired, d.desired, d.reason),
             );
             return;
         }
         self.rec.scaled(self.desired, d.desired);
-        self.rec.event(
-            now,
-            "scale",
-            name,
-            format!("{} → {}: {}", self.desired, d.desired, d.reason),
-        );
+        self.rec.event(now, "scale", name, format!("{} → {}: {}", self.desired, d.desired, d.reason));
         self.desired = d.desired;
         self.reconcile(now, q);
     }
@@ -210,19 +185,11 @@ impl Sim {
 
     pub(super) fn on_action(&mut self, now: SimTime, index: u32, q: &mut Q) {
         let action = self.actions[index as usize].clone();
-        let kind = if action.is_intervention() {
-            "intervention"
-        } else {
-            "fault"
-        };
+        let kind = if action.is_intervention() { "intervention" } else { "fault" };
         let detail = match &action {
             Action::KillInstances(amount) => {
-                let mut running: Vec<u32> = self
-                    .live
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.instances[i as usize].state.ready())
-                    .collect();
+                let mut running: Vec<u32> =
+                    self.live.iter().copied().filter(|&i| self.instances[i as usize].state.ready()).collect();
                 let n = match *amount {
                     KillAmount::Count(c) => (c as usize).min(running.len()),
                     KillAmount::Fraction(f) => (f * running.len() as f64).round() as usize,
@@ -240,12 +207,8 @@ impl Sim {
                 format!("killed {n} of {} running instance(s)", running.len())
             }
             Action::KillZone(zone) => {
-                let victims: Vec<u32> = self
-                    .live
-                    .iter()
-                    .copied()
-                    .filter(|&i| self.instances[i as usize].zone == *zone)
-                    .collect();
+                let victims: Vec<u32> =
+                    self.live.iter().copied().filter(|&i| self.instances[i as usize].zone == *zone).collect();
                 for &i in &victims {
                     self.terminate(now, i, "zone failure", q);
                 }
@@ -265,11 +228,7 @@ impl Sim {
             Action::DependencyErrors { rate, duration } => {
                 self.faults.dependency_errors = (*rate, Some(index));
                 self.revert_after(now, index, *duration, q);
-                format!(
-                    "{:.1}% of requests fail downstream{}",
-                    rate * 100.0,
-                    for_(duration)
-                )
+                format!("{:.1}% of requests fail downstream{}", rate * 100.0, for_(duration))
             }
             Action::FreezeAutoscaler => {
                 self.frozen = true;
@@ -308,8 +267,7 @@ impl Sim {
         let mut cx = Cx::new(&doc);
         let at = FieldPath::root().key("autoscaler").key(field);
         let initial = self.scenario.fleet.initial;
-        let spec =
-            crate::policy::with_field(&mut cx, &at, &self.policy_spec, field, value, initial);
+        let spec = crate::policy::with_field(&mut cx, &at, &self.policy_spec, field, value, initial);
         match (spec, cx.finish()) {
             (Some(spec), Ok(())) => {
                 self.policy.reconfigure(&spec.config);

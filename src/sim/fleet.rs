@@ -41,8 +41,7 @@ impl Sim {
             self.become_ready(now, id, false, q);
         } else {
             self.pending.push_back(id);
-            self.rec
-                .event(now, "instance", format!("i-{id}"), "created → pending");
+            self.rec.event(now, "instance", format!("i-{id}"), "created → pending");
             self.try_schedule(now, q);
         }
         id
@@ -66,8 +65,7 @@ impl Sim {
             self.rec.replicas(now, self.nodes.used);
         }
         if from.running() != to.running() {
-            self.request_core_ns +=
-                (now - self.request_since).as_nanos() as f64 * self.running_request;
+            self.request_core_ns += (now - self.request_since).as_nanos() as f64 * self.running_request;
             self.request_since = now;
             self.running_request += if to.running() { request } else { -request };
         }
@@ -77,24 +75,13 @@ impl Sim {
         inst.state = to;
         inst.since = now;
         inst.generation = inst.generation.wrapping_add(1);
-        self.rec.event(
-            now,
-            "instance",
-            format!("i-{i}"),
-            format!("{} → {}", from.name(), to.name()),
-        );
+        self.rec.event(now, "instance", format!("i-{i}"), format!("{} → {}", from.name(), to.name()));
     }
 
     /// Schedules the end of the current lifecycle phase after `d`.
     fn after(&mut self, now: SimTime, i: u32, d: SimDuration, q: &mut Q) {
         let generation = self.instances[i as usize].generation;
-        q.schedule(
-            now + d,
-            Event::Lifecycle {
-                instance: i,
-                generation,
-            },
-        );
+        q.schedule(now + d, Event::Lifecycle { instance: i, generation });
     }
 
     /// Starts pending instances while capacity allows; asks the node
@@ -106,20 +93,10 @@ impl Sim {
             }
             self.pending.pop_front();
             self.transition(now, id, State::Provisioning);
-            let d = self
-                .scenario
-                .fleet
-                .provisioning
-                .sample(&mut self.rng.lifecycle);
+            let d = self.scenario.fleet.provisioning.sample(&mut self.rng.lifecycle);
             self.after(now, id, d, q);
         }
-        if let Capacity::Nodes {
-            pods_per_node,
-            max_nodes,
-            node_provisioning,
-            ..
-        } = self.scenario.fleet.capacity
-        {
+        if let Capacity::Nodes { pods_per_node, max_nodes, node_provisioning, .. } = self.scenario.fleet.capacity {
             let waiting = self.pending.len() as u32;
             let coming = self.nodes.nodes_coming * pods_per_node;
             if waiting > coming {
@@ -130,9 +107,8 @@ impl Sim {
                 }
                 self.nodes.nodes_coming += add;
                 if add > 0 {
-                    let detail = format!(
-                        "adding {add} node(s) for {waiting} pending instance(s); ready in {node_provisioning}"
-                    );
+                    let detail =
+                        format!("adding {add} node(s) for {waiting} pending instance(s); ready in {node_provisioning}");
                     self.rec.event(now, "nodes", "node-autoscaler", detail);
                 } else if room == 0 && self.nodes.nodes_coming == 0 {
                     // At max_nodes: they wait until capacity frees up.
@@ -152,11 +128,7 @@ impl Sim {
             now,
             "nodes",
             "node-autoscaler",
-            format!(
-                "node ready: {} nodes, {} slots",
-                self.nodes.nodes,
-                self.nodes.nodes * pods_per_node
-            ),
+            format!("node ready: {} nodes, {} slots", self.nodes.nodes, self.nodes.nodes * pods_per_node),
         );
         self.try_schedule(now, q);
     }
@@ -183,12 +155,7 @@ impl Sim {
     /// Readiness passes: the instance warms (or is ready at once) and joins
     /// the balancer; `cold` is false for the initial, already warm, fleet.
     fn become_ready(&mut self, now: SimTime, i: u32, cold: bool, q: &mut Q) {
-        let warmup = self
-            .scenario
-            .fleet
-            .warmup
-            .as_ref()
-            .map_or(SimDuration::ZERO, |w| w.duration);
+        let warmup = self.scenario.fleet.warmup.as_ref().map_or(SimDuration::ZERO, |w| w.duration);
         if cold && !warmup.is_zero() {
             self.transition(now, i, State::Warming);
             self.after(now, i, warmup, q);
@@ -243,12 +210,8 @@ impl Sim {
     /// Makes the number of instances not being deleted equal the desired
     /// count: creates the missing ones, or removes the lowest-ranked.
     pub(super) fn reconcile(&mut self, now: SimTime, q: &mut Q) {
-        let mut active: Vec<u32> = self
-            .live
-            .iter()
-            .copied()
-            .filter(|&i| self.instances[i as usize].state != State::Draining)
-            .collect();
+        let mut active: Vec<u32> =
+            self.live.iter().copied().filter(|&i| self.instances[i as usize].state != State::Draining).collect();
         let desired = self.desired as usize;
         if active.len() < desired {
             for _ in active.len()..desired {
@@ -263,12 +226,7 @@ impl Sim {
                     State::Booting => 2,
                     _ => 3,
                 };
-                (
-                    rank,
-                    Reverse(inst.ready_transition),
-                    Reverse(inst.created),
-                    Reverse(i),
-                )
+                (rank, Reverse(inst.ready_transition), Reverse(inst.created), Reverse(i))
             });
             for &i in &active[..active.len() - desired] {
                 self.remove_instance(now, i, q);
@@ -281,9 +239,7 @@ impl Sim {
     /// in-flight requests.
     fn remove_instance(&mut self, now: SimTime, i: u32, q: &mut Q) {
         match self.instances[i as usize].state {
-            State::Pending | State::Provisioning | State::Booting => {
-                self.terminate(now, i, "scaled in", q)
-            }
+            State::Pending | State::Provisioning | State::Booting => self.terminate(now, i, "scaled in", q),
             State::Warming | State::Ready => {
                 let delay = self.scenario.balancer.deregistration_delay;
                 self.deregister(i);
@@ -329,11 +285,8 @@ impl Sim {
         self.live.remove(&i);
         self.transition(now, i, State::Terminated);
         if killed > 0 || why != "scaled in" {
-            let detail = if killed > 0 {
-                format!("{why}; {killed} in-flight request(s) killed")
-            } else {
-                why.to_string()
-            };
+            let detail =
+                if killed > 0 { format!("{why}; {killed} in-flight request(s) killed") } else { why.to_string() };
             self.rec.event(now, "instance", format!("i-{i}"), detail);
         }
         self.try_schedule(now, q);
@@ -365,12 +318,7 @@ impl Sim {
         let inst = &mut self.instances[i as usize];
         let mut victims: Vec<_> = inst.queue.drain(..).collect();
         inst.stale = 0;
-        victims.extend(
-            inst.cpu
-                .drain(now)
-                .into_iter()
-                .map(crate::model::request::ReqRef::from_token),
-        );
+        victims.extend(inst.cpu.drain(now).into_iter().map(crate::model::request::ReqRef::from_token));
         inst.busy_workers = 0;
         self.update_cpu(now, i, q);
         let mut killed = 0;
@@ -399,10 +347,7 @@ impl Sim {
         // A probe waits for a worker like a request; it needs no CPU.
         let r = self.requests.insert(now, 0, Kind::Read, 0, true);
         self.requests.get_mut(r).expect("new").instance = i;
-        let (workers, cap) = (
-            self.scenario.fleet.workers,
-            self.scenario.fleet.queue as usize,
-        );
+        let (workers, cap) = (self.scenario.fleet.workers, self.scenario.fleet.queue as usize);
         let inst = &mut self.instances[i as usize];
         if inst.busy_workers < workers {
             self.requests.remove(r);
@@ -444,11 +389,8 @@ impl Sim {
             inst.probe_passes = 0;
             if inst.healthy && inst.probe_failures >= hc.unhealthy_threshold {
                 inst.healthy = false;
-                let detail = format!(
-                    "unhealthy after {} failed probes (queue {})",
-                    hc.unhealthy_threshold,
-                    inst.queue.len()
-                );
+                let detail =
+                    format!("unhealthy after {} failed probes (queue {})", hc.unhealthy_threshold, inst.queue.len());
                 self.deregister(i);
                 self.rec.event(now, "health", format!("i-{i}"), detail);
                 if hc.restart {

@@ -8,7 +8,7 @@ use hdrhistogram::Histogram;
 
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::outcome::ErrorKind;
-use crate::output::summary::{Cost, Latency, Requests, Scaling, SloReport};
+use crate::output::summary::{Cost, Latency, Requests, Scaling, SloReport, System};
 use crate::output::{EventRow, Sink};
 use crate::scenario::Slo;
 
@@ -39,13 +39,7 @@ pub struct TickCounters {
 
 impl TickCounters {
     fn new() -> TickCounters {
-        TickCounters {
-            offered: 0,
-            completed: 0,
-            retries: 0,
-            errors: [0; KINDS],
-            latency: latency_histogram(),
-        }
+        TickCounters { offered: 0, completed: 0, retries: 0, errors: [0; KINDS], latency: latency_histogram() }
     }
 
     fn reset(&mut self) {
@@ -82,6 +76,13 @@ pub struct Recorder {
     succeeded: u64,
     failed: u64,
     errors: [u64; KINDS],
+    queue_wait_ns: f64,
+    queue_waits: u64,
+    system_ns: f64,
+    system_n: u64,
+    system_since: SimTime,
+    sojourn_ns: f64,
+    departures: u64,
     replica_ns: f64,
     replicas: u32,
     replicas_since: SimTime,
@@ -115,6 +116,13 @@ impl Recorder {
             succeeded: 0,
             failed: 0,
             errors: [0; KINDS],
+            queue_wait_ns: 0.0,
+            queue_waits: 0,
+            system_ns: 0.0,
+            system_n: 0,
+            system_since: SimTime::ZERO,
+            sojourn_ns: 0.0,
+            departures: 0,
             replica_ns: 0.0,
             replicas: 0,
             replicas_since: SimTime::ZERO,
@@ -165,6 +173,32 @@ impl Recorder {
         self.window_good += 1;
     }
 
+    /// An attempt enters the system (the balancer admits it).
+    #[inline]
+    pub fn enter(&mut self, now: SimTime) {
+        self.system_ns += (now - self.system_since).as_nanos() as f64 * self.system_n as f64;
+        self.system_since = now;
+        self.system_n += 1;
+    }
+
+    /// An attempt that entered at `entered` leaves the system, whatever its
+    /// outcome.
+    #[inline]
+    pub fn leave(&mut self, now: SimTime, entered: SimTime) {
+        self.system_ns += (now - self.system_since).as_nanos() as f64 * self.system_n as f64;
+        self.system_since = now;
+        self.system_n -= 1;
+        self.sojourn_ns += (now - entered).as_nanos() as f64;
+        self.departures += 1;
+    }
+
+    /// A request waited this long in an accept queue for a worker.
+    #[inline]
+    pub fn queue_wait(&mut self, wait: SimDuration) {
+        self.queue_wait_ns += wait.as_nanos() as f64;
+        self.queue_waits += 1;
+    }
+
     /// A failed attempt.
     #[inline]
     pub fn error(&mut self, kind: ErrorKind) {
@@ -202,19 +236,8 @@ impl Recorder {
     }
 
     /// Writes an event.
-    pub fn event(
-        &mut self,
-        at: SimTime,
-        kind: &'static str,
-        subject: impl Into<String>,
-        detail: impl Into<String>,
-    ) {
-        self.sink.event(&EventRow {
-            at,
-            kind,
-            subject: subject.into(),
-            detail: detail.into(),
-        });
+    pub fn event(&mut self, at: SimTime, kind: &'static str, subject: impl Into<String>, detail: impl Into<String>) {
+        self.sink.event(&EventRow { at, kind, subject: subject.into(), detail: detail.into() });
     }
 
     /// Clears the tick counters (after the row is written).
@@ -229,8 +252,7 @@ impl Recorder {
         if finished > 0 {
             self.windows += 1;
             let availability = self.window_good as f64 / finished as f64;
-            let p99_ok = percentile_ms(&self.window_latency, 0.99)
-                .is_none_or(|p| p <= self.slo.p99.as_millis_f64());
+            let p99_ok = percentile_ms(&self.window_latency, 0.99).is_none_or(|p| p <= self.slo.p99.as_millis_f64());
             if availability >= self.slo.availability && p99_ok {
                 self.windows_met += 1;
             }
@@ -241,16 +263,19 @@ impl Recorder {
     }
 
     /// The run's totals, with `in_flight` requests unfinished at `end`.
-    pub fn totals(
-        &mut self,
-        end: SimTime,
-        in_flight: u64,
-    ) -> (Requests, Latency, SloReport, Cost, Scaling) {
+    pub fn totals(&mut self, end: SimTime, in_flight: u64) -> (Requests, Latency, SloReport, Cost, Scaling, System) {
         self.replicas(end, self.replicas);
-        let errors: BTreeMap<String, u64> = ErrorKind::ALL
-            .iter()
-            .map(|k| (k.name().to_string(), self.errors[k.index()]))
-            .collect();
+        self.system_ns += (end - self.system_since).as_nanos() as f64 * self.system_n as f64;
+        self.system_since = end;
+        let secs = end.as_secs_f64();
+        let system = System {
+            mean_in_flight: if secs > 0.0 { self.system_ns / 1e9 / secs } else { 0.0 },
+            throughput_rps: if secs > 0.0 { self.departures as f64 / secs } else { 0.0 },
+            mean_time_in_system_ms: (self.departures > 0).then(|| self.sojourn_ns / self.departures as f64 / 1e6),
+            mean_queue_wait_ms: (self.queue_waits > 0).then(|| self.queue_wait_ns / self.queue_waits as f64 / 1e6),
+        };
+        let errors: BTreeMap<String, u64> =
+            ErrorKind::ALL.iter().map(|k| (k.name().to_string(), self.errors[k.index()])).collect();
         let requests = Requests {
             arrivals: self.arrivals,
             attempts: self.attempts,
@@ -263,8 +288,7 @@ impl Recorder {
         };
         let h = &self.total_latency;
         let latency = Latency {
-            mean: (self.completed > 0)
-                .then(|| self.latency_sum_us / self.completed as f64 / 1000.0),
+            mean: (self.completed > 0).then(|| self.latency_sum_us / self.completed as f64 / 1000.0),
             p50: percentile_ms(h, 0.5),
             p95: percentile_ms(h, 0.95),
             p99: percentile_ms(h, 0.99),
@@ -273,9 +297,7 @@ impl Recorder {
         let finished = self.succeeded + self.failed;
         let availability = (finished > 0).then(|| self.succeeded as f64 / finished as f64);
         let allowed = (1.0 - self.slo.availability) * finished as f64;
-        let p99_ok = latency
-            .p99
-            .is_none_or(|p| p <= self.slo.p99.as_millis_f64());
+        let p99_ok = latency.p99.is_none_or(|p| p <= self.slo.p99.as_millis_f64());
         let slo = SloReport {
             p99_target_ms: self.slo.p99.as_millis_f64(),
             availability_target: self.slo.availability,
@@ -287,15 +309,10 @@ impl Recorder {
             error_budget_burn: (allowed > 0.0).then(|| self.failed as f64 / allowed),
         };
         let hours = self.replica_ns / 3.6e12;
-        let secs = end.as_secs_f64();
         let cost = Cost {
             replica_hours: hours,
             peak_replicas: self.peak_replicas,
-            mean_replicas: if secs > 0.0 {
-                self.replica_ns / 1e9 / secs
-            } else {
-                0.0
-            },
+            mean_replicas: if secs > 0.0 { self.replica_ns / 1e9 / secs } else { 0.0 },
         };
         let scaling = Scaling {
             policy: String::new(),
@@ -304,6 +321,6 @@ impl Recorder {
             scale_downs: self.scale_downs,
             reversals: self.reversals,
         };
-        (requests, latency, slo, cost, scaling)
+        (requests, latency, slo, cost, scaling, system)
     }
 }

@@ -30,11 +30,7 @@ impl Sim {
         let t = &self.scenario.traffic;
         let kind = a.kind.unwrap_or_else(|| {
             let w = t.write_fraction;
-            if w > 0.0 && (w >= 1.0 || self.rng.mix.chance(w)) {
-                Kind::Write
-            } else {
-                Kind::Read
-            }
+            if w > 0.0 && (w >= 1.0 || self.rng.mix.chance(w)) { Kind::Write } else { Kind::Read }
         });
         let key = match a.key {
             Some(k) => k,
@@ -46,14 +42,7 @@ impl Sim {
     }
 
     /// An attempt reaches the balancer.
-    pub(super) fn new_attempt(
-        &mut self,
-        now: SimTime,
-        key: u32,
-        kind: Kind,
-        attempt: u8,
-        q: &mut Q,
-    ) {
+    pub(super) fn new_attempt(&mut self, now: SimTime, key: u32, kind: Kind, attempt: u8, q: &mut Q) {
         self.rec.attempt(attempt > 1);
         let b = &self.scenario.balancer;
         if let Some((rps, burst)) = b.rate_limit {
@@ -65,13 +54,12 @@ impl Sim {
             }
             lb.tokens -= 1.0;
         }
-        if b.max_in_flight
-            .is_some_and(|cap| self.balancer.in_flight >= cap)
-        {
+        if b.max_in_flight.is_some_and(|cap| self.balancer.in_flight >= cap) {
             return self.client_failure(now, key, kind, attempt, ErrorKind::Shed, q);
         }
         let r = self.requests.insert(now, attempt, kind, key, false);
         self.balancer.in_flight += 1;
+        self.rec.enter(now);
         if let Some(t) = self.scenario.client.timeout {
             q.schedule(now + t, Event::Timeout(r));
         }
@@ -127,6 +115,7 @@ impl Sim {
         if !inst.state.running() {
             return self.fail(now, r, ErrorKind::Killed, q);
         }
+        self.requests.get_mut(r).expect("live").enqueued = now;
         if inst.busy_workers < workers {
             self.start_work(now, r, i, q);
         } else if inst.queue.len() < cap as usize + inst.stale as usize {
@@ -145,6 +134,7 @@ impl Sim {
             return self.probe_result(now, i, true, q);
         }
         req.stage = Stage::Computing;
+        self.rec.queue_wait(now - req.enqueued);
         let f = &self.scenario.fleet;
         let inst = &mut self.instances[i as usize];
         inst.busy_workers += 1;
@@ -162,22 +152,12 @@ impl Sim {
     pub(super) fn update_cpu(&mut self, now: SimTime, i: u32, q: &mut Q) {
         let cpu = &mut self.instances[i as usize].cpu;
         let n = cpu.active();
-        let rate = if n == 0 {
-            1.0
-        } else {
-            (cpu.servers() as f64 / n as f64).min(1.0)
-        };
+        let rate = if n == 0 { 1.0 } else { (cpu.servers() as f64 / n as f64).min(1.0) };
         if rate != cpu.rate() {
             cpu.set_rate(now, rate);
         }
         if let Some((t, generation)) = cpu.reschedule() {
-            q.schedule(
-                t,
-                Event::ComputeDone {
-                    instance: i,
-                    generation,
-                },
-            );
+            q.schedule(t, Event::ComputeDone { instance: i, generation });
         }
     }
 
@@ -199,29 +179,16 @@ impl Sim {
     /// outcome.
     fn compute_finished(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
         let rate = self.faults.dependency_errors.0;
-        let outcome = if rate > 0.0 && self.rng.faults.chance(rate) {
-            Err(ErrorKind::DependencyError)
-        } else {
-            Ok(())
-        };
+        let outcome = if rate > 0.0 && self.rng.faults.chance(rate) { Err(ErrorKind::DependencyError) } else { Ok(()) };
         self.leave_worker(now, r, i, outcome, q);
     }
 
     /// The attempt leaves its worker with a response or an error.
-    pub(super) fn leave_worker(
-        &mut self,
-        now: SimTime,
-        r: ReqRef,
-        i: u32,
-        outcome: Result<(), ErrorKind>,
-        q: &mut Q,
-    ) {
+    pub(super) fn leave_worker(&mut self, now: SimTime, r: ReqRef, i: u32, outcome: Result<(), ErrorKind>, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
-        let (arrival, abandoned, key, kind, attempt) =
-            (req.arrival, req.abandoned, req.key, req.kind, req.attempt);
-        self.requests.remove(r);
+        let (arrival, abandoned, key, kind, attempt) = (req.arrival, req.abandoned, req.key, req.kind, req.attempt);
+        self.depart(now, r);
         self.router.finished(i);
-        self.balancer.in_flight -= 1;
         match outcome {
             Ok(()) => {
                 self.instances[i as usize].completed += 1;
@@ -257,25 +224,29 @@ impl Sim {
         self.drained_check(now, i, q);
     }
 
+    /// Takes `r` out of the system (slab, balancer count, Little's-law
+    /// accounting). Every attempt leaves through here exactly once.
+    pub(super) fn depart(&mut self, now: SimTime, r: ReqRef) {
+        let req = self.requests.get(r).expect("live");
+        if !req.probe {
+            self.balancer.in_flight -= 1;
+            self.rec.leave(now, req.arrival);
+        }
+        self.requests.remove(r);
+    }
+
     /// Ends attempt `r`, which holds no worker, with an error.
     pub(super) fn fail(&mut self, now: SimTime, r: ReqRef, error: ErrorKind, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
-        let (probe, abandoned, key, kind, attempt, i) = (
-            req.probe,
-            req.abandoned,
-            req.key,
-            req.kind,
-            req.attempt,
-            req.instance,
-        );
-        self.requests.remove(r);
+        let (probe, abandoned, key, kind, attempt, i) =
+            (req.probe, req.abandoned, req.key, req.kind, req.attempt, req.instance);
+        self.depart(now, r);
         if probe {
             return self.probe_result(now, i, false, q);
         }
         if i != NO_INSTANCE {
             self.router.finished(i);
         }
-        self.balancer.in_flight -= 1;
         if !abandoned {
             self.client_failure(now, key, kind, attempt, error, q);
         }
@@ -294,14 +265,7 @@ impl Sim {
         self.rec.error(error);
         if (attempt as u32) < self.scenario.client.max_attempts {
             let wait = self.backoff(attempt);
-            q.schedule(
-                now + wait,
-                Event::Retry {
-                    key,
-                    kind,
-                    attempt: attempt + 1,
-                },
-            );
+            q.schedule(now + wait, Event::Retry { key, kind, attempt: attempt + 1 });
         } else {
             self.rec.request_failed();
         }
@@ -313,17 +277,12 @@ impl Sim {
         let b = match c.backoff {
             Backoff::None => SimDuration::ZERO,
             Backoff::Fixed => c.base,
-            Backoff::Exponential => c
-                .base
-                .saturating_mul(1u64 << (attempt - 1).min(62))
-                .min(c.cap),
+            Backoff::Exponential => c.base.saturating_mul(1u64 << (attempt - 1).min(62)).min(c.cap),
         };
         match c.jitter {
             Jitter::None => b,
             Jitter::Full => b.mul_f64(self.rng.client.uniform()),
-            Jitter::Equal => {
-                SimDuration(b.0 / 2) + SimDuration(b.0 / 2).mul_f64(self.rng.client.uniform())
-            }
+            Jitter::Equal => SimDuration(b.0 / 2) + SimDuration(b.0 / 2).mul_f64(self.rng.client.uniform()),
         }
     }
 
@@ -352,12 +311,9 @@ impl Sim {
     fn cancel(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
         let (stage, i, probe) = (req.stage, req.instance, req.probe);
-        self.requests.remove(r);
-        if !probe {
-            self.balancer.in_flight -= 1;
-            if i != NO_INSTANCE {
-                self.router.finished(i);
-            }
+        self.depart(now, r);
+        if !probe && i != NO_INSTANCE {
+            self.router.finished(i);
         }
         match stage {
             Stage::Queued => {
