@@ -170,8 +170,10 @@ where
 {
     let fields: HpaSpecFields = serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let path = e.path().to_string();
+        // Some formats (toml) append their own key path on later lines.
         let message = e.inner().to_string();
-        syntax_error(path, None, None, &message)
+        let first_line = message.lines().next().unwrap_or("").trim_end();
+        syntax_error(path, None, None, first_line)
     })?;
     fields.into_spec(gates)
 }

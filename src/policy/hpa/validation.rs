@@ -10,8 +10,6 @@
 //! server accepts a mismatch and the controller then reads whichever field is
 //! set; here that is reported as an error instead.
 
-use std::collections::BTreeMap;
-
 use super::config::FeatureGates;
 use super::defaults::{DEFAULT_CPU_UTILIZATION, default_behavior};
 use super::manifest::{
@@ -416,7 +414,7 @@ fn label_selector(raw: &RawLabelSelector, path: &str, errs: &mut Errors) -> Labe
         });
     }
     LabelSelector {
-        match_labels: raw.match_labels.clone().unwrap_or_else(BTreeMap::new),
+        match_labels: raw.match_labels.clone().unwrap_or_default(),
         match_expressions,
     }
 }
