@@ -112,6 +112,7 @@ pub fn parse_manifest(yaml: &str) -> Result<HpaManifest, ManifestError> {
 /// (`HPAScaleToZero`, `HPAConfigurableTolerance`).
 pub fn parse_manifest_with(yaml: &str, gates: &FeatureGates) -> Result<HpaManifest, ManifestError> {
     #[derive(Deserialize)]
+    #[serde(expecting = "a HorizontalPodAutoscaler manifest (a mapping)")]
     struct Header {
         #[serde(rename = "apiVersion")]
         api_version: Option<String>,
@@ -239,7 +240,11 @@ fn syntax_error(
 
 /// A whole manifest, strictly.
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a HorizontalPodAutoscaler manifest (a mapping)"
+)]
 struct RawManifest {
     #[allow(dead_code)]
     api_version: String,
@@ -250,7 +255,11 @@ struct RawManifest {
 }
 
 #[derive(Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a metadata mapping"
+)]
 struct RawMetadata {
     name: Option<String>,
     namespace: Option<String>,
@@ -266,7 +275,11 @@ struct RawMetadata {
 /// names, every field optional at this stage). Deserialize it from YAML,
 /// TOML or JSON, then call [`HpaSpecFields::into_spec`].
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a HorizontalPodAutoscaler spec (a mapping)"
+)]
 pub struct HpaSpecFields {
     pub(super) scale_target_ref: Option<RawObjectReference>,
     pub(super) min_replicas: Option<i32>,
@@ -284,7 +297,11 @@ impl HpaSpecFields {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "an object reference (apiVersion, kind, name)"
+)]
 pub(super) struct RawObjectReference {
     pub(super) api_version: Option<String>,
     pub(super) kind: Option<String>,
@@ -292,7 +309,11 @@ pub(super) struct RawObjectReference {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a metric spec (a mapping with a type)"
+)]
 pub(super) struct RawMetricSpec {
     #[serde(rename = "type")]
     pub(super) type_: Option<String>,
@@ -304,14 +325,22 @@ pub(super) struct RawMetricSpec {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a resource metric source (name, target)"
+)]
 pub(super) struct RawResourceSource {
     pub(super) name: Option<String>,
     pub(super) target: Option<RawMetricTarget>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a container resource metric source (name, container, target)"
+)]
 pub(super) struct RawContainerResourceSource {
     pub(super) name: Option<String>,
     pub(super) container: Option<String>,
@@ -319,14 +348,22 @@ pub(super) struct RawContainerResourceSource {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a pods metric source (metric, target)"
+)]
 pub(super) struct RawPodsSource {
     pub(super) metric: Option<RawMetricIdentifier>,
     pub(super) target: Option<RawMetricTarget>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "an object metric source (describedObject, metric, target)"
+)]
 pub(super) struct RawObjectSource {
     pub(super) described_object: Option<RawObjectReference>,
     pub(super) metric: Option<RawMetricIdentifier>,
@@ -334,28 +371,44 @@ pub(super) struct RawObjectSource {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "an external metric source (metric, target)"
+)]
 pub(super) struct RawExternalSource {
     pub(super) metric: Option<RawMetricIdentifier>,
     pub(super) target: Option<RawMetricTarget>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a metric identifier (name, selector)"
+)]
 pub(super) struct RawMetricIdentifier {
     pub(super) name: Option<String>,
     pub(super) selector: Option<RawLabelSelector>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a label selector (matchLabels, matchExpressions)"
+)]
 pub(super) struct RawLabelSelector {
     pub(super) match_labels: Option<BTreeMap<String, String>>,
     pub(super) match_expressions: Option<Vec<RawLabelSelectorRequirement>>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a label selector requirement (key, operator, values)"
+)]
 pub(super) struct RawLabelSelectorRequirement {
     pub(super) key: Option<String>,
     pub(super) operator: Option<String>,
@@ -363,7 +416,11 @@ pub(super) struct RawLabelSelectorRequirement {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a metric target (type, value, averageValue, averageUtilization)"
+)]
 pub(super) struct RawMetricTarget {
     #[serde(rename = "type")]
     pub(super) type_: Option<String>,
@@ -373,14 +430,22 @@ pub(super) struct RawMetricTarget {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a behavior mapping (scaleUp, scaleDown)"
+)]
 pub(super) struct RawBehavior {
     pub(super) scale_up: Option<RawScalingRules>,
     pub(super) scale_down: Option<RawScalingRules>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "scaling rules (stabilizationWindowSeconds, selectPolicy, policies, tolerance)"
+)]
 pub(super) struct RawScalingRules {
     pub(super) stabilization_window_seconds: Option<i32>,
     pub(super) select_policy: Option<String>,
@@ -389,7 +454,11 @@ pub(super) struct RawScalingRules {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields, rename_all = "camelCase")]
+#[serde(
+    deny_unknown_fields,
+    rename_all = "camelCase",
+    expecting = "a scaling policy (type, value, periodSeconds)"
+)]
 pub(super) struct RawScalingPolicy {
     #[serde(rename = "type")]
     pub(super) type_: Option<String>,
@@ -421,7 +490,13 @@ impl<'de> Deserialize<'de> for RawQuantity {
             }
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawQuantity, E> {
                 if v.is_finite() {
-                    Ok(RawQuantity(format!("{v}")))
+                    // Large magnitudes keep their exponent form ("1e99").
+                    let text = if v.abs() >= 1e15 {
+                        format!("{v:e}")
+                    } else {
+                        format!("{v}")
+                    };
+                    Ok(RawQuantity(text))
                 } else {
                     Err(E::custom("a quantity must be a finite number"))
                 }

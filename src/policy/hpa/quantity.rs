@@ -16,7 +16,7 @@ pub struct Quantity {
 /// Why a quantity string did not parse.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+    "not a quantity: write a number with an optional suffix (m, k, M, G, Ki, Mi, Gi, or an exponent such as e3), e.g. '500m', '1.5', '2Gi'; or it is too large"
 )]
 pub struct QuantityError;
 

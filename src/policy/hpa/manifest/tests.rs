@@ -386,3 +386,29 @@ fn spec_field_errors_are_relative_to_the_spec() {
         Err("invalid HorizontalPodAutoscaler: maxReplicas: Invalid value: '0': must be greater than 0".to_string())
     );
 }
+
+#[test]
+fn bad_manifests_are_errors_not_panics() {
+    let inputs = [
+        "",
+        "---",
+        "[]",
+        "42",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec: 5\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec:\n  maxReplicas: 99999999999\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec:\n  maxReplicas: 2\n  metrics:\n  - type: External\n    external:\n      metric: {name: q}\n      target: {type: Value, value: 1e99}\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec:\n  maxReplicas: 2\n  metrics:\n  - type: External\n    external:\n      metric: {name: q}\n      target: {type: Value, value: \"12xyz\"}\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec:\n  maxReplicas: 2\n  metrics: [{}]\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec:\n  maxReplicas: 2\n  behavior: {scaleUp: {policies: [{}]}}\n",
+        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\n---\napiVersion: autoscaling/v2\n",
+    ];
+    for input in inputs {
+        let result = std::panic::catch_unwind(|| parse_manifest(input));
+        match result {
+            Ok(Err(e)) => assert!(!e.to_string().is_empty()),
+            Ok(Ok(m)) => panic!("accepted {input:?}: {m:?}"),
+            Err(_) => panic!("panicked on {input:?}"),
+        }
+    }
+}
