@@ -1724,7 +1724,7 @@ fn test_normalize_desired_replicas_with_behavior() {
     }
 }
 
-/// `TestScalingWithRules` (44 rows): `convertDesiredReplicasWithBehaviorRate`
+/// `TestScalingWithRules` (42 rows): `convertDesiredReplicasWithBehaviorRate`
 /// with the rules passed through `GenerateHPAScale{Up,Down}Rules`.
 #[test]
 fn test_scaling_with_rules() {
