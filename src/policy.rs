@@ -7,6 +7,7 @@
 //! [`Policy`] impl, a variant of [`PolicyConfig`], and a row in [`NAMES`].
 
 pub mod fixed;
+pub mod hpa;
 pub mod threshold;
 
 use toml::{Table, Value};
