@@ -1,0 +1,3 @@
+//! scalesim's integration tests: one binary, a module per area.
+
+mod support;
