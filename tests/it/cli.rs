@@ -25,7 +25,11 @@ fn run_writes_three_files_and_prints_a_summary() {
     for f in ["timeseries.csv", "events.csv", "summary.json"] {
         assert!(out.join(f).is_file(), "{f} not written");
     }
-    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().filter_map(|e| e.ok()).filter(|e| e.file_name().to_string_lossy().ends_with(".tmp")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+        .collect();
     assert!(leftovers.is_empty(), "temporary files left behind");
 }
 
@@ -68,7 +72,16 @@ fn check_accepts_every_shipped_scenario() {
 fn fields_lists_every_section() {
     let o = scalesim(&["fields"]);
     let out = text(&o.stdout);
-    for section in ["[traffic]", "[client]", "[balancer]", "[fleet]", "[metrics]", "[autoscaler]", "[[events]]", "policy = \"threshold\""] {
+    for section in [
+        "[traffic]",
+        "[client]",
+        "[balancer]",
+        "[fleet]",
+        "[metrics]",
+        "[autoscaler]",
+        "[[events]]",
+        "policy = \"threshold\"",
+    ] {
         assert!(out.contains(section), "no {section} in scalesim fields");
     }
 }

@@ -2,6 +2,7 @@
 
 mod cli;
 mod determinism;
+mod fleet;
 mod queueing;
-mod validation;
 mod support;
+mod validation;

@@ -45,16 +45,25 @@ fn mmc_mean_wait_matches_erlang_c_within_3_percent() {
     let cases = [(0.5, "6h"), (0.8, "6h"), (0.9, "8h")];
     for (rho, duration) in cases {
         let lambda = rho * 8.0 * 100.0;
-        let scenario = load(
-            &scenario_path("mmc"),
-            &[&format!("traffic.shape.rps={lambda}"), &format!("duration=\"{duration}\"")],
-        );
+        let scenario =
+            load(&scenario_path("mmc"), &[&format!("traffic.shape.rps={lambda}"), &format!("duration=\"{duration}\"")]);
         let summary = run(&scenario, 1).summary.expect("summary");
         let measured = summary.system.mean_queue_wait_ms.expect("waits") / 1000.0;
         let expected = erlang_c_wait(8, lambda, 100.0);
-                let err = measured / expected - 1.0;
-        eprintln!("ρ = {rho}: W_q {:.5} ms vs Erlang C {:.5} ms ({:+.2}%)", measured * 1e3, expected * 1e3, err * 100.0);
-        assert!(err.abs() < 0.03, "ρ = {rho}: W_q {:.5} ms vs Erlang C {:.5} ms ({:+.2}%)", measured * 1e3, expected * 1e3, err * 100.0);
+        let err = measured / expected - 1.0;
+        eprintln!(
+            "ρ = {rho}: W_q {:.5} ms vs Erlang C {:.5} ms ({:+.2}%)",
+            measured * 1e3,
+            expected * 1e3,
+            err * 100.0
+        );
+        assert!(
+            err.abs() < 0.03,
+            "ρ = {rho}: W_q {:.5} ms vs Erlang C {:.5} ms ({:+.2}%)",
+            measured * 1e3,
+            expected * 1e3,
+            err * 100.0
+        );
         // Nothing was lost on the way.
         assert_eq!(summary.requests.failed, 0);
     }
@@ -80,7 +89,7 @@ fn littles_law_holds_in_every_shipped_scenario() {
         let s = run(&scenario, 3).summary.expect("summary").system;
         let l = s.mean_in_flight;
         let lambda_w = s.throughput_rps * s.mean_time_in_system_ms.expect("departures") / 1000.0;
-                let err = l / lambda_w - 1.0;
+        let err = l / lambda_w - 1.0;
         eprintln!("{name}: L = {l:.4} vs λW = {lambda_w:.4} ({:+.3}%)", err * 100.0);
         assert!(err.abs() < 0.02, "{name}: L = {l:.4} vs λW = {lambda_w:.4} ({:+.3}%)", err * 100.0);
     }
