@@ -4,5 +4,6 @@ mod cli;
 mod determinism;
 mod fleet;
 mod queueing;
+mod scenarios;
 mod support;
 mod validation;
