@@ -3,6 +3,7 @@
 mod cli;
 mod determinism;
 mod fleet;
+mod memory;
 mod queueing;
 mod scenarios;
 mod support;
