@@ -7,4 +7,5 @@ mod memory;
 mod queueing;
 mod scenarios;
 mod support;
+mod traffic;
 mod validation;
