@@ -14,6 +14,7 @@
 //! drive it with `step`, `run_until` and `run`.
 
 mod control;
+mod data;
 mod fleet;
 pub mod record;
 mod requests;
@@ -93,6 +94,24 @@ pub enum Event {
     Evaluate,
     /// A time-series row is due.
     Tick,
+    /// A connect reaches the pooler or the database (index of the connect).
+    ConnectArrive(u32),
+    /// The next completion on the database (a query or connection work).
+    DbDone {
+        /// The station's generation when scheduled.
+        generation: u32,
+    },
+    /// A wait for a connection (pool or pooler) may have run out.
+    AcquireTimeout(ReqRef),
+    /// The shared cache answers a lookup.
+    CacheReply(ReqRef),
+    /// A pool retries opening connections after a refusal.
+    PoolRefill {
+        /// The instance (or `u32::MAX` for the pooler).
+        instance: u32,
+        /// The pool's epoch when scheduled.
+        epoch: u32,
+    },
     /// A fault or operator action (index into the action list).
     Action(u32),
     /// A timed fault ends (index of the action that started it).
@@ -105,6 +124,8 @@ struct Faults {
     multiplier: (f64, Option<u32>),
     latency: (SimDuration, Option<u32>),
     dependency_errors: (f64, Option<u32>),
+    db_slowdown: (f64, Option<u32>),
+    db_outage: Option<u32>,
 }
 
 /// The balancer's own state (routing lives in [`Router`]).
@@ -166,6 +187,8 @@ pub struct Sim {
     frozen: bool,
     reading: Option<Reading>,
     balancer: Balancer,
+    /// The pools' database, the pooler and the shared cache, if any.
+    data: Option<data::DataTier>,
     faults: Faults,
     actions: Vec<Action>,
     fleet_scrapes: VecDeque<FleetScrape>,
@@ -201,6 +224,11 @@ impl Model for Sim {
             Event::Scrape => self.on_scrape(now, q),
             Event::Evaluate => self.on_evaluate(now, q),
             Event::Tick => self.on_tick(now, q),
+            Event::ConnectArrive(c) => self.on_connect_arrive(now, c, q),
+            Event::DbDone { generation } => self.on_db_done(now, generation, q),
+            Event::AcquireTimeout(r) => self.on_acquire_timeout(now, r, q),
+            Event::CacheReply(r) => self.on_cache_reply(now, r, q),
+            Event::PoolRefill { instance, epoch } => self.on_pool_refill(now, instance, epoch, q),
             Event::Action(i) => self.on_action(now, i, q),
             Event::Revert(i) => self.on_revert(now, i, q),
         }
@@ -229,7 +257,7 @@ impl Sim {
             arrival_generation: 0,
             next_arrival: None,
             zipf: Zipf::new(s.traffic.key_count, s.traffic.zipf),
-            uses_keys: false,
+            uses_keys: s.cache.is_some(),
             rng: Streams {
                 keys: stream("traffic.keys"),
                 mix: stream("traffic.mix"),
@@ -262,6 +290,8 @@ impl Sim {
                 multiplier: (1.0, None),
                 latency: (SimDuration::ZERO, None),
                 dependency_errors: (0.0, None),
+                db_slowdown: (1.0, None),
+                db_outage: None,
             },
             actions: s.events.iter().map(|e| e.action.clone()).collect(),
             fleet_scrapes: VecDeque::new(),
@@ -274,6 +304,7 @@ impl Sim {
             last_tick: SimTime::ZERO,
             last_row: None,
             rec: Recorder::new(s.slo.clone(), sink),
+            data: data::DataTier::new(s, seed),
             scratch: Vec::new(),
             scenario: scenario.clone(),
         };
@@ -442,6 +473,11 @@ impl Simulation {
         &self.engine.model.scenario
     }
 
+    /// Events handled so far.
+    pub fn events_handled(&self) -> u64 {
+        self.engine.handled()
+    }
+
     /// Events handled or waiting (a measure of work).
     pub fn queue_len(&self) -> usize {
         self.engine.queue.len()
@@ -466,6 +502,7 @@ impl Simulation {
             latency_ms,
             slo,
             system,
+            data: sim.data.as_ref().map(|d| d.summary()),
             cost,
             scaling,
             findings: Vec::new(),

@@ -46,6 +46,11 @@ pub const COLUMNS: &[&str] = &[
     "cache_hit_ratio",
     "db_reads_rps",
     "db_writes_rps",
+    "db_connects_rps",
+    "db_duplicate_reads_rps",
+    "pooler_clients",
+    "pooler_server_connections",
+    "pooler_wait_p99_ms",
 ];
 
 /// The data tier's columns (empty until the scenario has one).
@@ -69,6 +74,16 @@ pub struct DataTierColumns {
     pub db_reads_rps: Option<f64>,
     /// Database writes per second.
     pub db_writes_rps: Option<f64>,
+    /// Connections the database admitted per second.
+    pub db_connects_rps: Option<f64>,
+    /// Database reads per second of a key already being read (stampede).
+    pub db_duplicate_reads_rps: Option<f64>,
+    /// Client connections at the pooler.
+    pub pooler_clients: Option<f64>,
+    /// The pooler's server connections.
+    pub pooler_server_connections: Option<f64>,
+    /// 99th percentile wait for a server connection at the pooler, ms.
+    pub pooler_wait_p99_ms: Option<f64>,
 }
 
 /// One tick.
@@ -166,6 +181,11 @@ impl TickRow {
         opt(out, d.cache_hit_ratio, 4);
         opt(out, d.db_reads_rps, 3);
         opt(out, d.db_writes_rps, 3);
+        opt(out, d.db_connects_rps, 3);
+        opt(out, d.db_duplicate_reads_rps, 3);
+        opt(out, d.pooler_clients, 0);
+        opt(out, d.pooler_server_connections, 0);
+        opt(out, d.pooler_wait_p99_ms, 3);
         out.push('\n');
     }
 

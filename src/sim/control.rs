@@ -174,6 +174,14 @@ impl Sim {
             queue,
             data: DataTierColumns::default(),
         };
+        let mut row = row;
+        if let Some(d) = &mut self.data {
+            let (columns, burst) = d.columns(start, now);
+            row.data = columns;
+            if let Some(detail) = burst {
+                self.rec.event(now, "db", "connections", detail);
+            }
+        }
         self.rec.sink.tick(&row);
         self.last_row = Some(row);
         self.rec.next_tick();
@@ -229,6 +237,23 @@ impl Sim {
                 self.faults.dependency_errors = (*rate, Some(index));
                 self.revert_after(now, index, *duration, q);
                 format!("{:.1}% of requests fail downstream{}", rate * 100.0, for_(duration))
+            }
+            Action::DbSlowdown { factor, duration } => {
+                self.faults.db_slowdown = (*factor, Some(index));
+                self.db_slowdown(now, *factor, q);
+                self.revert_after(now, index, *duration, q);
+                format!("database queries {factor}× slower{}", for_(duration))
+            }
+            Action::DbOutage { duration } => {
+                self.faults.db_outage = Some(index);
+                self.db_down(now, q);
+                self.revert_after(now, index, *duration, q);
+                format!("database down{}", for_(duration))
+            }
+            Action::CacheFlush => {
+                let cache = self.data.as_mut().and_then(|d| d.cache.as_mut());
+                cache.expect("validated: a cache exists").flush();
+                "shared cache flushed".into()
             }
             Action::FreezeAutoscaler => {
                 self.frozen = true;
@@ -304,6 +329,12 @@ impl Sim {
             self.faults.latency = (SimDuration::ZERO, None);
         } else if self.faults.dependency_errors.1 == me {
             self.faults.dependency_errors = (0.0, None);
+        } else if self.faults.db_slowdown.1 == me {
+            self.faults.db_slowdown = (1.0, None);
+            self.db_slowdown(now, 1.0, q);
+        } else if self.faults.db_outage == me {
+            self.faults.db_outage = None;
+            self.db_up(now, q);
         } else {
             return; // superseded by a later action of the same sort
         }

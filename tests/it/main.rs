@@ -1,6 +1,7 @@
 //! scalesim's integration tests: one binary, a module per area.
 
 mod cli;
+mod data;
 mod determinism;
 mod fleet;
 mod memory;
