@@ -7,6 +7,7 @@
 //! Each section lives in its own module with its raw struct, its validated
 //! spec and the documentation of its fields.
 
+pub mod analysis;
 pub mod autoscaler;
 pub mod balancer;
 pub mod cache;
@@ -66,6 +67,7 @@ pub const SECTIONS: &[(&str, &[FieldDoc])] = &[
     ("cache", cache::FIELDS),
     ("database", database::FIELDS),
     ("autoscaler", autoscaler::FIELDS),
+    ("analysis", analysis::FIELDS),
     ("events", events::FIELDS),
 ];
 
@@ -125,6 +127,8 @@ pub struct Scenario {
     pub cache: Option<cache::CacheSpec>,
     /// `[autoscaler]`.
     pub autoscaler: PolicySpec,
+    /// `[analysis]`: the detectors' thresholds.
+    pub analysis: analysis::AnalysisSpec,
     /// `[[events]]`, in time order.
     pub events: Vec<events::TimedAction>,
     /// A digest of the merged scenario (without the seed) and its traces.
@@ -202,6 +206,7 @@ impl Scenario {
         let initial = fleet.as_ref().map_or(1, |f| f.initial);
         let autoscaler = autoscaler::validate(&mut cx, initial);
         let mut events = events::validate(&mut cx);
+        let analysis = analysis::validate(&mut cx);
 
         let natural = traffic.as_ref().and_then(|t| t.natural_length());
         let default_duration = natural.map_or(SimDuration::from_secs(1800), SimDuration::from_secs_f64);
@@ -224,8 +229,9 @@ impl Scenario {
             Some(metrics),
             Some(autoscaler),
             Some(data),
+            Some(analysis),
             true,
-        ) = (traffic, client, balancer, fleet, metrics, autoscaler, data, cx.ok())
+        ) = (traffic, client, balancer, fleet, metrics, autoscaler, data, analysis, cx.ok())
         else {
             cx.finish()?;
             unreachable!("finish() fails when a section did not validate");
@@ -251,6 +257,7 @@ impl Scenario {
             pooler: data.2,
             cache: data.3,
             autoscaler,
+            analysis,
             events,
             hash,
         })

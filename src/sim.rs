@@ -303,7 +303,7 @@ impl Sim {
             request_at_tick: 0.0,
             last_tick: SimTime::ZERO,
             last_row: None,
-            rec: Recorder::new(s.slo.clone(), sink),
+            rec: Recorder::new(s, sink),
             data: data::DataTier::new(s, seed),
             scratch: Vec::new(),
             scenario: scenario.clone(),
@@ -505,7 +505,7 @@ impl Simulation {
             data: sim.data.as_ref().map(|d| d.summary()),
             cost,
             scaling,
-            findings: Vec::new(),
+            findings: sim.rec.findings(end),
         };
         sim.rec.sink.finish(&summary)?;
         Ok(summary)

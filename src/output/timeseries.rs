@@ -34,6 +34,7 @@ pub const COLUMNS: &[&str] = &[
     "capacity",
     "cpu_util_true",
     "metric_seen",
+    "metric_true",
     "metric_target",
     "in_flight",
     "queue",
@@ -123,6 +124,8 @@ pub struct TickRow {
     pub cpu_util_true: Option<f64>,
     /// The policy's metric, as it last saw it.
     pub metric_seen: Option<f64>,
+    /// The same metric's true value over the tick.
+    pub metric_true: Option<f64>,
     /// Its target.
     pub metric_target: Option<f64>,
     /// Requests in flight at the balancer.
@@ -169,6 +172,7 @@ impl TickRow {
         opt(out, self.capacity.map(f64::from), 0);
         opt(out, self.cpu_util_true, 4);
         opt(out, self.metric_seen, 4);
+        opt(out, self.metric_true, 4);
         opt(out, self.metric_target, 4);
         let _ = write!(out, ",{},{}", self.in_flight, self.queue);
         let d = &self.data;

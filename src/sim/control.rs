@@ -169,6 +169,7 @@ impl Sim {
             capacity: self.nodes.slots,
             cpu_util_true,
             metric_seen: self.reading.map(|r| r.seen),
+            metric_true: self.reading.and_then(|r| self.true_metric(r.metric, cpu_util_true, p95, queue)),
             metric_target: self.reading.map(|r| r.target),
             in_flight: self.balancer.in_flight,
             queue,
@@ -182,12 +183,29 @@ impl Sim {
                 self.rec.event(now, "db", "connections", detail);
             }
         }
-        self.rec.sink.tick(&row);
+        self.rec.write_tick(now, &row);
         self.last_row = Some(row);
         self.rec.next_tick();
         let window = self.scenario.slo.window.as_nanos();
         if now.as_nanos() % window == 0 || now >= self.end {
             self.rec.close_window();
+        }
+    }
+
+    /// The true value over the tick of the metric a policy watches, where
+    /// the simulation knows it (per serving instance for per-pod metrics).
+    fn true_metric(&self, metric: &str, cpu: Option<f64>, p95: Option<f64>, queue: u64) -> Option<f64> {
+        let t = &self.rec.tick;
+        let secs = self.scenario.tick.as_secs_f64();
+        let serving = self.live.iter().filter(|&&i| self.instances[i as usize].state.ready()).count() as f64;
+        let per_instance = |x: f64| (serving > 0.0).then(|| x / serving);
+        match metric {
+            "cpu" => cpu,
+            "rps" => per_instance(t.completed as f64 / secs),
+            "in_flight" => per_instance(self.balancer.in_flight as f64),
+            "queue" => Some(queue as f64),
+            "latency_p95" => p95,
+            _ => None,
         }
     }
 
