@@ -220,6 +220,7 @@ impl ArrivalProcess {
     }
 
     /// The next arrival, or `None` when the source is exhausted.
+    #[allow(clippy::should_implement_trait)] // not an Iterator: it also takes rate changes between calls
     pub fn next(&mut self) -> Option<Arrival> {
         if let Some(log) = &mut self.log {
             return log.next(&mut self.rng, self.multiplier, self.horizon);
