@@ -49,6 +49,8 @@ pub struct PodView {
     pub ready: bool,
     /// When the readiness condition last changed.
     pub ready_transition: SimTime,
+    /// When it was created (the scale-out that asked for it).
+    pub created: SimTime,
     /// When the containers started (the end of provisioning), if they have.
     pub start_time: Option<SimTime>,
     /// Whether it is being deleted (draining).
@@ -132,6 +134,10 @@ pub trait Policy: Send {
     /// Takes a new configuration (an operator changed a field), keeping
     /// whatever history the policy has.
     fn reconfigure(&mut self, config: &PolicyConfig);
+    /// Appends the inputs of the last evaluation as CSV rows in the
+    /// `scalesim hpa --metrics` format (with the header first if `header`);
+    /// only policies that run the HPA controller write anything.
+    fn record_inputs(&self, _out: &mut String, _header: bool) {}
 }
 
 /// A policy's validated configuration.
@@ -141,6 +147,8 @@ pub enum PolicyConfig {
     Fixed(fixed::FixedConfig),
     /// The naive threshold policy.
     Threshold(threshold::ThresholdConfig),
+    /// The Kubernetes HPA.
+    Hpa(hpa::HpaConfig),
 }
 
 /// The validated `[autoscaler]` section: the policy and its fields as
@@ -156,7 +164,8 @@ pub struct PolicySpec {
 }
 
 /// Every policy, with its fields' documentation.
-pub const NAMES: &[(&str, &[FieldDoc])] = &[("fixed", fixed::FIELDS), ("threshold", threshold::FIELDS)];
+pub const NAMES: &[(&str, &[FieldDoc])] =
+    &[("fixed", fixed::FIELDS), ("threshold", threshold::FIELDS), ("hpa", hpa::FIELDS)];
 
 impl PolicySpec {
     /// A fixed fleet of `n`.
@@ -173,6 +182,7 @@ impl PolicySpec {
         match &self.config {
             PolicyConfig::Fixed(c) => Box::new(fixed::Fixed::new(c.clone())),
             PolicyConfig::Threshold(c) => Box::new(threshold::Threshold::new(c.clone())),
+            PolicyConfig::Hpa(c) => Box::new(hpa::HpaPolicy::new(c.clone())),
         }
     }
 
@@ -184,10 +194,18 @@ impl PolicySpec {
 
 /// Validates a policy's fields; `at` is where they live, for messages.
 pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, name: &str, fields: Table, initial: u32) -> Option<PolicySpec> {
+    if !name_takes_manifest(name)
+        && let Some(m) = cx.doc.manifest(at)
+    {
+        let hint = format!("a manifest applies to policy = \"hpa\"; write the {name} policy's fields inline");
+        cx.error(&at.key("manifest"), format!("'{}' is not used by this policy", m.path.display()), Some(hint));
+        return None;
+    }
     let value = Value::Table(fields.clone());
     let config = match name {
         "fixed" => PolicyConfig::Fixed(fixed::validate(cx, at, &value, initial)?),
         "threshold" => PolicyConfig::Threshold(threshold::validate(cx, at, &value)?),
+        "hpa" => PolicyConfig::Hpa(hpa::validate(cx, at, &value)?),
         _ => return None,
     };
     Some(PolicySpec { name: name.to_string(), fields, config })
@@ -227,6 +245,11 @@ pub fn with_field(
         }
     }
     validate(cx, at, &spec.name, fields, initial)
+}
+
+/// Whether a policy reads an HPA manifest (`manifest = "hpa.yaml"`).
+fn name_takes_manifest(name: &str) -> bool {
+    name == "hpa"
 }
 
 /// Clamps `n` into `[min, max]`.

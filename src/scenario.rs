@@ -14,6 +14,7 @@ pub mod client;
 pub mod document;
 pub mod events;
 pub mod fleet;
+pub mod manifest;
 pub mod metrics;
 pub mod problem;
 pub mod trace;

@@ -70,6 +70,7 @@ impl Sim {
                     phase: if inst.state.running() { PodPhase::Running } else { PodPhase::Pending },
                     ready: inst.state.ready(),
                     ready_transition: inst.ready_transition,
+                    created: inst.created,
                     start_time: inst.started,
                     deleting: inst.state == State::Draining,
                     cpu_request_milli: request_milli,
@@ -101,6 +102,14 @@ impl Sim {
         let ready = pods.iter().filter(|p| p.ready && !p.deleting).count() as u32;
         let obs = Observation { now, desired: self.desired, current, ready, pods: &pods, fleet: &fleet };
         let d = self.policy.decide(&obs);
+        if self.rec.sink.wants_policy_inputs() {
+            let mut rows = String::new();
+            self.policy.record_inputs(&mut rows, !self.inputs_started);
+            if !rows.is_empty() {
+                self.inputs_started = true;
+                self.rec.sink.policy_inputs(&rows);
+            }
+        }
         self.reading = d.reading;
         let name = self.policy_spec.name.clone();
         if d.desired == self.desired {
