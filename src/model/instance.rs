@@ -116,6 +116,8 @@ pub struct Instance {
     pub memory: u64,
     /// Recent scrapes, oldest first.
     pub scrapes: VecDeque<Scrape>,
+    /// Core-nanoseconds burnt while booting, in boots already over.
+    pub boot_busy_ns: f64,
 }
 
 impl Instance {
@@ -141,6 +143,7 @@ impl Instance {
             completed: 0,
             memory: 0,
             scrapes: VecDeque::new(),
+            boot_busy_ns: 0.0,
         }
     }
 
