@@ -6,8 +6,12 @@
 //! Adding a policy: a file here with its `FIELDS`, its config and its
 //! [`Policy`] impl, a variant of [`PolicyConfig`], and a row in [`NAMES`].
 
+pub mod aws;
 pub mod fixed;
 pub mod hpa;
+pub mod simple;
+pub mod step;
+pub mod target_tracking;
 pub mod threshold;
 
 use toml::{Table, Value};
@@ -149,6 +153,12 @@ pub enum PolicyConfig {
     Threshold(threshold::ThresholdConfig),
     /// The Kubernetes HPA.
     Hpa(hpa::HpaConfig),
+    /// AWS target tracking.
+    TargetTracking(target_tracking::TargetTrackingConfig),
+    /// AWS step scaling.
+    Step(step::StepConfig),
+    /// AWS simple scaling.
+    Simple(simple::SimpleConfig),
 }
 
 /// The validated `[autoscaler]` section: the policy and its fields as
@@ -164,8 +174,14 @@ pub struct PolicySpec {
 }
 
 /// Every policy, with its fields' documentation.
-pub const NAMES: &[(&str, &[FieldDoc])] =
-    &[("fixed", fixed::FIELDS), ("threshold", threshold::FIELDS), ("hpa", hpa::FIELDS)];
+pub const NAMES: &[(&str, &[FieldDoc])] = &[
+    ("fixed", fixed::FIELDS),
+    ("threshold", threshold::FIELDS),
+    ("hpa", hpa::FIELDS),
+    ("target_tracking", target_tracking::FIELDS),
+    ("step", step::FIELDS),
+    ("simple", simple::FIELDS),
+];
 
 impl PolicySpec {
     /// A fixed fleet of `n`.
@@ -183,6 +199,9 @@ impl PolicySpec {
             PolicyConfig::Fixed(c) => Box::new(fixed::Fixed::new(c.clone())),
             PolicyConfig::Threshold(c) => Box::new(threshold::Threshold::new(c.clone())),
             PolicyConfig::Hpa(c) => Box::new(hpa::HpaPolicy::new(c.clone())),
+            PolicyConfig::TargetTracking(c) => Box::new(target_tracking::TargetTracking::new(c.clone())),
+            PolicyConfig::Step(c) => Box::new(step::StepScaling::new(c.clone())),
+            PolicyConfig::Simple(c) => Box::new(simple::SimpleScaling::new(c.clone())),
         }
     }
 
@@ -206,6 +225,9 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, name: &str, fields: Table, init
         "fixed" => PolicyConfig::Fixed(fixed::validate(cx, at, &value, initial)?),
         "threshold" => PolicyConfig::Threshold(threshold::validate(cx, at, &value)?),
         "hpa" => PolicyConfig::Hpa(hpa::validate(cx, at, &value)?),
+        "target_tracking" => PolicyConfig::TargetTracking(target_tracking::validate(cx, at, &value)?),
+        "step" => PolicyConfig::Step(step::validate(cx, at, &value)?),
+        "simple" => PolicyConfig::Simple(simple::validate(cx, at, &value)?),
         _ => return None,
     };
     Some(PolicySpec { name: name.to_string(), fields, config })

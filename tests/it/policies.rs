@@ -237,3 +237,64 @@ fraction = 0.5
     .unwrap();
     assert_eq!(csv, std::fs::read_to_string(&decisions).unwrap());
 }
+
+#[test]
+fn target_tracking_scales_out_fast_and_in_slowly_on_a_symmetric_step() {
+    // 100 rps, then 500 rps from 5 to 20 min, then 100 rps again: a
+    // symmetric up-down. Each request costs 10 ms of CPU and a pod requests
+    // 1 core, so 2 pods run at 50% (the target) before the rise and 10
+    // would after it. On the rise 2 pods read 250% for 3 one-minute
+    // datapoints and the policy jumps to ceil(2 × 250/50) = 10 at once. On
+    // the fall the low alarm needs 15 datapoints below 45%, then removes at
+    // most 10% (one pod) and needs 15 fresh datapoints again.
+    let text = scenario(
+        "duration = \"45m\"\n[traffic]\nshape = { kind = \"step\", base_rps = 100, peak_rps = 500, at = \"5m\", hold = \"15m\" }\narrivals = \"uniform\"",
+        "initial = 2\ncores = 4\ncpu_request = 1.0\nworkers = 256\nqueue = 100000\nservice = \"10ms\"\nprovisioning = \"10s\"\nboot = \"10s\"",
+        "policy = \"target_tracking\"\nmetric = \"cpu\"\ntarget = 0.5\ninstance_warmup = \"60s\"\nmin_replicas = 2\nmax_replicas = 20\n",
+    );
+    let s = scales(&run(&from_text(&text), 1));
+    let (rise, drop) = (300.0, 1200.0);
+    let first_out = s.iter().find(|e| e.to > e.from).expect("a scale-out");
+    let first_in = s.iter().find(|e| e.to < e.from).expect("a scale-in");
+    let (t_out, t_in) = (first_out.t - rise, first_in.t - drop);
+    assert!(first_out.to - first_out.from >= 5, "proportional scale-out: {first_out:?}");
+    assert!(t_out <= 300.0, "out after {t_out} s: {s:?}");
+    assert!(t_in >= 15.0 * 60.0, "in after {t_in} s: {s:?}");
+    assert!(t_in >= 3.0 * t_out, "out in {t_out} s, in in {t_in} s");
+    for e in s.iter().filter(|e| e.to < e.from) {
+        assert!(e.from - e.to <= (e.from / 10).max(1), "gradual scale-in: {e:?}");
+    }
+}
+
+fn step_scenario(warmup: &str) -> String {
+    scenario(
+        "duration = \"20m\"\n[traffic]\nshape = { kind = \"constant\", rps = 1000 }\narrivals = \"uniform\"",
+        "initial = 2\ncores = 8\ncpu_request = 1.0\nworkers = 512\nqueue = 100000\nservice = \"10ms\"\nprovisioning = \"10s\"\nboot = \"10s\"",
+        &format!(
+            r#"policy = "step"
+metric = "cpu"
+instance_warmup = "{warmup}"
+min_replicas = 2
+max_replicas = 30
+scale_out = {{ threshold = 0.7, steps = [{{ lower = 0.0, adjustment = 1 }}] }}
+"#
+        ),
+    )
+}
+
+#[test]
+fn step_scaling_waits_for_warm_up_before_adding_again() {
+    // 1000 rps × 10 ms = 10 cores of work: the alarm (CPU ≥ 70%) holds for
+    // the whole run and the single step adds one instance. While that
+    // instance warms up (180 s) it counts toward the adjustment, so the
+    // breach datapoints every 60 s add nothing: scale-outs are 180 s apart.
+    let s = scales(&run(&from_text(&step_scenario("180s")), 1));
+    assert!(s.len() >= 4, "{s:?}");
+    assert!(s.iter().all(|e| e.to == e.from + 1), "{s:?}");
+    for pair in s.windows(2) {
+        assert!(pair[1].t - pair[0].t >= 180.0, "added again inside the warm-up: {pair:?}");
+    }
+    // Without warm-up it adds at every 60 s datapoint.
+    let s = scales(&run(&from_text(&step_scenario("0s")), 1));
+    assert!(s.windows(2).any(|p| p[1].t - p[0].t < 180.0), "{s:?}");
+}

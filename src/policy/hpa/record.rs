@@ -496,7 +496,7 @@ pub fn replay(
             while t <= last {
                 let i = recorded.partition_point(|r| r.at <= t) - 1;
                 v.push((t, &recorded[i]));
-                t = t + p;
+                t += p;
             }
             v
         }
