@@ -9,6 +9,9 @@
 pub mod aws;
 pub mod fixed;
 pub mod hpa;
+pub mod predictive;
+pub mod queue;
+pub mod scheduled;
 pub mod simple;
 pub mod step;
 pub mod target_tracking;
@@ -159,6 +162,12 @@ pub enum PolicyConfig {
     Step(step::StepConfig),
     /// AWS simple scaling.
     Simple(simple::SimpleConfig),
+    /// Queue-based, KEDA-style.
+    Queue(queue::QueueConfig),
+    /// Scheduled actions over an optional reactive policy.
+    Scheduled(scheduled::ScheduledConfig),
+    /// A forecast from one cycle ago over a reactive floor.
+    Predictive(predictive::PredictiveConfig),
 }
 
 /// The validated `[autoscaler]` section: the policy and its fields as
@@ -181,6 +190,9 @@ pub const NAMES: &[(&str, &[FieldDoc])] = &[
     ("target_tracking", target_tracking::FIELDS),
     ("step", step::FIELDS),
     ("simple", simple::FIELDS),
+    ("queue", queue::FIELDS),
+    ("scheduled", scheduled::FIELDS),
+    ("predictive", predictive::FIELDS),
 ];
 
 impl PolicySpec {
@@ -202,6 +214,9 @@ impl PolicySpec {
             PolicyConfig::TargetTracking(c) => Box::new(target_tracking::TargetTracking::new(c.clone())),
             PolicyConfig::Step(c) => Box::new(step::StepScaling::new(c.clone())),
             PolicyConfig::Simple(c) => Box::new(simple::SimpleScaling::new(c.clone())),
+            PolicyConfig::Queue(c) => Box::new(queue::QueueScaling::new(c.clone())),
+            PolicyConfig::Scheduled(c) => Box::new(scheduled::Scheduled::new(c.clone())),
+            PolicyConfig::Predictive(c) => Box::new(predictive::Predictive::new(c.clone())),
         }
     }
 
@@ -228,9 +243,45 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, name: &str, fields: Table, init
         "target_tracking" => PolicyConfig::TargetTracking(target_tracking::validate(cx, at, &value)?),
         "step" => PolicyConfig::Step(step::validate(cx, at, &value)?),
         "simple" => PolicyConfig::Simple(simple::validate(cx, at, &value)?),
+        "queue" => PolicyConfig::Queue(queue::validate(cx, at, &value)?),
+        "scheduled" => PolicyConfig::Scheduled(scheduled::validate(cx, at, &value, initial)?),
+        "predictive" => PolicyConfig::Predictive(predictive::validate(cx, at, &value, initial)?),
         _ => return None,
     };
     Some(PolicySpec { name: name.to_string(), fields, config })
+}
+
+/// Validates a policy nested in another (`[autoscaler.reactive]`): a
+/// table with its own `policy = "..."` and fields.
+pub fn validate_nested(cx: &mut Cx<'_>, at: &FieldPath, value: &Value, initial: u32) -> Option<PolicySpec> {
+    let Value::Table(table) = value else {
+        cx.error(
+            at,
+            "must be a table",
+            Some("write { policy = \"hpa\", ... } or an [autoscaler.reactive] section".into()),
+        );
+        return None;
+    };
+    let mut fields = table.clone();
+    let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+    let name = match fields.remove("policy") {
+        Some(Value::String(s)) if names.contains(&s.as_str()) => s,
+        Some(Value::String(s)) => {
+            let hint = crate::scenario::check::suggest(&s, &names)
+                .unwrap_or_else(|| format!("the policies are: {}", names.join(", ")));
+            cx.error(&at.key("policy"), format!("'{s}' is not a policy"), Some(hint));
+            return None;
+        }
+        Some(other) => {
+            cx.error(&at.key("policy"), format!("'{other}' is not a policy name"), None);
+            return None;
+        }
+        None => {
+            cx.error(at, "missing: which policy?", Some("e.g. policy = \"hpa\"".into()));
+            return None;
+        }
+    };
+    validate(cx, at, &name, fields, initial)
 }
 
 /// The spec with one field changed and re-checked: what `set_policy_field`

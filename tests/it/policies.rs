@@ -298,3 +298,32 @@ fn step_scaling_waits_for_warm_up_before_adding_again() {
     let s = scales(&run(&from_text(&step_scenario("0s")), 1));
     assert!(s.windows(2).any(|p| p[1].t - p[0].t < 180.0), "{s:?}");
 }
+
+#[test]
+fn queue_policy_scales_from_zero_on_the_first_item_past_the_activation_threshold_and_back() {
+    // No instance and no traffic until 2 min; then a one-minute batch at
+    // 5 rps. The balancer holds requests while nothing can take them
+    // (queue = 10000). The first request arrives at 120 s and is held; the
+    // 120 s scrape sees it (the queue gauge averaged over 105–120 s is
+    // 0.5 > activationThreshold 0) and the operator's poll at 120 s (polls
+    // every 30 s from 0) activates: 0 → 1 at 120 s exactly. The instance is
+    // up 10 s later and the queue is empty from then on, so the last active
+    // poll is the one at 120 s and the ScaledObject goes back to zero
+    // cooldownPeriod (300 s) later, at 420 s. Nothing in between: the HPA
+    // it feeds reads an empty queue and keeps minReplicas 1.
+    let text = scenario(
+        "duration = \"10m\"\n[traffic]\nshape = { kind = \"step\", base_rps = 0, peak_rps = 5, at = \"2m\", hold = \"1m\" }\narrivals = \"uniform\"",
+        "initial = 0\ncores = 1\nworkers = 16\nqueue = 1000\nservice = \"10ms\"\nprovisioning = \"5s\"\nboot = \"5s\"",
+        "policy = \"queue\"\nmetric = \"queue\"\nthreshold = 10\nactivationThreshold = 0\npollingInterval = \"30s\"\ncooldownPeriod = \"300s\"\nminReplicaCount = 0\nmaxReplicaCount = 10\n",
+    )
+    .replace("deregistration_delay = \"0s\"", "deregistration_delay = \"0s\"\nqueue = 10000");
+    let out = run(&from_text(&text), 1);
+    let s = scales(&out);
+    assert_eq!(s.len(), 2, "{s:?}");
+    assert_eq!((s[0].t, s[0].from, s[0].to), (120.0, 0, 1), "{s:?}");
+    assert!(s[0].reason.contains("queue 0.5 > activationThreshold 0"), "{}", s[0].reason);
+    assert_eq!((s[1].t, s[1].from, s[1].to), (420.0, 1, 0), "{s:?}");
+    // The held requests were served, none lost (about 60 s × 5 rps).
+    let r = out.summary.unwrap().requests;
+    assert!(r.arrivals >= 300 && r.succeeded == r.arrivals, "{r:?}");
+}

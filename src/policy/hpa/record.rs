@@ -247,7 +247,8 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
     let cols = columns(spec);
     let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).comment(Some(b'#')).from_reader(text.as_bytes());
     let headers = reader.headers().map_err(|e| problem(1, None, format!("not CSV: {e}"), None))?.clone();
-    let header_line = reader.position().line().max(1) as usize;
+    // The reader now stands at the line after the header.
+    let header_line = (reader.position().line() as usize).saturating_sub(1).max(1);
     let index: BTreeMap<&str, usize> = headers.iter().enumerate().map(|(i, h)| (h, i)).collect();
     let per_pod = index.contains_key("pod");
     let average = index.contains_key("replicas");
