@@ -56,7 +56,8 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "none",
         doc: "advanced.horizontalPodAutoscalerConfig.behavior, copied into the generated HPA (manifest names)",
     },
-    FieldDoc { key: "sync_period", default: "\"15s\"", doc: "the HPA controller's sync period (and its other flags)" },
+    FieldDoc { key: "sync_period", default: "\"15s\"", doc: "the HPA controller's sync period" },
+    FieldDoc { key: "tolerance", default: "0.1", doc: "the HPA controller's tolerance" },
 ];
 
 #[derive(Deserialize)]

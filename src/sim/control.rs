@@ -90,7 +90,7 @@ impl Sim {
                 }
             })
             .collect();
-        let sampled: Vec<&PodView> = pods.iter().filter(|p| !p.deleting && p.cpu_milli.is_some()).collect();
+        let sampled: Vec<&PodView> = pods.iter().filter(|p| p.ready && !p.deleting && p.cpu_milli.is_some()).collect();
         let n = sampled.len() as f64;
         let sum = |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
         let (queue, offered_rps, latency_p95_ms) = metrics::fleet_figures(&self.fleet_scrapes, now, spec);

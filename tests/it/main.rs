@@ -1,4 +1,12 @@
 //! scalesim's integration tests: one binary, a module per area.
 
+mod cli;
+mod determinism;
+mod fleet;
+mod memory;
 mod policies;
+mod queueing;
+mod scenarios;
 mod support;
+mod traffic;
+mod validation;
