@@ -327,3 +327,45 @@ fn queue_policy_scales_from_zero_on_the_first_item_past_the_activation_threshold
     let r = out.summary.unwrap().requests;
     assert!(r.arrivals >= 300 && r.succeeded == r.arrivals, "{r:?}");
 }
+
+#[test]
+fn a_manifest_merges_under_inline_fields_and_overrides_reach_into_it() {
+    use scalesim::policy::PolicyConfig;
+    use scalesim::policy::hpa::{MetricSpec, MetricTarget};
+    // The quickstart names hpa-cpu-60.yaml (maxReplicas 20) and sets
+    // maxReplicas = 30 inline; --set reaches into the manifest's list and
+    // adds a behavior the manifest does not have.
+    let s = crate::support::load(
+        &crate::support::scenario_path("quickstart"),
+        &[
+            "autoscaler.metrics[0].resource.target.averageUtilization=70",
+            "autoscaler.behavior.scaleDown.stabilizationWindowSeconds=60",
+        ],
+    );
+    let PolicyConfig::Hpa(c) = &s.autoscaler.config else { panic!("not an hpa: {:?}", s.autoscaler.config) };
+    assert_eq!((c.spec.min_replicas, c.spec.max_replicas), (2, 30));
+    assert!(matches!(&c.spec.metrics[0], MetricSpec::Resource { target: MetricTarget::Utilization(70), .. }));
+    let b = c.spec.behavior.as_ref().expect("a behavior from --set");
+    assert_eq!(b.scale_down.stabilization_window_seconds, Some(60));
+    assert_eq!(b.scale_up.policies.len(), 2, "the API defaults fill the rest");
+}
+
+#[test]
+fn every_shipped_manifest_drives_a_scenario() {
+    let dir = root().join("models/policies");
+    let mut n = 0;
+    for e in std::fs::read_dir(&dir).unwrap() {
+        let path = e.unwrap().path();
+        if path.extension().is_none_or(|x| x != "yaml") {
+            continue;
+        }
+        let text = format!(
+            "duration = \"2m\"\n[traffic]\nshape = {{ kind = \"constant\", rps = 50 }}\n[fleet]\ninitial = 2\n[autoscaler]\npolicy = \"hpa\"\nmanifest = {:?}\n",
+            path.to_str().unwrap()
+        );
+        let out = run(&from_text(&text), 1);
+        assert!(out.summary.is_some(), "{}", path.display());
+        n += 1;
+    }
+    assert!(n >= 4, "manifests went missing");
+}
