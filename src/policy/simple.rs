@@ -253,3 +253,69 @@ impl Policy for SimpleScaling {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{FleetMetrics, MetricSample, PodPhase, PodView};
+
+    fn pod(id: u32, ready: bool, created: u64, ready_at: u64) -> PodView {
+        let s = Some(MetricSample { value: 900.0, timestamp: SimTime::ZERO, window: SimDuration::from_secs(60) });
+        PodView {
+            id,
+            phase: PodPhase::Running,
+            ready,
+            ready_transition: SimTime(ready_at * 1_000_000_000),
+            created: SimTime(created * 1_000_000_000),
+            start_time: Some(SimTime::ZERO),
+            deleting: false,
+            cpu_request_milli: 1000,
+            cpu_milli: s,
+            rps: None,
+            in_flight: None,
+        }
+    }
+
+    #[test]
+    fn cooldown_starts_when_the_activity_completes() {
+        let alarm = Alarm { above: true, threshold: 0.7, datapoints: 1, evaluation_periods: 1 };
+        let mut p = SimpleScaling::new(SimpleConfig {
+            metric: Metric::Cpu,
+            scale_out: Some(SimplePolicy {
+                alarm,
+                adjustment_type: AdjustmentType::ChangeInCapacity,
+                adjustment: 2,
+                min_magnitude: 0,
+            }),
+            scale_in: None,
+            cooldown: SimDuration::from_secs(300),
+            period: SimDuration::from_secs(60),
+            min: 1,
+            max: 20,
+        });
+        let fleet = FleetMetrics::default();
+        let mut at = |t: u64, pods: &[PodView]| {
+            let n = pods.len() as u32;
+            p.decide(&Observation {
+                now: SimTime(t * 1_000_000_000),
+                desired: n,
+                current: n,
+                ready: n,
+                pods,
+                fleet: &fleet,
+            })
+        };
+        let two = [pod(0, true, 0, 0), pod(1, true, 0, 0)];
+        assert_eq!(at(60, &two).desired, 4, "CPU 90% ≥ 70%: +2");
+        // The two new instances are launching: the activity is in progress.
+        let launching = [pod(0, true, 0, 0), pod(1, true, 0, 0), pod(2, false, 60, 60), pod(3, false, 60, 60)];
+        assert!(at(120, &launching).reason.contains("activity in progress"));
+        // They turned ready at 150 s: the cooldown runs to 450 s.
+        let up = [pod(0, true, 0, 0), pod(1, true, 0, 0), pod(2, true, 60, 150), pod(3, true, 60, 150)];
+        let d = at(180, &up);
+        assert_eq!(d.desired, 4);
+        assert!(d.reason.contains("cooldown for 270s more"), "{}", d.reason);
+        assert_eq!(at(420, &up).desired, 4);
+        assert_eq!(at(480, &up).desired, 6, "cooldown over, the alarm still holds");
+    }
+}

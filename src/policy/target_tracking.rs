@@ -326,3 +326,91 @@ impl Policy for TargetTracking {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::time::SimTime;
+    use crate::policy::{FleetMetrics, MetricSample, PodPhase, PodView};
+
+    fn pods(n: u32, cpu: f64, rps: f64, created: u64) -> Vec<PodView> {
+        let s = |v| Some(MetricSample { value: v, timestamp: SimTime::ZERO, window: SimDuration::from_secs(60) });
+        (0..n)
+            .map(|id| PodView {
+                id,
+                phase: PodPhase::Running,
+                ready: true,
+                ready_transition: SimTime::ZERO,
+                created: SimTime(created * 1_000_000_000),
+                start_time: Some(SimTime::ZERO),
+                deleting: false,
+                cpu_request_milli: 1000,
+                cpu_milli: s(cpu * 1000.0),
+                rps: s(rps),
+                in_flight: None,
+            })
+            .collect()
+    }
+
+    fn policy() -> TargetTracking {
+        TargetTracking::new(TargetTrackingConfig {
+            targets: vec![
+                Target { metric: Metric::Cpu, target: 0.5, disable_scale_in: false },
+                Target { metric: Metric::Rps, target: 100.0, disable_scale_in: false },
+            ],
+            warmup: SimDuration::from_secs(300),
+            period: SimDuration::from_secs(60),
+            out_datapoints: 1,
+            in_datapoints: 1,
+            in_ratio: 0.9,
+            in_max_fraction: 0.1,
+            min: 1,
+            max: 100,
+        })
+    }
+
+    fn decide(p: &mut TargetTracking, t: u64, pods: &[PodView]) -> Decision {
+        let fleet = FleetMetrics::default();
+        let n = pods.len() as u32;
+        p.decide(&Observation {
+            now: SimTime(t * 1_000_000_000),
+            desired: n,
+            current: n,
+            ready: n,
+            pods,
+            fleet: &fleet,
+        })
+    }
+
+    #[test]
+    fn out_if_any_policy_wants_it_in_only_if_all_agree() {
+        let mut p = policy();
+        // CPU 80% vs 50% wants ceil(10 × 0.8/0.5) = 16; rps 50 vs 100 wants in.
+        let d = decide(&mut p, 1000, &pods(10, 0.8, 50.0, 0));
+        assert_eq!(d.desired, 16, "{}", d.reason);
+        // CPU low (20% < 45%) but rps at its target: no scale-in.
+        let d = decide(&mut p, 1060, &pods(10, 0.2, 100.0, 0));
+        assert_eq!(d.desired, 10, "{}", d.reason);
+        // Both low: in, by at most 10% of 10 = 1.
+        let d = decide(&mut p, 1120, &pods(10, 0.2, 20.0, 0));
+        assert_eq!(d.desired, 9, "{}", d.reason);
+    }
+
+    #[test]
+    fn warming_instances_are_out_of_the_metric_and_block_scale_in() {
+        let mut p = policy();
+        // 8 warm pods at 20% CPU / 20 rps and 2 launched 100 s ago (warming,
+        // at 100% CPU): the metric is the warm pods' alone, and although
+        // both alarms are low, scale-in waits for the warm-up.
+        let mut all = pods(8, 0.2, 20.0, 0);
+        all.extend(pods(2, 1.0, 20.0, 900).into_iter().map(|mut v| {
+            v.id += 8;
+            v
+        }));
+        let d = decide(&mut p, 1000, &all);
+        assert_eq!(d.desired, 10, "{}", d.reason);
+        assert!(d.reason.contains("scale-in blocked: 2 instance(s) warming up"), "{}", d.reason);
+        let seen = d.reading.map_or(0.0, |r| r.seen);
+        assert!((seen - 0.2).abs() < 1e-9, "warming pods left out of the metric: {seen}");
+    }
+}

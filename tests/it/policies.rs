@@ -369,3 +369,81 @@ fn every_shipped_manifest_drives_a_scenario() {
     }
     assert!(n >= 4, "manifests went missing");
 }
+
+#[test]
+fn predictive_scaling_is_ahead_of_the_load_in_the_second_cycle() {
+    // A 20-minute "day" run twice: 20 → 180 rps and back (diurnal, mean
+    // 100, amplitude 0.8, peak at 5 min), 10 ms of a 1-core pod per request
+    // behind an HPA at 60% CPU. In the first cycle there is no history and
+    // only the HPA reacts, after the metric rises. In the second, the rate
+    // seen one cycle earlier over the next 3 min raises the HPA's
+    // minReplicas ahead of it. Expected: the fleet reaches the 3 pods the
+    // peak needs (1.8 cores of work at 60%) at least a minute sooner after
+    // the start of cycle 2 than after the start of cycle 1.
+    let text = r#"
+duration = "40m"
+[traffic]
+shape = { kind = "diurnal", mean_rps = 100, amplitude = 0.8, period = "20m", peak_at = "5m" }
+arrivals = "uniform"
+[balancer]
+algorithm = "round_robin"
+[fleet]
+initial = 2
+cores = 1
+workers = 64
+queue = 10000
+service = "10ms"
+provisioning = "20s"
+boot = "20s"
+[metrics]
+scrape_interval = "15s"
+window = "30s"
+delay = "15s"
+[autoscaler]
+policy = "predictive"
+cycle = "20m"
+lead = "3m"
+rps_per_replica = 45
+[autoscaler.reactive]
+policy = "hpa"
+manifest = "../models/policies/hpa-cpu-60.yaml"
+"#;
+    let out = run(&from_text(text), 1);
+    let s = scales(&out);
+    let first_at =
+        |from: f64, n: u32| s.iter().find(|e| e.t >= from && e.t < from + 1200.0 && e.to >= n).map(|e| e.t - from);
+    let cycle1 = first_at(0.0, 3).expect("cycle 1 reaches 3");
+    let cycle2 = first_at(1200.0, 3).expect("cycle 2 reaches 3");
+    assert!(cycle2 + 60.0 <= cycle1, "cycle 1 at +{cycle1} s, cycle 2 at +{cycle2} s: {s:?}");
+    assert!(s.iter().any(|e| e.t >= 1200.0 && e.reason.starts_with("forecast")), "{s:?}");
+}
+
+#[test]
+fn scheduled_actions_move_the_bounds_of_the_reactive_policy() {
+    // A constant light load that the HPA would serve with 2 pods; the
+    // schedule raises the floor to 6 at 2 min and drops it to 2 at 6 min,
+    // every 10 min. The HPA follows the floor up at once (spec.replicas
+    // below minReplicas), and down under its own 5-minute stabilization.
+    let text = r#"
+duration = "20m"
+[traffic]
+shape = { kind = "constant", rps = 50 }
+arrivals = "uniform"
+[fleet]
+initial = 2
+cores = 1
+service = "10ms"
+[autoscaler]
+policy = "scheduled"
+every = "10m"
+actions = [{ at = "2m", min = 6 }, { at = "6m", min = 2 }]
+[autoscaler.reactive]
+policy = "hpa"
+manifest = "../models/policies/hpa-cpu-60.yaml"
+"#;
+    let s = scales(&run(&from_text(text), 1));
+    let ups: Vec<f64> = s.iter().filter(|e| e.from < 6 && e.to == 6).map(|e| e.t).collect();
+    assert_eq!(ups, [120.0, 720.0], "{s:?}");
+    assert!(s[0].reason.starts_with("scheduled action at 2m: min 6"), "{}", s[0].reason);
+    assert!(s.iter().any(|e| e.t > 360.0 && e.t < 720.0 && e.to < e.from), "back down after 6 min: {s:?}");
+}
