@@ -3,6 +3,12 @@
 //! returns a decision — a replica count and a human-readable reason. It never
 //! touches the event queue or the true state; the engine applies decisions.
 //!
+//! The policies: [`fixed`], [`threshold`], the Kubernetes [`hpa`] (a
+//! faithful controller behind a manifest), AWS EC2 Auto Scaling
+//! [`target_tracking`], [`step`] and [`simple`] (sharing [`aws`]),
+//! KEDA-style [`queue`], and two that wrap another policy given in
+//! `[autoscaler.reactive]`: [`scheduled`] and [`predictive`].
+//!
 //! Adding a policy: a file here with its `FIELDS`, its config and its
 //! [`Policy`] impl, a variant of [`PolicyConfig`], and a row in [`NAMES`].
 

@@ -153,11 +153,16 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<QueueC
         spec.insert("behavior".into(), b);
     }
     let spec: HpaSpec = hpa::spec_from_table(cx, at, spec, &controller.feature_gates, &[])?;
+    let polling = cx.duration(&at.key("pollingInterval"), raw.polling_interval.as_ref(), SimDuration::from_secs(30));
+    if polling.is_zero() {
+        cx.error(&at.key("pollingInterval"), "'0s' would poll without pause", Some("use e.g. \"30s\"".into()));
+        return None;
+    }
     Some(QueueConfig {
         metric,
         threshold,
         activation,
-        polling: cx.duration(&at.key("pollingInterval"), raw.polling_interval.as_ref(), SimDuration::from_secs(30)),
+        polling,
         cooldown: cx.duration(&at.key("cooldownPeriod"), raw.cooldown_period.as_ref(), SimDuration::from_secs(300)),
         initial_cooldown: cx.duration(
             &at.key("initialCooldownPeriod"),
@@ -167,13 +172,6 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<QueueC
         min,
         max,
         hpa: hpa::HpaConfig { spec, controller },
-    })
-    .filter(|c| {
-        if c.polling.is_zero() {
-            cx.error(&at.key("pollingInterval"), "'0s' would poll without pause", Some("use e.g. \"30s\"".into()));
-            return false;
-        }
-        true
     })
 }
 
