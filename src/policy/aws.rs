@@ -210,7 +210,7 @@ impl AdjustmentType {
     pub fn apply(self, capacity: u32, adjustment: i64, min_magnitude: u32) -> i64 {
         let cap = i64::from(capacity);
         match self {
-            AdjustmentType::ChangeInCapacity => cap + adjustment,
+            AdjustmentType::ChangeInCapacity => cap.saturating_add(adjustment),
             AdjustmentType::ExactCapacity => adjustment,
             AdjustmentType::PercentChangeInCapacity => {
                 let raw = cap as f64 * adjustment as f64 / 100.0;
@@ -228,7 +228,7 @@ impl AdjustmentType {
                 if change != 0 && change.unsigned_abs() < u64::from(min_magnitude) {
                     change = change.signum() * i64::from(min_magnitude);
                 }
-                cap + change
+                cap.saturating_add(change)
             }
         }
     }

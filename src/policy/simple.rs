@@ -221,7 +221,10 @@ impl Policy for SimpleScaling {
             (_, Some(p)) if in_alarm => (p, "≤"),
             _ => return hold(format!("{} {}: no alarm; holding at {capacity}", m.name(), m.show(v))),
         };
-        let to = clamp(p.adjustment_type.apply(capacity, p.adjustment, p.min_magnitude).max(0) as u32, bounds);
+        let to = clamp(
+            p.adjustment_type.apply(capacity, p.adjustment, p.min_magnitude).clamp(0, i64::from(u32::MAX)) as u32,
+            bounds,
+        );
         let why = format!(
             "{} {} {rel} {} ({} of {} datapoints), {}",
             m.name(),

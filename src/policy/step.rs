@@ -303,7 +303,9 @@ impl Policy for StepScaling {
         if alarm_fired {
             // Warming instances count toward the adjustment.
             let base = capacity.saturating_sub(warming);
-            let wanted = policy.adjustment_type.apply(base, step.adjustment, policy.min_magnitude).max(0) as u32;
+            let wanted =
+                policy.adjustment_type.apply(base, step.adjustment, policy.min_magnitude).clamp(0, i64::from(u32::MAX))
+                    as u32;
             let to = clamp(wanted.max(capacity), bounds);
             if to > capacity {
                 let from_base = if warming > 0 { format!(" on {base} not warming") } else { String::new() };
@@ -319,8 +321,11 @@ impl Policy for StepScaling {
         if warming > 0 {
             return hold(format!("{why}; scale-in blocked: {warming} instance(s) warming up"));
         }
-        let to =
-            clamp(policy.adjustment_type.apply(capacity, step.adjustment, policy.min_magnitude).max(0) as u32, bounds);
+        let to = clamp(
+            policy.adjustment_type.apply(capacity, step.adjustment, policy.min_magnitude).clamp(0, i64::from(u32::MAX))
+                as u32,
+            bounds,
+        );
         if to < capacity {
             return Decision { desired: to, reason: format!("{why}; scale in {capacity} → {to}"), reading };
         }

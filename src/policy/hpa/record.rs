@@ -295,7 +295,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
         let time = |name: &str| -> Result<Option<SimTime>, CsvProblem> {
             cell(name)
                 .map(|s| {
-                    parse_secs(s).map(|ns| SimTime(ns) + EPOCH).ok_or_else(|| {
+                    parse_secs(s).and_then(|ns| ns.checked_add(EPOCH.0)).map(SimTime).ok_or_else(|| {
                         problem(
                             line,
                             Some(name),
