@@ -464,3 +464,33 @@ fn every_policy_scenario_is_deterministic() {
         assert_eq!(a.ticks, b.ticks, "{}", f.display());
     }
 }
+
+#[test]
+fn an_operator_can_change_an_hpa_field_during_the_run() {
+    // The game-day action set_policy_field reaches the HPA's spec (merged
+    // from its manifest) by its manifest path; the controller keeps its
+    // history. A bad value is refused before the run, at its line.
+    let base = r#"
+duration = "6m"
+[traffic]
+shape = { kind = "constant", rps = 50 }
+[autoscaler]
+policy = "hpa"
+manifest = "../models/policies/hpa-aggressive-up-conservative-down.yaml"
+[[events]]
+at = "3m"
+action = "set_policy_field"
+field = "behavior.scaleDown.stabilizationWindowSeconds"
+"#;
+    let out = run(&from_text(&format!("{base}value = 30\n")), 1);
+    let e = out.events.iter().find(|e| e.kind == "intervention").expect("the action is logged");
+    assert_eq!(e.detail, "behavior.scaleDown.stabilizationWindowSeconds = 30");
+    let err = scalesim::scenario::Scenario::from_text(
+        &root().join("scenarios/inline.toml"),
+        &format!("{base}value = 7200\n"),
+        &[],
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("inline.toml:12: events[0].value.behavior.scaleDown.stabilizationWindowSeconds"), "{err}");
+}
