@@ -17,6 +17,7 @@ pub mod database;
 pub mod document;
 pub mod events;
 pub mod fleet;
+pub mod manifest;
 pub mod metrics;
 pub mod pool;
 pub mod pooler;

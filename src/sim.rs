@@ -186,6 +186,8 @@ pub struct Sim {
     policy_spec: PolicySpec,
     frozen: bool,
     reading: Option<Reading>,
+    /// Whether the policy's recorded inputs have started (their header is out).
+    inputs_started: bool,
     balancer: Balancer,
     /// The pools' database, the pooler and the shared cache, if any.
     data: Option<data::DataTier>,
@@ -280,6 +282,7 @@ impl Sim {
             policy_spec: s.autoscaler.clone(),
             frozen: false,
             reading: None,
+            inputs_started: false,
             balancer: Balancer {
                 held: VecDeque::new(),
                 in_flight: 0,

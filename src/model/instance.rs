@@ -125,6 +125,8 @@ pub struct Instance {
     /// Head of the list (through the request slab) of requests holding a
     /// worker: what dies with the instance.
     pub workers: u32,
+    /// Core-nanoseconds burnt while booting, in boots already over.
+    pub boot_busy_ns: f64,
 }
 
 impl Instance {
@@ -153,6 +155,7 @@ impl Instance {
             pool: Pool::default(),
             local: None,
             workers: NIL,
+            boot_busy_ns: 0.0,
         }
     }
 

@@ -25,17 +25,21 @@ impl Sim {
         let spec = &self.scenario.metrics;
         q.schedule(now + spec.scrape_interval, Event::Scrape);
         let keep = metrics::retention(spec);
+        let boot_cpu = self.scenario.fleet.boot_cpu;
         let mut waiting = self.balancer.held.len() as u64;
         for &i in &self.live {
             let inst = &mut self.instances[i as usize];
             waiting += (inst.queue.len() - inst.stale as usize) as u64;
-            if !inst.state.running() {
+            // A booting container runs (and is scraped) before it is ready.
+            let booting = inst.state == State::Booting;
+            if !inst.state.running() && !booting {
                 continue;
             }
             inst.cpu.advance(now);
+            let boot_now = if booting { (now - inst.since).as_nanos() as f64 * boot_cpu } else { 0.0 };
             let s = Scrape {
                 at: now,
-                busy_core_ns: inst.cpu.busy_server_ns(),
+                busy_core_ns: inst.cpu.busy_server_ns() + inst.boot_busy_ns + boot_now,
                 completed: inst.completed,
                 in_flight: inst.in_flight(),
             };
@@ -67,9 +71,16 @@ impl Sim {
                 let m = metrics::pod_metrics(inst, now, spec);
                 PodView {
                     id: i,
-                    phase: if inst.state.running() { PodPhase::Running } else { PodPhase::Pending },
+                    // Kubernetes: Running once the containers start, ready
+                    // only when the readiness probe passes.
+                    phase: if inst.state.running() || inst.state == State::Booting {
+                        PodPhase::Running
+                    } else {
+                        PodPhase::Pending
+                    },
                     ready: inst.state.ready(),
                     ready_transition: inst.ready_transition,
+                    created: inst.created,
                     start_time: inst.started,
                     deleting: inst.state == State::Draining,
                     cpu_request_milli: request_milli,
@@ -79,7 +90,7 @@ impl Sim {
                 }
             })
             .collect();
-        let sampled: Vec<&PodView> = pods.iter().filter(|p| !p.deleting && p.cpu_milli.is_some()).collect();
+        let sampled: Vec<&PodView> = pods.iter().filter(|p| p.ready && !p.deleting && p.cpu_milli.is_some()).collect();
         let n = sampled.len() as f64;
         let sum = |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
         let (queue, offered_rps, latency_p95_ms) = metrics::fleet_figures(&self.fleet_scrapes, now, spec);
@@ -101,6 +112,14 @@ impl Sim {
         let ready = pods.iter().filter(|p| p.ready && !p.deleting).count() as u32;
         let obs = Observation { now, desired: self.desired, current, ready, pods: &pods, fleet: &fleet };
         let d = self.policy.decide(&obs);
+        if self.rec.sink.wants_policy_inputs() {
+            let mut rows = String::new();
+            self.policy.record_inputs(&mut rows, !self.inputs_started);
+            if !rows.is_empty() {
+                self.inputs_started = true;
+                self.rec.sink.policy_inputs(&rows);
+            }
+        }
         self.reading = d.reading;
         let name = self.policy_spec.name.clone();
         if d.desired == self.desired {

@@ -75,6 +75,9 @@ impl Sim {
         if from.ready() != to.ready() {
             inst.ready_transition = now;
         }
+        if from == State::Booting {
+            inst.boot_busy_ns += (now - inst.since).as_nanos() as f64 * self.scenario.fleet.boot_cpu;
+        }
         inst.state = to;
         inst.since = now;
         inst.generation = inst.generation.wrapping_add(1);

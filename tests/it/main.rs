@@ -5,6 +5,7 @@ mod data;
 mod determinism;
 mod fleet;
 mod memory;
+mod policies;
 mod queueing;
 mod scenarios;
 mod support;
