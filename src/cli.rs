@@ -268,6 +268,9 @@ fn run(
 fn check(path: &Path, set: &[Override]) -> Result<(), Error> {
     let s = Scenario::load(path, set)?;
     println!("{}: ok — {} ({}, seed {}, policy {})", path.display(), s.name, s.duration, s.seed, s.autoscaler.name);
+    for advice in crate::analysis::advisor::advise(&s) {
+        println!("  {advice}");
+    }
     Ok(())
 }
 

@@ -4,6 +4,7 @@ mod cli;
 mod data;
 mod determinism;
 mod fleet;
+mod gallery;
 mod memory;
 mod policies;
 mod queueing;
