@@ -437,6 +437,11 @@ impl Simulation {
         self.engine.model.frozen
     }
 
+    /// The policy's replica bounds now (min, max), after any operator change.
+    pub fn bounds(&self) -> (u32, u32) {
+        self.engine.model.policy.bounds()
+    }
+
     /// The scenario being run.
     pub fn scenario(&self) -> &Arc<Scenario> {
         &self.engine.model.scenario
