@@ -115,22 +115,6 @@ pub struct Scenario {
     pub hash: u64,
 }
 
-const SECTION_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "duration",
-    "seed",
-    "tick",
-    "slo",
-    "traffic",
-    "client",
-    "balancer",
-    "fleet",
-    "metrics",
-    "autoscaler",
-    "events",
-];
-
 impl Scenario {
     /// Loads and validates a scenario file with `--set` overrides applied.
     pub fn load(path: &Path, overrides: &[Override]) -> Result<Scenario, Problems> {
@@ -158,10 +142,11 @@ impl Scenario {
     pub fn validate(doc: &Document) -> Result<Scenario, Problems> {
         let mut cx = Cx::new(doc);
         let root = FieldPath::root();
+        let known: Vec<&str> = FIELDS.iter().map(|f| f.key).chain(SECTIONS[1..].iter().map(|(s, _)| *s)).collect();
         for key in doc.table.keys() {
-            if !SECTION_KEYS.contains(&key.as_str()) {
-                let hint = suggest(key, SECTION_KEYS)
-                    .unwrap_or_else(|| format!("the sections are: {}", SECTION_KEYS[5..].join(", ")));
+            if !known.contains(&key.as_str()) {
+                let hint =
+                    suggest(key, &known).unwrap_or_else(|| format!("the top-level keys are: {}", known.join(", ")));
                 cx.error(&root.key(key), format!("unknown field '{key}'"), Some(hint));
             }
         }

@@ -299,7 +299,7 @@ impl Sim {
     }
 
     fn schedule_arrival(&mut self, q: &mut EventQueue<Event>) {
-        if let Some(a) = self.arrivals.next() {
+        if let Some(a) = self.arrivals.next_arrival() {
             self.next_arrival = Some(a);
             q.schedule(a.at, Event::Arrival { generation: self.arrival_generation });
         }

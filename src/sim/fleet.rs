@@ -280,7 +280,10 @@ impl Sim {
         let inst = &mut self.instances[i as usize];
         inst.cpu.advance(now);
         self.retired_busy += inst.cpu.busy_server_ns();
-        inst.scrapes.clear();
+        // A terminated instance keeps only its identity: memory stays
+        // O(instances alive), not O(instances ever created).
+        inst.cpu = crate::engine::ps::PsStation::new(0);
+        inst.scrapes = Default::default();
         inst.queue = Default::default();
         self.live.remove(&i);
         self.transition(now, i, State::Terminated);

@@ -20,7 +20,7 @@ pub fn latency_histogram() -> Histogram<u64> {
 }
 
 fn percentile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
-    (h.len() > 0).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+    (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
 }
 
 /// Counters reset every tick.
@@ -292,7 +292,7 @@ impl Recorder {
             p50: percentile_ms(h, 0.5),
             p95: percentile_ms(h, 0.95),
             p99: percentile_ms(h, 0.99),
-            max: (h.len() > 0).then(|| h.max() as f64 / 1000.0),
+            max: (!h.is_empty()).then(|| h.max() as f64 / 1000.0),
         };
         let finished = self.succeeded + self.failed;
         let availability = (finished > 0).then(|| self.succeeded as f64 / finished as f64);

@@ -56,8 +56,7 @@ pub fn run(scenario: &Arc<Scenario>, seed: u64) -> MemorySink {
     let shared = Shared::default();
     let sim = Simulation::new(scenario.clone(), seed, Box::new(shared.clone())).expect("starts");
     sim.finish().expect("finishes");
-    let out = shared.0.lock().unwrap().clone();
-    out
+    shared.0.lock().unwrap().clone()
 }
 
 /// A temporary directory unique to this test process and name.
