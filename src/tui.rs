@@ -27,7 +27,7 @@ use std::sync::Arc;
 
 use crate::error::Error;
 use crate::output::{DirSink, FILES};
-use crate::scenario::Scenario;
+use crate::scenario::{Override, Scenario};
 use app::{Info, clock_text};
 use driver::Driver;
 use session::{Session, replay_command};
@@ -70,7 +70,8 @@ pub fn start(options: &Options) -> io::Result<Driver> {
         options.seed,
         options.replay_command()
     );
-    let session = Session::create(&options.session, &header)?;
+    let overrides: Vec<Override> = options.sets.iter().filter_map(|s| Override::parse(s).ok()).collect();
+    let session = Session::create(&options.session, &header, &options.scenario_path, &overrides)?;
     let info = Info::new(s, options.out.display().to_string(), options.session.display().to_string());
     Driver::new(s.clone(), options.seed, Box::new(files), session, info)
 }

@@ -229,10 +229,18 @@ impl Driver {
     /// Ends the run: the last events, the summary, the files.
     fn finish(&mut self) -> io::Result<()> {
         let Some(sim) = self.sim.take() else { return Ok(()) };
-        let summary = sim.finish()?;
+        let replay_hash = self.session.replay_hash().map(|h| format!("{h:016x}"));
+        if let Ok(hash) = &replay_hash {
+            self.feed.set_scenario_hash(hash.clone());
+        }
+        let mut summary = sim.finish()?;
         let feed = self.feed.take();
         let status = self.app.status.clone();
         update::observe(&mut self.app, status, feed.ticks, feed.events);
+        match replay_hash {
+            Ok(hash) => summary.scenario_hash = hash,
+            Err(e) => self.app.say(Level::Warn, format!("the session no longer loads with its scenario: {e}")),
+        }
         update::finished(&mut self.app, summary);
         Ok(())
     }

@@ -9,23 +9,41 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::time::SimTime;
 use crate::scenario::events::{Action, TimedAction, to_toml};
+use crate::scenario::problem::Problems;
+use crate::scenario::{Override, Scenario};
 
-/// A session being recorded.
+/// A session being recorded: the scenario it is played on and the actions.
 #[derive(Debug)]
 pub struct Session {
     path: PathBuf,
     header: String,
+    scenario: PathBuf,
+    overrides: Vec<Override>,
     events: Vec<TimedAction>,
 }
 
 impl Session {
-    /// Starts a session file (with no actions yet) at `path`. `header` is
-    /// written on top as comments.
-    pub fn create(path: &Path, header: &str) -> io::Result<Session> {
+    /// Starts a session file (with no actions yet) at `path`, for the
+    /// scenario file `scenario` with `overrides`. `header` is written on top
+    /// as comments.
+    pub fn create(path: &Path, header: &str, scenario: &Path, overrides: &[Override]) -> io::Result<Session> {
         let header = header.lines().map(|l| format!("# {l}\n")).collect();
-        let session = Session { path: path.to_path_buf(), header, events: Vec::new() };
+        let session = Session {
+            path: path.to_path_buf(),
+            header,
+            scenario: scenario.to_path_buf(),
+            overrides: overrides.to_vec(),
+            events: Vec::new(),
+        };
         session.save()?;
         Ok(session)
+    }
+
+    /// The scenario digest a replay of the saved session reports: the
+    /// scenario with the session's `[[events]]` appended, as `scalesim run
+    /// --events` loads it (so the two `summary.json` files agree).
+    pub fn replay_hash(&self) -> Result<u64, Problems> {
+        Scenario::load_with_events(&self.scenario, &self.overrides, Some(&self.path)).map(|s| s.hash)
     }
 
     /// Records an action taken at `at` and saves the file.
@@ -106,7 +124,7 @@ mod tests {
     fn a_session_is_saved_after_every_action() {
         let dir = std::env::temp_dir().join(format!("scalesim-session-{}", std::process::id()));
         let path = dir.join("s.toml");
-        let mut s = Session::create(&path, "game day\nreplay: x").unwrap();
+        let mut s = Session::create(&path, "game day\nreplay: x", Path::new("scenario.toml"), &[]).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "# game day\n# replay: x\n");
         s.record(SimTime(1_500_000_000), Action::FreezeAutoscaler).unwrap();
         assert_eq!(

@@ -8,4 +8,5 @@ mod queueing;
 mod scenarios;
 mod support;
 mod traffic;
+mod tui;
 mod validation;

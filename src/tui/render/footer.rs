@@ -29,9 +29,9 @@ pub(super) fn available(app: &App, b: &Binding) -> Result<(), String> {
 /// Key hints, most important first, as many as fit.
 fn hints(app: &App, width: usize) -> Line<'static> {
     let first = [Command::Help, Command::Quit];
-    let ordered = BINDINGS
+    let ordered = first
         .iter()
-        .filter(|b| first.contains(&b.command))
+        .filter_map(|c| BINDINGS.iter().find(|b| b.command == *c))
         .chain(BINDINGS.iter().filter(|b| !first.contains(&b.command)))
         .filter(|b| !b.hint.is_empty());
     let mut spans = Vec::new();

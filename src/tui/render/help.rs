@@ -6,7 +6,8 @@
 //!      │ Simulation                  Runbook                     │
 //!      │  space p  pause / resume     f  freeze / unfreeze …     │
 //!      │ Faults (asks to confirm)    View                        │
-//!      │  d  database slowdown — n/a: no [database]  …           │
+//!      │  d  database slowdown (n/a)  …                          │
+//!      │  n/a: this scenario has no [database]                   │
 //!      └─────────────────────────────────────────────────────────┘
 //! ```
 
@@ -21,15 +22,23 @@ use super::{BOLD, DIM, centered};
 use crate::tui::action::{BINDINGS, Group};
 use crate::tui::app::App;
 
+/// A group's heading, its keys, and why any of them is unavailable.
 fn group(app: &App, g: Group) -> Vec<Line<'static>> {
     let mut lines = vec![Line::styled(g.title(), BOLD.fg(Color::Cyan))];
+    let mut reasons: Vec<String> = Vec::new();
     for b in BINDINGS.iter().filter(|b| b.group == g && !b.label.is_empty()) {
         let key = Span::styled(format!("  {:<10}", b.label), BOLD);
         lines.push(match available(app, b) {
             Ok(()) => Line::from(vec![key, Span::raw(b.help)]),
-            Err(why) => Line::from(vec![key.style(DIM), Span::styled(format!("{} — n/a: {why}", b.help), DIM)]),
+            Err(why) => {
+                if !reasons.contains(&why) {
+                    reasons.push(why);
+                }
+                Line::from(vec![key.style(DIM), Span::styled(format!("{} (n/a)", b.help), DIM)])
+            }
         });
     }
+    lines.extend(reasons.into_iter().map(|why| Line::styled(format!("  n/a: {why}"), DIM)));
     lines.push(Line::raw(""));
     lines
 }

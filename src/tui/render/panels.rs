@@ -122,14 +122,14 @@ fn replicas(app: &App) -> Panel<'static> {
 
 fn metric(app: &App) -> Panel<'static> {
     let Some(name) = app.info.metric.clone() else {
-        return absent("Policy metric", format!("policy '{}' scales on no metric", app.info.policy));
+        return absent("Metric", format!("policy '{}' scales on no metric", app.info.policy));
     };
     let cpu = name == "cpu";
     let show: fn(f64) -> String = if cpu { pct } else { |v| format!("{v:.1}") };
     let r = app.last();
     let mut figures = vec![
         fig("seen", "seen", or_na(r.and_then(|r| r.metric_seen), show), Color::Yellow),
-        fig("true cpu", "cpu", or_na(r.and_then(|r| r.cpu_util_true), pct), Color::Green),
+        fig(if cpu { "true" } else { "true cpu" }, "cpu", or_na(r.and_then(|r| r.cpu_util_true), pct), Color::Green),
         fig("target", "tgt", or_na(r.and_then(|r| r.metric_target), show), Color::Red),
     ];
     let mut lines = vec![series(Color::Yellow, |r| r.metric_seen), series(Color::Red, |r| r.metric_target)];
@@ -138,7 +138,7 @@ fn metric(app: &App) -> Panel<'static> {
     } else {
         figures.swap(1, 2);
     }
-    let mut p = panel(&format!("Policy metric ({name})"), figures, lines, if cpu { 1.0 } else { 0.0 }, show);
+    let mut p = panel(&format!("Metric {name}"), figures, lines, if cpu { 1.0 } else { 0.0 }, show);
     p.short_title = name;
     if app.status.frozen {
         p.title.push_str(" FROZEN");
@@ -263,7 +263,7 @@ fn cache(app: &App) -> Panel<'static> {
 fn fleet(app: &App, what: &str, width: u16) -> Panel<'static> {
     let zones = &app.status.zones;
     let widest = zones.iter().map(|z| z.live).max().unwrap_or(0).max(1);
-    let bar = usize::from(width).saturating_sub(30).clamp(4, 40);
+    let bar = usize::from(width).saturating_sub(34).clamp(4, 40);
     let mut lines: Vec<Line<'static>> = zones
         .iter()
         .enumerate()

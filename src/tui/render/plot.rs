@@ -131,18 +131,23 @@ fn nice(x: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
+/// The title in the widest of four forms that fits: long names with every
+/// figure, without the optional ones, then short names likewise.
 fn title<'a>(panel: &Panel<'_>, width: u16) -> Line<'a> {
     let style = if panel.alert { BOLD.fg(Color::Red) } else { BOLD };
-    let width = usize::from(width);
-    let long = panel.title.chars().count() + panel.figures.iter().map(|f| f.long.chars().count() + 2).sum::<usize>();
-    let short = long > width;
-    let name = if short { &panel.short_title } else { &panel.title };
-    let mut spans = vec![Span::styled(name.clone(), style)];
-    for f in panel.figures.iter().filter(|f| !(short && f.optional)) {
-        spans.push(Span::raw(if short { " " } else { "  " }));
-        spans.push(Span::styled(if short { f.short.clone() } else { f.long.clone() }, Style::new().fg(f.color)));
-    }
-    Line::from(spans)
+    let forms = [(false, false), (false, true), (true, false), (true, true)];
+    let spans = |(short, lean): (bool, bool)| -> Vec<Span<'a>> {
+        let name = if short { &panel.short_title } else { &panel.title };
+        let mut spans = vec![Span::styled(name.clone(), style)];
+        for f in panel.figures.iter().filter(|f| !(lean && f.optional)) {
+            spans.push(Span::raw(if short { " " } else { "  " }));
+            spans.push(Span::styled(if short { f.short.clone() } else { f.long.clone() }, Style::new().fg(f.color)));
+        }
+        spans
+    };
+    let fits = |s: &[Span<'_>]| s.iter().map(Span::width).sum::<usize>() <= usize::from(width);
+    let chosen = forms.into_iter().map(spans).find(|s| fits(s)).unwrap_or_else(|| spans((true, true)));
+    Line::from(chosen)
 }
 
 /// Draws a panel into `area`.
