@@ -37,8 +37,8 @@ use crate::sim::{Simulation, State};
 
 /// Time between frames.
 pub const FRAME: Duration = Duration::from_millis(50);
-/// Wall time a frame may spend simulating.
-pub const BUDGET: Duration = Duration::from_millis(35);
+/// Wall time a frame may spend simulating (drawing takes a few ms more).
+pub const BUDGET: Duration = Duration::from_millis(45);
 /// Wall time one `run_before` chunk aims at.
 pub const CHUNK_WALL: Duration = Duration::from_millis(2);
 /// A longer gap between frames (a stalled terminal) counts as this much.

@@ -287,7 +287,7 @@ fn fleet(app: &App, what: &str, width: u16) -> Panel<'static> {
         Span::styled(" · queued ", DIM),
         Span::raw(r.map_or(NA.into(), |r| r.queue.to_string())),
         Span::styled(" · capacity ", DIM),
-        Span::raw(r.and_then(|r| r.capacity).map_or("unlimited".into(), |c| c.to_string())),
+        Span::raw(r.map_or(NA.into(), |r| r.capacity.map_or("unlimited".into(), |c| c.to_string()))),
     ]));
     lines.push(Line::styled(format!("data tier n/a: no {what}"), DIM));
     text("Fleet by zone", lines)

@@ -131,11 +131,11 @@ fn nice(x: f64) -> f64 {
         .unwrap_or(10.0 * p)
 }
 
-/// The title in the widest of four forms that fits: long names with every
-/// figure, without the optional ones, then short names likewise.
+/// The title in the widest form that fits: long names with every figure,
+/// then without the optional ones, then short names without them.
 fn title<'a>(panel: &Panel<'_>, width: u16) -> Line<'a> {
     let style = if panel.alert { BOLD.fg(Color::Red) } else { BOLD };
-    let forms = [(false, false), (false, true), (true, false), (true, true)];
+    let forms = [(false, false), (false, true), (true, true)];
     let spans = |(short, lean): (bool, bool)| -> Vec<Span<'a>> {
         let name = if short { &panel.short_title } else { &panel.title };
         let mut spans = vec![Span::styled(name.clone(), style)];
