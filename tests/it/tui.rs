@@ -148,8 +148,9 @@ fn the_80x24_dashboard_shows_state_figures_and_log() {
         &screen,
         &[
             "Replicas des 14 rdy 12 wrm 2",
-            "cpu FROZEN seen 62% cpu 58% tgt 65%",
-            "Latency p50 18ms p99 124ms SLO 400ms",
+            "cpu FROZEN seen 62% tgt 65%",
+            "↑15 ",
+            "Latency p99 124ms SLO 400ms───── ↑500ms",
             "Traffic in 700/s ok 698/s",
             "Errors  killed 3.0/s",
             "Fleet by zone",

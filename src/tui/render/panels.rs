@@ -98,7 +98,7 @@ fn replicas(app: &App) -> Panel<'static> {
     // A state with no instance gives way first where space is short.
     let n = |long, short, color, f: fn(&TickRow) -> u32| {
         let v = r.map(f);
-        fig(long, short, v.map_or(NA.to_string(), |v| v.to_string()), color).optional(v.unwrap_or(0) == 0)
+        fig(long, short, v.map_or(NA.to_string(), |v| v.to_string()), color).drop(u8::from(v.unwrap_or(0) == 0))
     };
     let figures = vec![
         fig("desired", "des", app.status.desired.to_string(), Color::White),
@@ -129,7 +129,8 @@ fn metric(app: &App) -> Panel<'static> {
     let r = app.last();
     let mut figures = vec![
         fig("seen", "seen", or_na(r.and_then(|r| r.metric_seen), show), Color::Yellow),
-        fig(if cpu { "true" } else { "true cpu" }, "cpu", or_na(r.and_then(|r| r.cpu_util_true), pct), Color::Green),
+        fig(if cpu { "true" } else { "true cpu" }, "cpu", or_na(r.and_then(|r| r.cpu_util_true), pct), Color::Green)
+            .drop(1),
         fig("target", "tgt", or_na(r.and_then(|r| r.metric_target), show), Color::Red),
     ];
     let mut lines = vec![series(Color::Yellow, |r| r.metric_seen), series(Color::Red, |r| r.metric_target)];
@@ -153,8 +154,8 @@ fn latency(app: &App) -> Panel<'static> {
     let r = app.last();
     let p99 = r.and_then(|r| r.p99_ms);
     let figures = vec![
-        fig("p50", "p50", or_na(r.and_then(|r| r.p50_ms), ms), Color::Green),
-        fig("p95", "p95", or_na(r.and_then(|r| r.p95_ms), ms), Color::Blue).optional(true),
+        fig("p50", "p50", or_na(r.and_then(|r| r.p50_ms), ms), Color::Green).drop(1),
+        fig("p95", "p95", or_na(r.and_then(|r| r.p95_ms), ms), Color::Blue).drop(2),
         fig("p99", "p99", or_na(p99, ms), Color::Magenta),
         fig("SLO", "SLO", ms(slo), Color::Red),
     ];
@@ -176,8 +177,8 @@ fn traffic(app: &App) -> Panel<'static> {
     let figures = vec![
         fig("offered", "in", or_na(r.map(|r| r.offered_rps), rate), Color::Cyan),
         fig("completed", "ok", or_na(r.map(|r| r.completed_rps), rate), Color::Green),
-        fig("retries", "retry", or_na(retries, rate), Color::Yellow).optional(quiet(retries)),
-        fig("queued", "queued", or_na(queued, count), Color::Magenta).optional(quiet(queued)),
+        fig("retries", "retry", or_na(retries, rate), Color::Yellow).drop(u8::from(quiet(retries))),
+        fig("queued", "queued", or_na(queued, count), Color::Magenta).drop(u8::from(quiet(queued))),
     ];
     let lines = vec![
         series(Color::Cyan, |r| Some(r.offered_rps)),
@@ -238,7 +239,7 @@ fn db_util(app: &App) -> Panel<'static> {
     let d = app.last().map(|r| &r.data);
     let figures = vec![
         fig("util", "util", or_na(d.and_then(|d| d.db_util), pct), Color::Yellow),
-        fig("lock wait", "lock", or_na(d.and_then(|d| d.db_lock_wait_ms), ms), Color::DarkGray).optional(true),
+        fig("lock wait", "lock", or_na(d.and_then(|d| d.db_lock_wait_ms), ms), Color::DarkGray).drop(1),
     ];
     let mut p = panel("DB utilization", figures, vec![series(Color::Yellow, |r| r.data.db_util)], 1.0, pct);
     p.short_title = "DB util".into();

@@ -13,8 +13,8 @@
 //!  │      2:34                                      12:34 │
 //!  └───────────────────────────────────────────────────────┘
 //!
-//!  compact (short terminals):
-//!  ─Latency p50 18ms p99 124ms SLO 400ms───────────────────
+//!  compact (short terminals; the scale at the right):
+//!  ─Latency p50 18ms p99 124ms SLO 400ms──────────────↑500ms
 //!  ‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥‥
 //!          ⢀⡠⠔⠊⠉⠉⠒⠢⢄⡀                        ⢀⡠⠔⠊⠉⠉⠒⠢⢄
 //!  ⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀⣀
@@ -40,18 +40,20 @@ pub(super) struct Figure {
     pub short: String,
     /// Its line's colour.
     pub color: Color,
-    /// Left out where space is short (a zero count, a secondary figure).
-    pub optional: bool,
+    /// Left out where space is short: 0 never, else the higher the
+    /// sooner (a zero count, a secondary figure).
+    pub drop: u8,
 }
 
 impl Figure {
     pub(super) fn new(long: String, short: String, color: Color) -> Figure {
-        Figure { long, short, color, optional: false }
+        Figure { long, short, color, drop: 0 }
     }
 
-    /// The same figure, left out where space is short.
-    pub(super) fn optional(self, optional: bool) -> Figure {
-        Figure { optional, ..self }
+    /// The same figure, left out where space is short (`drop` > 0; the
+    /// higher, the sooner).
+    pub(super) fn drop(self, drop: u8) -> Figure {
+        Figure { drop, ..self }
     }
 }
 
@@ -132,22 +134,28 @@ fn nice(x: f64) -> f64 {
 }
 
 /// The title in the widest form that fits: long names with every figure,
-/// then without the optional ones, then short names without them.
+/// then leaving out droppable figures (the most droppable first), then the
+/// same with short names, then dropping figures from the end.
 fn title<'a>(panel: &Panel<'_>, width: u16) -> Line<'a> {
     let style = if panel.alert { BOLD.fg(Color::Red) } else { BOLD };
-    let forms = [(false, false), (false, true), (true, true)];
-    let spans = |(short, lean): (bool, bool)| -> Vec<Span<'a>> {
+    let spans = |short: bool, keep: u8, most: usize| -> Vec<Span<'a>> {
         let name = if short { &panel.short_title } else { &panel.title };
         let mut spans = vec![Span::styled(name.clone(), style)];
-        for f in panel.figures.iter().filter(|f| !(lean && f.optional)) {
+        for f in panel.figures.iter().filter(|f| f.drop <= keep).take(most) {
             spans.push(Span::raw(if short { " " } else { "  " }));
             spans.push(Span::styled(if short { f.short.clone() } else { f.long.clone() }, Style::new().fg(f.color)));
         }
         spans
     };
+    let all = panel.figures.len();
+    let levels = panel.figures.iter().map(|f| f.drop).max().unwrap_or(0);
+    let forms = [false, true]
+        .into_iter()
+        .flat_map(|short| (0..=levels).rev().map(move |keep| (short, keep, all)))
+        .chain((0..all).rev().map(|most| (true, 0, most)));
     let fits = |s: &[Span<'_>]| s.iter().map(Span::width).sum::<usize>() <= usize::from(width);
-    let chosen = forms.into_iter().map(spans).find(|s| fits(s)).unwrap_or_else(|| spans((true, true)));
-    Line::from(chosen)
+    let chosen = forms.map(|(short, keep, most)| spans(short, keep, most)).find(|s| fits(s));
+    Line::from(chosen.unwrap_or_else(|| spans(true, 0, 0)))
 }
 
 /// Draws a panel into `area`.
@@ -156,15 +164,21 @@ pub(super) fn draw(panel: &Panel<'_>, app: &App, frame: &mut Frame<'_>, area: Re
         return;
     }
     let roomy = area.height >= 7 && area.width >= 30;
-    let block = if roomy { Block::bordered() } else { Block::new().borders(Borders::TOP) };
-    let block = block.border_style(DIM).title(title(panel, area.width.saturating_sub(2)));
-    let inner = block.inner(area);
+    // Bare panels keep a blank column on their right, between neighbours.
+    let area = if roomy { area } else { Rect { width: area.width - 1, ..area } };
+    let borders = if roomy { Borders::ALL } else { Borders::TOP };
+    let inner = Block::new().borders(borders).inner(area);
+    let block = |scale: &str| {
+        let room = area.width.saturating_sub(2 + scale.chars().count() as u16);
+        let block = Block::new().borders(borders).border_style(DIM).title(title(panel, room));
+        if scale.is_empty() { block } else { block.title(Line::styled(scale.to_string(), DIM).right_aligned()) }
+    };
     if let Some(text) = &panel.text {
-        frame.render_widget(Paragraph::new(text.clone()).wrap(Wrap { trim: true }).block(block), area);
+        frame.render_widget(Paragraph::new(text.clone()).wrap(Wrap { trim: true }).block(block("")), area);
         return;
     }
     if inner.height == 0 {
-        frame.render_widget(block, area);
+        frame.render_widget(block(""), area);
         return;
     }
     let x = window(app);
@@ -193,12 +207,16 @@ pub(super) fn draw(panel: &Panel<'_>, app: &App, frame: &mut Frame<'_>, area: Re
         })
         .collect();
     let (mut x_axis, mut y_axis) = (Axis::default().bounds([x.0, x.1]), Axis::default().bounds([0.0, top]));
-    // Axes and labels only where they leave room for the lines.
-    if roomy && inner.height >= 5 && inner.width >= 24 {
+    // Axes and labels where they leave room for the lines; else the scale
+    // goes at the right end of the title.
+    let block = if roomy && inner.height >= 5 && inner.width >= 24 {
         let at = |s: f64| clock_text(SimTime::from_secs_f64(s));
         x_axis = x_axis.style(DIM).labels([at(x.0), at(x.1)]);
         y_axis = y_axis.style(DIM).labels([(panel.unit)(0.0), (panel.unit)(top)]);
-    }
+        block("")
+    } else {
+        block(&format!(" ↑{}", (panel.unit)(top).replace(' ', "")))
+    };
     let chart = Chart::new(datasets).block(block).legend_position(None).x_axis(x_axis).y_axis(y_axis);
     frame.render_widget(chart, area);
 }
