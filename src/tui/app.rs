@@ -67,9 +67,12 @@ pub struct Info {
 impl Info {
     /// The facts the dashboard needs from a scenario.
     pub fn new(s: &Scenario, out_dir: String, session_path: String) -> Info {
+        let named =
+            |default: &str| s.autoscaler.fields.get("metric").and_then(|v| v.as_str()).unwrap_or(default).to_string();
         let metric = match s.autoscaler.name.as_str() {
             "fixed" => None,
-            _ => Some(s.autoscaler.fields.get("metric").and_then(|v| v.as_str()).unwrap_or("cpu").to_string()),
+            "threshold" => Some(named("cpu")),
+            _ => Some(named("metric")),
         };
         Info {
             name: s.name.clone(),

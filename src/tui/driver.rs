@@ -5,9 +5,10 @@
 //! wall time since the last frame`, a seek target, or the end at maximum
 //! speed — with [`Simulation::run_before`] in chunks of simulated time. The
 //! chunk adapts so each takes about [`CHUNK_WALL`] of wall time, and a frame
-//! stops when its wall budget is spent, so keys are read between frames
-//! and handled within [`FRAME`] + [`BUDGET`] even at maximum speed on a large
-//! scenario. Chunking never changes the results: `run_before` only stops.
+//! stops when its [`BUDGET`] is spent; keys are read between frames, so one
+//! is handled and drawn at most a budget and a draw after it arrives, even
+//! at maximum speed on a large scenario (well under 100 ms). Chunking never
+//! changes the results: `run_before` only stops.
 //!
 //! Operator actions are injected at the clock, after `run_before(now)` has
 //! handled everything strictly before it — exactly where a replay from the

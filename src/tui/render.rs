@@ -18,8 +18,9 @@
 //!  --------------------------------------------------------------
 //! ```
 //!
-//! Panels: 3 columns from 150 columns wide, else 2 (see `panels`). A help
-//! overlay, a prompt or a confirmation is drawn on top when open.
+//! Panels: 3 columns from 150 columns wide, else 2; without a database or
+//! cache their panels give way to one of instances by zone (see `panels`).
+//! A help overlay, a prompt or a confirmation is drawn on top when open.
 
 mod dialog;
 mod footer;

@@ -1,12 +1,15 @@
 //! The header: where the run stands, always visible.
 //!
 //! ```text
-//!  ______________________________________________________________________
-//! | ▶ RUNNING 10× │ 12:34 / 1:00:00 │ autoscaler active · desired 12 [6–36] │ │
-//! |   3 actions recorded │ gameday           (what does not fit gives way)  │
-//! | offered 812 rps · in flight 23 · instances by zone 0:4 1:4 2:4 · SLO …   |  (tall only)
-//!  ----------------------------------------------------------------------
+//!  _________________________________________________________________________
+//! | ▶ RUNNING  10× │ 12:34 / 1:00:00 │ autoscaler active · desired 12 [6–36] │ 3 recorded │ gameday
+//! | offered 812 rps · in flight 23 · instances by zone 0:4 1:4 2:4 · SLO … · policy … · session …
+//!  -------------------------------------------------------------------------
 //! ```
+//!
+//! The first line always; segments give way by priority when it is narrow
+//! (the scenario's name first, then the achieved speed, the end time, the
+//! session count). The second line on tall terminals only.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
