@@ -134,8 +134,8 @@ fn nice(x: f64) -> f64 {
 }
 
 /// The title in the widest form that fits: long names with every figure,
-/// then leaving out droppable figures (the most droppable first), then the
-/// same with short names, then dropping figures from the end.
+/// then leaving out droppable figures (the most droppable first), then
+/// short names without them, then dropping figures from the end.
 fn title<'a>(panel: &Panel<'_>, width: u16) -> Line<'a> {
     let style = if panel.alert { BOLD.fg(Color::Red) } else { BOLD };
     let spans = |short: bool, keep: u8, most: usize| -> Vec<Span<'a>> {
@@ -149,10 +149,7 @@ fn title<'a>(panel: &Panel<'_>, width: u16) -> Line<'a> {
     };
     let all = panel.figures.len();
     let levels = panel.figures.iter().map(|f| f.drop).max().unwrap_or(0);
-    let forms = [false, true]
-        .into_iter()
-        .flat_map(|short| (0..=levels).rev().map(move |keep| (short, keep, all)))
-        .chain((0..all).rev().map(|most| (true, 0, most)));
+    let forms = (0..=levels).rev().map(|keep| (false, keep, all)).chain((0..=all).rev().map(|most| (true, 0, most)));
     let fits = |s: &[Span<'_>]| s.iter().map(Span::width).sum::<usize>() <= usize::from(width);
     let chosen = forms.map(|(short, keep, most)| spans(short, keep, most)).find(|s| fits(s));
     Line::from(chosen.unwrap_or_else(|| spans(true, 0, 0)))
