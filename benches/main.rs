@@ -74,5 +74,28 @@ fn quickstart(c: &mut Criterion) {
     run_scenario(c, "quickstart", scenario("quickstart", &[]));
 }
 
-criterion_group!(benches, event_queue, mmc, quickstart);
+/// Events a run of `s` handles.
+fn events(s: &Arc<Scenario>) -> u64 {
+    let mut sim = Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap();
+    sim.run();
+    sim.events_handled()
+}
+
+/// The full stack — local and shared caches, pools, database — on the NASA
+/// keyed trace, and a fleet scaling past its connection budget; reported
+/// in events per second.
+fn full_stack(c: &mut Criterion) {
+    for name in ["data/nasa-cache", "data/connection-budget"] {
+        let s = scenario(name, &[]);
+        let mut g = c.benchmark_group(format!("full_stack/{}", name.trim_start_matches("data/")));
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(events(&s)));
+        g.bench_function("events", |b| {
+            b.iter(|| Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap().finish().unwrap())
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, event_queue, mmc, quickstart, full_stack);
 criterion_main!(benches);

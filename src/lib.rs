@@ -5,6 +5,7 @@
 //! policy. See `DESIGN.md` for the model's semantics and `README.md` for use.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod error;

@@ -295,9 +295,10 @@ impl LogReplay {
             if t >= horizon {
                 return None;
             }
-            // `scale × multiplier` copies of each row: the whole part always,
-            // the fraction at random.
-            let m = self.scale * multiplier;
+            // `scale × multiplier / speedup` copies of each row (the whole
+            // part always, the fraction at random): compressing time keeps
+            // the log's rate, as it keeps a rate trace's.
+            let m = self.scale * multiplier / self.speedup;
             let copies = m.floor() as u64 + u64::from(rng.chance(m.fract()));
             let arrival = Arrival { at: SimTime::from_secs_f64(t), key: row.key, kind: row.kind };
             self.pending = Some((arrival, copies));

@@ -21,6 +21,11 @@
 //! [`ReconcileOutcome`] carries the new desired count, the status
 //! conditions, and prints as a one-line explanation.
 //!
+//! Around the controller, the simulator's side: [`HpaPolicy`] drives a
+//! simulated fleet (`policy = "hpa"`), [`sources`] maps the simulator's
+//! figures to metric types, and [`record`] writes and replays recorded
+//! inputs (`scalesim hpa`).
+//!
 //! Left out, because they are API-server or client plumbing rather than
 //! replica math: informers and the work queue, scale GET/UPDATE errors and
 //! retries, events, Prometheus monitoring, status-write deduplication, and
@@ -32,8 +37,11 @@ mod horizontal;
 mod manifest;
 mod metrics;
 mod pods;
+mod policy;
 mod quantity;
+pub mod record;
 mod replica_calculator;
+pub mod sources;
 mod status;
 mod types;
 mod validation;
@@ -60,6 +68,9 @@ pub use metrics::{
     get_resource_metric, get_resource_utilization_ratio,
 };
 pub use pods::{ConditionStatus, Container, Pod, PodPhase, PodReadyCondition};
+pub use policy::{
+    FIELDS, HpaConfig, HpaPolicy, decision, spec_bounds, spec_from_table, validate, validate_flags, with_bounds,
+};
 pub use quantity::{Quantity, QuantityError, format_milli};
 pub use replica_calculator::{
     CalcError, PodGroups, RESOURCE_CPU, ReplicaCalculator, ResourceReplicas, Tolerances, UsageReplicas,

@@ -17,7 +17,7 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "action",
         default: "required",
-        doc: "kill_instances { count | fraction } · kill_zone { zone } · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value }",
+        doc: "kill_instances { count | fraction } · kill_zone { zone } · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · db_slowdown { factor, duration = forever } · db_outage { duration = forever } · cache_flush · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value }",
     },
 ];
 
@@ -29,6 +29,9 @@ enum RawAction {
     TrafficMultiplier { factor: f64, duration: Option<Value> },
     AddLatency { latency: Value, duration: Option<Value> },
     DependencyErrors { rate: f64, duration: Option<Value> },
+    DbSlowdown { factor: f64, duration: Option<Value> },
+    DbOutage { duration: Option<Value> },
+    CacheFlush {},
     FreezeAutoscaler {},
     UnfreezeAutoscaler {},
     SetMinReplicas { replicas: i64 },
@@ -75,6 +78,21 @@ pub enum Action {
         /// How long, if not for good.
         duration: Option<SimDuration>,
     },
+    /// Slow every database query by a factor, for a while or for good.
+    DbSlowdown {
+        /// Queries take this many times longer.
+        factor: f64,
+        /// How long, if not for good.
+        duration: Option<SimDuration>,
+    },
+    /// The database goes down: connects are refused, running queries fail,
+    /// every connection is dropped; pools reconnect when it returns.
+    DbOutage {
+        /// How long, if not for good.
+        duration: Option<SimDuration>,
+    },
+    /// The shared cache loses every key.
+    CacheFlush,
     /// Stop applying the autoscaler's decisions.
     FreezeAutoscaler,
     /// Apply them again.
@@ -103,6 +121,9 @@ impl Action {
             Action::TrafficMultiplier { .. } => "traffic_multiplier",
             Action::AddLatency { .. } => "add_latency",
             Action::DependencyErrors { .. } => "dependency_errors",
+            Action::DbSlowdown { .. } => "db_slowdown",
+            Action::DbOutage { .. } => "db_outage",
+            Action::CacheFlush => "cache_flush",
             Action::FreezeAutoscaler => "freeze_autoscaler",
             Action::UnfreezeAutoscaler => "unfreeze_autoscaler",
             Action::SetMinReplicas(_) => "set_min_replicas",
@@ -131,7 +152,11 @@ impl Action {
             Action::DependencyErrors { rate, duration } => {
                 [("rate", Value::Float(*rate))].into_iter().chain(period(duration)).collect()
             }
-            Action::FreezeAutoscaler | Action::UnfreezeAutoscaler => vec![],
+            Action::DbSlowdown { factor, duration } => {
+                [("factor", Value::Float(*factor))].into_iter().chain(period(duration)).collect()
+            }
+            Action::DbOutage { duration } => period(duration),
+            Action::CacheFlush | Action::FreezeAutoscaler | Action::UnfreezeAutoscaler => vec![],
             Action::SetMinReplicas(n) | Action::SetMaxReplicas(n) | Action::SetReplicas(n) => {
                 vec![("replicas", int(*n))]
             }
@@ -266,6 +291,12 @@ fn action(cx: &mut Cx<'_>, path: &FieldPath, value: Value) -> Option<Action> {
             rate: cx.float_in(&path.key("rate"), Some(rate), 0.0, 0.0, 1.0),
             duration: period(cx, duration),
         },
+        RawAction::DbSlowdown { factor, duration } => Action::DbSlowdown {
+            factor: cx.float_in(&path.key("factor"), Some(factor), 1.0, 1.0, 1000.0),
+            duration: period(cx, duration),
+        },
+        RawAction::DbOutage { duration } => Action::DbOutage { duration: period(cx, duration) },
+        RawAction::CacheFlush {} => Action::CacheFlush,
         RawAction::FreezeAutoscaler {} => Action::FreezeAutoscaler,
         RawAction::UnfreezeAutoscaler {} => Action::UnfreezeAutoscaler,
         RawAction::SetMinReplicas { replicas } => {
@@ -317,6 +348,16 @@ mod tests {
                 },
             },
             TimedAction { at: t(64_000_000_000), action: Action::DependencyErrors { rate: 1.0 / 3.0, duration: None } },
+            TimedAction {
+                at: t(64_500_000_000),
+                action: Action::DbSlowdown { factor: 4.0, duration: Some(SimDuration::from_secs(120)) },
+            },
+            TimedAction { at: t(64_600_000_000), action: Action::DbOutage { duration: None } },
+            TimedAction {
+                at: t(64_700_000_000),
+                action: Action::DbOutage { duration: Some(SimDuration::from_millis(1500)) },
+            },
+            TimedAction { at: t(64_800_000_000), action: Action::CacheFlush },
             TimedAction { at: t(65_000_000_000), action: Action::FreezeAutoscaler },
             TimedAction { at: t(65_000_000_000), action: Action::UnfreezeAutoscaler },
             TimedAction { at: t(5_400_000_000_000), action: Action::SetMinReplicas(0) },

@@ -52,7 +52,8 @@ pub struct Info {
     pub zones: u32,
     /// The scaling policy's name.
     pub policy: String,
-    /// The metric the policy scales on (`cpu`, `rps`, …), if it has one.
+    /// The metric the policy scales on as configured (`cpu`, `rps`, …), if
+    /// it has one; the live name comes with each decision ([`Status::metric`]).
     pub metric: Option<String>,
     /// Whether the scenario has a database (DB faults, DB panels).
     pub database: bool,
@@ -83,9 +84,8 @@ impl Info {
             zones: s.fleet.zones,
             policy: s.autoscaler.name.clone(),
             metric,
-            // The data tier sets these from its sections when it lands.
-            database: false,
-            cache: false,
+            database: s.database.is_some(),
+            cache: s.cache.is_some(),
             out_dir,
             session_path,
         }
@@ -112,6 +112,8 @@ pub struct Status {
     pub desired: u32,
     /// The policy's replica bounds now (min, max).
     pub bounds: (u32, u32),
+    /// The metric behind the policy's last decision (`cpu`, `rps`, …).
+    pub metric: Option<&'static str>,
     /// Instances by zone.
     pub zones: Vec<Zone>,
     /// Whether the run is over and its files are written.
@@ -333,6 +335,8 @@ pub struct App {
     pub message: Option<Message>,
     /// Actions recorded in the session so far.
     pub recorded: usize,
+    /// Failure modes detected so far (`finding` events).
+    pub findings: u32,
     /// The run's summary, once it is finished.
     pub summary: Option<Summary>,
     /// Set when the driver should stop (after the run is finished or aborted).
@@ -358,6 +362,7 @@ impl App {
                 level: Level::Info,
             }),
             recorded: 0,
+            findings: 0,
             summary: None,
             quit: false,
         }

@@ -220,6 +220,7 @@ impl Driver {
             frozen: sim.frozen(),
             desired: sim.desired(),
             bounds: sim.bounds(),
+            metric: sim.reading().map(|r| r.metric),
             zones,
             finished: false,
         };

@@ -21,8 +21,11 @@ pub enum Effect {
     Abort,
 }
 
-/// How long the traffic spike and the data tier's timed faults last.
+/// How long the traffic spike and the database slowdown last.
 pub const FAULT_PERIOD: SimDuration = SimDuration::from_secs(300);
+
+/// How long a database outage lasts.
+pub const DB_OUTAGE: SimDuration = SimDuration::from_secs(60);
 
 /// Lines a page of log scrolling moves.
 const PAGE: usize = 10;
@@ -87,10 +90,7 @@ fn normal(app: &mut App, command: Command) -> Option<Effect> {
             let next = SimTime((app.status.now.as_nanos() / tick + 1).saturating_mul(tick));
             seek(app, next, Then::Pause);
         }
-        Command::JumpMinute if !over => {
-            let then = if app.clock == Clock::Paused { Then::Pause } else { Then::Run };
-            seek(app, app.status.now + SimDuration::from_secs(60), then);
-        }
+        Command::JumpMinute if !over => jump(app, SimDuration::from_secs(60)),
         Command::JumpPrompt if !over => ask(app, Ask::Jump, "Jump forward by (e.g. 90s, 5m, 1h30m)".into(), "5m"),
         Command::Fault(_) | Command::Runbook(_) if over => {
             app.say(Level::Warn, "the run is over — nothing left to change (q quits)");
@@ -132,6 +132,17 @@ fn normal(app: &mut App, command: Command) -> Option<Effect> {
     None
 }
 
+/// Jumps forward by `by` from where the clock is heading (a jump during a
+/// jump goes further), then carries on as before the jump.
+fn jump(app: &mut App, by: SimDuration) {
+    let (from, then) = match app.clock {
+        Clock::Paused => (app.status.now, Then::Pause),
+        Clock::Running => (app.status.now, Then::Run),
+        Clock::Seeking { to, then } => (to.max(app.status.now), then),
+    };
+    seek(app, from + by, then);
+}
+
 fn seek(app: &mut App, to: SimTime, then: Then) {
     app.clock = Clock::Seeking { to: to.min(app.info.end), then };
     app.message = None;
@@ -156,14 +167,19 @@ pub fn availability(fault: Fault, info: &Info) -> Result<(), String> {
     }
 }
 
-/// The data tier's faults, with their question. Each is one line once the
-/// data tier adds its action, e.g. `Fault::CacheFlush => Ok((Action::CacheFlush,
-/// "Flush the cache?".into()))`.
+/// The data tier's faults, with their question (one line each).
 fn data_tier(fault: Fault) -> Result<(Action, String), String> {
-    match fault {
-        Fault::DbSlowdown | Fault::DbOutage | Fault::CacheFlush => Err("not in this build yet".into()),
-        Fault::KillFraction | Fault::KillZone | Fault::TrafficSpike => Err("not a data-tier fault".into()),
-    }
+    let period = Some(FAULT_PERIOD);
+    Ok(match fault {
+        Fault::DbSlowdown => {
+            (Action::DbSlowdown { factor: 4.0, duration: period }, format!("Slow the database 4× for {FAULT_PERIOD}?"))
+        }
+        Fault::DbOutage => {
+            (Action::DbOutage { duration: Some(DB_OUTAGE) }, format!("Take the database down for {DB_OUTAGE}?"))
+        }
+        Fault::CacheFlush => (Action::CacheFlush, "Flush the shared cache (every key lost)?".into()),
+        Fault::KillFraction | Fault::KillZone | Fault::TrafficSpike => return Err("not a data-tier fault".into()),
+    })
 }
 
 fn inject_fault(app: &mut App, fault: Fault) -> Option<Effect> {
@@ -295,10 +311,7 @@ fn answer(app: &mut App, prompt: &Prompt) -> Result<Option<Effect>, String> {
             confirm(app, Action::SetReplicas(n), question);
         }
         Ask::Jump => match SimDuration::parse(text) {
-            Ok(d) if !d.is_zero() => {
-                let then = if app.clock == Clock::Paused { Then::Pause } else { Then::Run };
-                seek(app, app.status.now + d, then);
-            }
+            Ok(d) if !d.is_zero() => jump(app, d),
             Ok(_) => return Err("jump by more than nothing".into()),
             Err(e) => return Err(format!("'{text}': {e} (e.g. 90s, 5m, 1h30m)")),
         },
@@ -313,6 +326,7 @@ pub fn observe(app: &mut App, status: Status, ticks: Vec<TickRow>, events: Vec<E
         app.history.push(row);
     }
     for row in events {
+        app.findings += u32::from(row.kind == "finding");
         // Scrolled back: keep the same lines in view as new ones arrive.
         if app.log.scroll > 0 && app.log.shows(&row) {
             app.log.scroll += 1;
@@ -370,6 +384,7 @@ mod tests {
             frozen: false,
             desired: 12,
             bounds: (6, 36),
+            metric: Some("cpu"),
             zones: vec![Zone { live: 4, running: 4 }, Zone { live: 5, running: 4 }, Zone { live: 4, running: 4 }],
             finished: false,
         };
@@ -441,7 +456,25 @@ mod tests {
         assert!(a.message.as_ref().unwrap().text.contains("fleet.zones > 1"));
         assert_eq!(a.mode, Mode::Normal);
         a.info.database = true;
-        assert_eq!(availability(Fault::DbOutage, &a.info), Err("not in this build yet".into()));
+        assert_eq!(availability(Fault::DbOutage, &a.info), Ok(()));
+        assert_eq!(availability(Fault::CacheFlush, &a.info), Err("this scenario has no [cache]".into()));
+    }
+
+    #[test]
+    fn data_tier_faults_confirm_first() {
+        let mut a = app();
+        a.info.database = true;
+        a.info.cache = true;
+        let cases = [
+            (Fault::DbSlowdown, Action::DbSlowdown { factor: 4.0, duration: Some(FAULT_PERIOD) }, "Slow the database"),
+            (Fault::DbOutage, Action::DbOutage { duration: Some(DB_OUTAGE) }, "Take the database down for 1m?"),
+            (Fault::CacheFlush, Action::CacheFlush, "Flush the shared cache"),
+        ];
+        for (fault, action, question) in cases {
+            keys(&mut a, &[Command::Fault(fault)]);
+            assert!(matches!(&a.mode, Mode::Confirm(c) if c.question.starts_with(question)), "{:?}", a.mode);
+            assert_eq!(keys(&mut a, &[Command::Yes]), [Effect::Inject(action)]);
+        }
     }
 
     #[test]
@@ -506,6 +539,8 @@ mod tests {
         a.clock = Clock::Running;
         keys(&mut a, &[Command::JumpMinute]);
         assert_eq!(a.clock, Clock::Seeking { to: SimTime(814_500_000_000), then: Then::Run });
+        keys(&mut a, &[Command::JumpMinute]);
+        assert_eq!(a.clock, Clock::Seeking { to: SimTime(874_500_000_000), then: Then::Run }, "a jump in a jump");
         reached(&mut a);
         assert_eq!(a.clock, Clock::Running);
         for _ in 0..20 {

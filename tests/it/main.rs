@@ -1,9 +1,11 @@
 //! scalesim's integration tests: one binary, a module per area.
 
 mod cli;
+mod data;
 mod determinism;
 mod fleet;
 mod memory;
+mod policies;
 mod queueing;
 mod scenarios;
 mod support;

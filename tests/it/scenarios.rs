@@ -28,10 +28,14 @@ fn every_shipped_model_loads() {
         let folder = f.parent().unwrap().file_name().unwrap().to_string_lossy().into_owned();
         let section = match folder.as_str() {
             "apps" => "fleet",
+            "databases" => "database",
+            "caches" => "cache",
+            "poolers" => "pooler",
             other => panic!("models/{other}/: which section are these models for? Add it here."),
         };
+        let database = if section == "database" { "" } else { "[database]\n" };
         let text = format!(
-            "[traffic]\nshape = {{ kind = \"constant\", rps = 10 }}\n[{section}]\nmodel = {:?}\n",
+            "[traffic]\nshape = {{ kind = \"constant\", rps = 10 }}\n{database}[{section}]\nmodel = {:?}\n",
             f.to_str().unwrap()
         );
         if let Err(e) = Scenario::from_text(&root().join("scenarios/model-check.toml"), &text, &[]) {

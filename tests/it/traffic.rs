@@ -3,29 +3,41 @@
 
 use crate::support::{from_text, run};
 
-/// The NASA per-request log of 1 August 1995 holds 30,969 requests (its
-/// README); replayed at speedup 60 they all arrive within 13 minutes.
+/// The NASA per-request log of 1 August 1995 holds 30,969 requests over
+/// 12.9 hours (its README); replayed as is, every row arrives. Replayed 20×
+/// faster, the rate stays the same, so a twentieth of the rows arrive.
 #[test]
 fn a_request_log_replays_every_row() {
     let s = from_text(
         r#"
-duration = "13m"
+duration = "13h"
 [traffic]
 requests = "traces/nasa_http_19950801_requests/nasa_19950801_requests.csv"
-speedup = 60
 [fleet]
 initial = 2
 "#,
     );
     let summary = run(&s, 1).summary.unwrap();
     assert_eq!(summary.requests.arrivals, 30_969);
+    let fast = from_text(
+        r#"
+duration = "39m"
+[traffic]
+requests = "traces/nasa_http_19950801_requests/nasa_19950801_requests.csv"
+speedup = 20
+[fleet]
+initial = 2
+"#,
+    );
+    let n = run(&fast, 1).summary.unwrap().requests.arrivals as f64;
+    // Binomial(30 969, 1/20): mean 1548, σ ≈ 38; ±120 is over 3σ.
+    assert!((n - 1548.0).abs() < 120.0, "{n} rows at speedup 20");
     // scale = 2 doubles every row.
     let s2 = from_text(
         r#"
-duration = "13m"
+duration = "13h"
 [traffic]
 requests = "traces/nasa_http_19950801_requests/nasa_19950801_requests.csv"
-speedup = 60
 scale = 2
 [fleet]
 initial = 2

@@ -67,6 +67,7 @@ fn fixed_state(info: Info, data: bool) -> App {
                 replicas_warming: 2,
                 capacity: Some(48),
                 cpu_util_true: Some(0.58),
+                metric_true: Some(0.58),
                 metric_seen: Some(0.62),
                 metric_target: Some(0.65),
                 in_flight: 23,
@@ -81,6 +82,7 @@ fn fixed_state(info: Info, data: bool) -> App {
                         cache_hit_ratio: Some(0.92),
                         db_reads_rps: Some(60.0),
                         db_writes_rps: Some(70.0),
+                        ..DataTierColumns::default()
                     }
                 } else {
                     DataTierColumns::default()
@@ -106,6 +108,7 @@ fn fixed_state(info: Info, data: bool) -> App {
         frozen: true,
         desired: 14,
         bounds: (6, 36),
+        metric: Some("cpu"),
         zones: vec![Zone { live: 5, running: 4 }, Zone { live: 5, running: 5 }, Zone { live: 4, running: 3 }],
         finished: false,
     };
@@ -295,8 +298,8 @@ fn frames_until(d: &mut Driver, t: u64) {
 /// session also acts), copied where a test may write beside it.
 fn gameday_copy(dir: &Path) -> PathBuf {
     let text = std::fs::read_to_string(scenario_path("gameday")).unwrap();
-    let model = root().join("models/apps/web-api.toml");
-    let text = text.replace("\"../models/apps/web-api.toml\"", &format!("{:?}", model.to_str().unwrap()));
+    let models = root().join("models");
+    let text = text.replace("\"../models/", &format!("\"{}/", models.to_str().unwrap()));
     let text =
         format!("{text}\n[[events]]\nat = \"2m\"\naction = \"traffic_multiplier\"\nfactor = 1.5\nduration = \"1m\"\n");
     let path = dir.join("gameday-copy.toml");
@@ -318,8 +321,10 @@ fn options(path: &Path, sets: &[&str], out: &Path) -> Options {
 }
 
 /// A game day driven through the dashboard's own driver — keys, prompts,
-/// confirmations, 60 frames a second at 30× — and then replayed from its
-/// session file by the `scalesim` binary: the three files are identical.
+/// confirmations, 60 frames a second at 30×; instances, a zone, the cache
+/// and the database broken; the autoscaler frozen, overridden and handed
+/// back — then replayed from its session file by the `scalesim` binary: the
+/// three files are identical.
 #[test]
 fn a_session_replays_byte_for_byte() {
     let dir = temp_dir("tui-replay");
@@ -348,6 +353,9 @@ fn a_session_replays_byte_for_byte() {
     frames_until(&mut d, 150);
     keys(&mut d, "ty"); // traffic ×2
     keys(&mut d, "z1\ny"); // lose zone 1
+    keys(&mut d, "cydy"); // flush the cache, slow the database
+    frames_until(&mut d, 170);
+    keys(&mut d, "oy"); // take the database down
     keys(&mut d, "J1m\n"); // jump a minute ahead
     d.frame(FRAME, None).unwrap();
     keys(&mut d, "m4\n"); // lower the min
@@ -371,6 +379,9 @@ fn a_session_replays_byte_for_byte() {
             "unfreeze_autoscaler",
             "traffic_multiplier",
             "kill_zone",
+            "cache_flush",
+            "db_slowdown",
+            "db_outage",
             "set_min_replicas"
         ]
     );
@@ -478,4 +489,22 @@ fn the_dashboard_needs_a_terminal() {
         .unwrap();
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("needs a terminal"));
+}
+
+#[test]
+fn findings_show_in_the_header_and_the_log() {
+    let mut app = fixed_state(info(), false);
+    let finding = EventRow {
+        at: SimTime(590_000_000_000),
+        kind: "finding",
+        subject: "cold_start".into(),
+        detail: "520–590 s, severity 0.40: p99 over the SLO while new instances warm up; fix: warm pool".into(),
+    };
+    let status = app.status.clone();
+    update::observe(&mut app, status, vec![], vec![finding]);
+    for (w, h) in [(80, 24), (160, 48)] {
+        let screen = lines(&draw(&app, w, h));
+        assert!(screen[0].contains("│  1 finding"), "{}", screen[0]);
+        assert_shows(&screen, &["9:50.000 finding      cold_start 520–590 s, severity 0.40"]);
+    }
 }

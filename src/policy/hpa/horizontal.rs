@@ -142,6 +142,16 @@ impl HpaController {
         self.spec = spec;
     }
 
+    /// Replaces the controller flags (an operator edit), keeping the history.
+    pub fn set_config(&mut self, config: HpaControllerConfig) {
+        self.calc = ReplicaCalculator {
+            cpu_initialization_period: config.cpu_initialization_period,
+            delay_of_initial_readiness_status: config.initial_readiness_delay,
+            pod_level_resources: config.feature_gates.pod_level_resources,
+        };
+        self.config = config;
+    }
+
     /// The controller flags.
     pub fn config(&self) -> &HpaControllerConfig {
         &self.config

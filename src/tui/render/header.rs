@@ -9,7 +9,8 @@
 //!
 //! The first line always; segments give way by priority when it is narrow
 //! (the scenario's name first, then the achieved speed, the end time, the
-//! session count). The second line on tall terminals only.
+//! session count; failure modes found so far stay long). The second line on
+//! tall terminals only.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -56,6 +57,16 @@ fn status_line(app: &App, width: u16) -> Line<'static> {
     };
     let (min, max) = s.bounds;
     let recorded = format!("{} recorded", app.recorded);
+    let findings = match app.findings {
+        0 => vec![],
+        n => vec![
+            Span::raw(SEP),
+            Span::styled(
+                format!(" {n} finding{} ", if n == 1 { "" } else { "s" }),
+                Style::new().fg(Color::White).bg(Color::Magenta).add_modifier(Modifier::BOLD),
+            ),
+        ],
+    };
     // (priority: lower stays longer, spans)
     let segments: Vec<(u8, Vec<Span<'static>>)> = vec![
         (0, vec![state, Span::raw(format!(" {speed}"))]),
@@ -65,6 +76,7 @@ fn status_line(app: &App, width: u16) -> Line<'static> {
         (0, vec![Span::raw(SEP), autoscaler]),
         (1, vec![Span::raw(format!(" · desired {} [{min}–{max}]", s.desired))]),
         (2, vec![Span::raw(SEP), Span::styled(recorded, Style::new().fg(Color::Red))]),
+        (1, findings),
         (5, vec![Span::raw(SEP), Span::styled(app.info.name.clone(), BOLD)]),
     ];
     let width_of = |spans: &[Span<'_>]| spans.iter().map(Span::width).sum::<usize>();

@@ -121,25 +121,23 @@ fn replicas(app: &App) -> Panel<'static> {
 }
 
 fn metric(app: &App) -> Panel<'static> {
-    let Some(name) = app.info.metric.clone() else {
+    let Some(name) = app.status.metric.map(str::to_string).or_else(|| app.info.metric.clone()) else {
         return absent("Metric", format!("policy '{}' scales on no metric", app.info.policy));
     };
-    let cpu = name == "cpu";
-    let show: fn(f64) -> String = if cpu { pct } else { |v| format!("{v:.1}") };
+    let ratio = name == "cpu";
+    let show: fn(f64) -> String = if ratio { pct } else { |v| format!("{v:.1}") };
     let r = app.last();
-    let mut figures = vec![
+    let figures = vec![
         fig("seen", "seen", or_na(r.and_then(|r| r.metric_seen), show), Color::Yellow),
-        fig(if cpu { "true" } else { "true cpu" }, "cpu", or_na(r.and_then(|r| r.cpu_util_true), pct), Color::Green)
-            .drop(1),
+        fig("true", "true", or_na(r.and_then(|r| r.metric_true), show), Color::Green).drop(1),
         fig("target", "tgt", or_na(r.and_then(|r| r.metric_target), show), Color::Red),
     ];
-    let mut lines = vec![series(Color::Yellow, |r| r.metric_seen), series(Color::Red, |r| r.metric_target)];
-    if cpu {
-        lines.insert(1, series(Color::Green, |r| r.cpu_util_true));
-    } else {
-        figures.swap(1, 2);
-    }
-    let mut p = panel(&format!("Metric {name}"), figures, lines, if cpu { 1.0 } else { 0.0 }, show);
+    let lines = vec![
+        series(Color::Yellow, |r| r.metric_seen),
+        series(Color::Green, |r| r.metric_true),
+        series(Color::Red, |r| r.metric_target),
+    ];
+    let mut p = panel(&format!("Metric {name}"), figures, lines, if ratio { 1.0 } else { 0.0 }, show);
     p.short_title = name;
     if app.status.frozen {
         p.title.push_str(" FROZEN");
