@@ -282,7 +282,7 @@ pub struct Log {
     pub lines: VecDeque<EventRow>,
     /// Lines scrolled back from the newest (0 follows the newest).
     pub scroll: usize,
-    /// Whether per-instance lifecycle lines are shown.
+    /// Whether per-instance lifecycle and health lines are shown.
     pub lifecycle: bool,
     /// Events seen in all (the ring keeps the latest [`LOG_LINES`]).
     pub total: u64,
@@ -304,10 +304,11 @@ impl Log {
     }
 }
 
-/// Per-instance lifecycle events, hidden unless the operator asks (health
-/// changes stay: a failing probe matters in a game day).
+/// Per-instance lifecycle and health events, hidden unless the operator
+/// asks: in an overload they come by the hundred and would push scaling
+/// decisions, faults and findings out of view (the fleet panels show them).
 pub fn is_lifecycle(kind: &str) -> bool {
-    kind == "instance"
+    matches!(kind, "instance" | "health")
 }
 
 /// The dashboard's whole state.

@@ -106,7 +106,7 @@ fn normal(app: &mut App, command: Command) -> Option<Effect> {
             app.log.lifecycle = !app.log.lifecycle;
             app.log.scroll = 0;
             let what = if app.log.lifecycle { "shows" } else { "hides" };
-            app.say(Level::Info, format!("the log {what} instance lifecycle lines"));
+            app.say(Level::Info, format!("the log {what} instance lifecycle and health lines"));
         }
         Command::ScrollUp | Command::PageUp => {
             let by = if command == Command::PageUp { PAGE } else { 1 };

@@ -95,7 +95,7 @@ fn detail_line(app: &App) -> Line<'static> {
     let offered = last.map_or("-".into(), |r| format!("{:.0} rps", r.offered_rps));
     let in_flight = last.map_or("-".into(), |r| r.in_flight.to_string());
     let zones: Vec<String> = app.status.zones.iter().enumerate().map(|(i, z)| format!("{i}:{}", z.live)).collect();
-    let metric = app.info.metric.as_deref().map_or(String::new(), |m| format!(" on {m}"));
+    let metric = app.status.metric.or(app.info.metric.as_deref()).map_or(String::new(), |m| format!(" on {m}"));
     Line::from(vec![
         Span::styled(" offered ", DIM),
         Span::raw(offered),

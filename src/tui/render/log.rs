@@ -45,7 +45,7 @@ fn line(row: &EventRow) -> Line<'static> {
 /// Draws the log.
 pub(super) fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let log = &app.log;
-    let filter = if log.lifecycle { "v hides instance lifecycle" } else { "instance lifecycle hidden (v shows)" };
+    let filter = if log.lifecycle { "v hides instance lines" } else { "instance lines hidden (v shows)" };
     let position = if log.scroll > 0 { format!(" · {} lines back (End follows)", log.scroll) } else { String::new() };
     let title = Line::from(vec![
         Span::styled("Log", BOLD),
