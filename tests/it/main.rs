@@ -11,4 +11,5 @@ mod queueing;
 mod scenarios;
 mod support;
 mod traffic;
+mod tui;
 mod validation;
