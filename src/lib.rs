@@ -13,3 +13,4 @@ pub mod output;
 pub mod policy;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
