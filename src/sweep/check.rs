@@ -42,13 +42,19 @@ fn location(p: &Problem) -> String {
     }
 }
 
-/// A scenario problem re-located in the sweep file: `origin` and `field` of
-/// the scenario's problem become part of the message.
-fn inner(p: &Problem, skip_field: Option<&FieldPath>) -> String {
-    let field = p.field.as_ref().filter(|f| !f.is_root() && Some(*f) != skip_field);
-    match field {
-        Some(f) => format!("{}{f}: {}", location(p), p.message),
-        None => format!("{}{}", location(p), p.message),
+/// A scenario problem re-located in the sweep file, about parameter
+/// `param` if given: its location and field become part of the message,
+/// except what the parameter already says (its own override, its path).
+fn inner(p: &Problem, param: Option<&FieldPath>) -> String {
+    let field = p.field.as_ref().filter(|f| !f.is_root());
+    let about_param = match (field, param) {
+        (Some(f), Some(q)) => f.starts_with(q) || q.starts_with(f),
+        _ => false,
+    };
+    let location = if about_param || matches!(p.origin, Origin::Override(_)) { String::new() } else { location(p) };
+    match field.filter(|f| !param.is_some_and(|q| q.starts_with(f))) {
+        Some(f) => format!("{location}{f}: {}", p.message),
+        None => format!("{location}{}", p.message),
     }
 }
 
@@ -124,8 +130,13 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
         }
         let at = FieldPath::root().key("param").index(j);
         let first = example[j][bad_values[0]].as_ref().expect("bad values have an example");
+        // The same complaint for every value, not quoting the value: the path is at fault.
         let same = |q: &Problem| q.field == first.field && q.message == first.message;
-        if bad_values.len() == p.values.len() && bad_values.iter().all(|&v| example[j][v].as_ref().is_some_and(same)) {
+        let quotes_value = first.message.contains(&format!("'{}'", show(&p.values[bad_values[0]])));
+        if bad_values.len() == p.values.len()
+            && !quotes_value
+            && bad_values.iter().all(|&v| example[j][v].as_ref().is_some_and(same))
+        {
             problems.push(file.problem(
                 &at.key("path"),
                 format!("parameter '{}': {}", p.name, inner(first, Some(&p.path))),
@@ -157,8 +168,8 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
     let mut kept = Vec::with_capacity(points.len());
     let mut skipped: BTreeMap<String, usize> = BTreeMap::new();
     // Examples of refused combinations (one per field at fault, at most 3):
-    // the parameter it is about, the point, the problem.
-    let mut combos: Vec<(Option<usize>, String, Problem)> = Vec::new();
+    // where in the sweep file, the point, the problem.
+    let mut combos: Vec<(FieldPath, String, Problem)> = Vec::new();
     let mut refused_combos = 0;
     for (pt, fail) in points.into_iter().zip(failures) {
         let Some(fail) = fail else {
@@ -179,13 +190,16 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
             let ovs = point_overrides(&file.set, params, &pt);
             let who = attribute(&first, &file.set, params, &ovs);
             let desc: Vec<String> = ovs[file.set.len()..].iter().map(|o| o.raw.clone()).collect();
-            combos.push((who, desc.join(", "), first));
+            let at = match who {
+                Some(j) => file.value_field(j, pt[j] as usize),
+                None => FieldPath::root().key("param").index(0),
+            };
+            combos.push((at, desc.join(", "), first));
         }
     }
-    for (who, point, p) in &combos {
-        let at = FieldPath::root().key("param").index(who.unwrap_or(0));
+    for (at, point, p) in &combos {
         problems.push(file.problem(
-            &at,
+            at,
             format!(
                 "{refused_combos} point{} refused by the scenario, e.g. ({point}): {}",
                 if refused_combos == 1 { " is" } else { "s are" },

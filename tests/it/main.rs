@@ -1,3 +1,4 @@
 //! scalesim's integration tests: one binary, a module per area.
 
 mod support;
+mod sweep;
