@@ -67,8 +67,9 @@ pub enum Command {
         /// The sweep file.
         sweep: PathBuf,
         /// The runs CSV [default: out/<sweep name>.csv, or
-        /// out/<name>.shard-I-of-N.csv]; the aggregate goes beside it as
-        /// <stem>.points.csv.
+        /// out/<name>.shard-I-of-N.csv for a shard; a directory (or a path
+        /// ending in '/') gets that name inside]. The aggregate goes beside
+        /// it as <stem>.points.csv.
         #[arg(long)]
         out: Option<PathBuf>,
         /// Runs at once [default: the number of CPUs].
@@ -157,14 +158,16 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
     let plan = pool.install(|| sweep::Plan::load(path))?;
     drop(pool);
     let shard = opts.shard;
-    let out = out.unwrap_or_else(|| {
-        let name = if shard.is_whole() {
-            format!("{}.csv", plan.file.name)
-        } else {
-            format!("{}.shard-{}-of-{}.csv", plan.file.name, shard.index, shard.count)
-        };
-        Path::new("out").join(name)
-    });
+    let name = if shard.is_whole() {
+        format!("{}.csv", plan.file.name)
+    } else {
+        format!("{}.shard-{}-of-{}.csv", plan.file.name, shard.index, shard.count)
+    };
+    let out = match out {
+        None => Path::new("out").join(name),
+        Some(dir) if dir.is_dir() || dir.as_os_str().to_string_lossy().ends_with('/') => dir.join(name),
+        Some(file) => file,
+    };
     println!("{}", plan.describe());
     if !shard.is_whole() {
         println!("  shard {shard}: {} of the {} runs", shard.len(plan.runs()), plan.runs());
