@@ -147,7 +147,7 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
         for v in bad_values {
             let e = example[j][v].as_ref().expect("bad values have an example");
             // Sampled ranges can refuse many values; one is enough to see why.
-            let sampled = bad_values_from_range(file, j);
+            let sampled = sampled_range(file, j);
             problems.push(file.problem(
                 &file.value_field(j, v),
                 format!(
@@ -214,6 +214,7 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
     if problems.is_empty() { Ok(Verdict { kept, skipped }) } else { Err(Problems(problems)) }
 }
 
-fn bad_values_from_range(file: &SweepFile, j: usize) -> bool {
+/// Whether parameter `j` is a range sampled once per point (random or Latin hypercube).
+fn sampled_range(file: &SweepFile, j: usize) -> bool {
     matches!(file.params[j].source, super::file::Source::Range(_)) && file.sampling != super::file::Sampling::Grid
 }
