@@ -1,8 +1,105 @@
-//! Criterion benches: one binary, a module per area.
+//! Criterion benches, one group per area: the event queue, the M/M/c
+//! scenario, and the quickstart (the whole request path with autoscaling).
+//! Each reports elements per second: events for the queue, simulated
+//! requests for the scenarios, runs for the sweep (module `sweep`). Run
+//! with `cargo bench`.
 
 mod sweep;
 
-use criterion::{criterion_group, criterion_main};
+use std::path::Path;
+use std::sync::Arc;
 
+use criterion::{BatchSize, Criterion, Throughput, criterion_group, criterion_main};
+use scalesim::engine::queue::EventQueue;
+use scalesim::engine::rng::Stream;
+use scalesim::engine::time::SimTime;
+use scalesim::output::NullSink;
+use scalesim::scenario::{Override, Scenario};
+use scalesim::sim::Simulation;
+
+fn scenario(name: &str, sets: &[&str]) -> Arc<Scenario> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"));
+    let overrides: Vec<Override> = sets.iter().map(|s| Override::parse(s).unwrap()).collect();
+    Arc::new(Scenario::load(&path, &overrides).unwrap_or_else(|e| panic!("{e}")))
+}
+
+/// Requests a run of `s` simulates (to report requests per second).
+fn requests(s: &Arc<Scenario>) -> u64 {
+    Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap().finish().unwrap().requests.attempts
+}
+
+/// A heap of ~1000 pending events, each pop scheduling one more: the
+/// steady state of a simulation.
+fn event_queue(c: &mut Criterion) {
+    let mut g = c.benchmark_group("engine");
+    const N: u64 = 1_000_000;
+    g.throughput(Throughput::Elements(N));
+    g.bench_function("event_queue_hold_1000", |b| {
+        b.iter_batched(
+            || {
+                let mut q = EventQueue::new();
+                let mut rng = Stream::new(1, "bench");
+                for i in 0..1000u64 {
+                    q.schedule(SimTime(rng.below(1_000_000)), i);
+                }
+                (q, rng)
+            },
+            |(mut q, mut rng)| {
+                for _ in 0..N {
+                    let (t, e) = q.pop().unwrap();
+                    q.schedule(SimTime(t.0 + 1 + rng.below(1_000_000)), e);
+                }
+                q
+            },
+            BatchSize::LargeInput,
+        )
+    });
+    g.finish();
+}
+
+fn run_scenario(c: &mut Criterion, group: &str, s: Arc<Scenario>) {
+    let mut g = c.benchmark_group(group);
+    g.sample_size(10);
+    g.throughput(Throughput::Elements(requests(&s)));
+    g.bench_function("run", |b| {
+        b.iter(|| Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap().finish().unwrap())
+    });
+    g.finish();
+}
+
+/// M/M/8 at ρ = 0.8 for 10 simulated minutes (384 000 requests).
+fn mmc(c: &mut Criterion) {
+    run_scenario(c, "mmc", scenario("mmc", &["duration=\"10m\""]));
+}
+
+/// The quickstart: 30 simulated minutes, about 720 000 requests.
+fn quickstart(c: &mut Criterion) {
+    run_scenario(c, "quickstart", scenario("quickstart", &[]));
+}
+
+/// Events a run of `s` handles.
+fn events(s: &Arc<Scenario>) -> u64 {
+    let mut sim = Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap();
+    sim.run();
+    sim.events_handled()
+}
+
+/// The full stack — local and shared caches, pools, database — on the NASA
+/// keyed trace, and a fleet scaling past its connection budget; reported
+/// in events per second.
+fn full_stack(c: &mut Criterion) {
+    for name in ["data/nasa-cache", "data/connection-budget"] {
+        let s = scenario(name, &[]);
+        let mut g = c.benchmark_group(format!("full_stack/{}", name.trim_start_matches("data/")));
+        g.sample_size(10);
+        g.throughput(Throughput::Elements(events(&s)));
+        g.bench_function("events", |b| {
+            b.iter(|| Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap().finish().unwrap())
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, event_queue, mmc, quickstart, full_stack);
 criterion_group!(sweeps, sweep::bench);
-criterion_main!(sweeps);
+criterion_main!(benches, sweeps);

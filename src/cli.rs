@@ -9,8 +9,11 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+use crate::engine::time::SimDuration;
 use crate::error::Error;
-use crate::output::{DirSink, FILES};
+use crate::output::{DirSink, FILES, INPUTS_FILE};
+use crate::policy::hpa::{self, HpaControllerConfig, record, record::ReplayOptions};
+use crate::scenario::problem::{FieldPath, Origin, Problem, Problems};
 use crate::scenario::{Override, SECTIONS, Scenario};
 use crate::sim::Simulation;
 use crate::sweep;
@@ -46,9 +49,32 @@ pub enum Command {
         /// Append the [[events]] of a file (a saved game-day session).
         #[arg(long)]
         events: Option<PathBuf>,
+        /// Also write hpa_inputs.csv: what the HPA read at each sync, in the
+        /// format `scalesim hpa --metrics` replays.
+        #[arg(long)]
+        hpa_inputs: bool,
         /// Print nothing on success.
         #[arg(long, short)]
         quiet: bool,
+    },
+    /// The game-day dashboard: watch a run live, inject faults, take runbook
+    /// actions. Writes the run's files like `run` and records the session
+    /// for `run --events` to replay.
+    Tui {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Output directory [default: out/<scenario name>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Master seed (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a field: --set fleet.initial=4 (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+        /// Where to record the session [default: session.toml in the output directory].
+        #[arg(long)]
+        session: Option<PathBuf>,
     },
     /// Validate a scenario without running it.
     Check {
@@ -99,6 +125,42 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Replay recorded metrics through a Kubernetes HPA controller alone and
+    /// write each sync's decision with its reason (CSV): what this HPA would
+    /// have done. The metrics format is documented in `scalesim::policy::hpa::record`
+    /// and the README.
+    Hpa {
+        /// An autoscaling/v2 HorizontalPodAutoscaler manifest (YAML).
+        #[arg(long)]
+        manifest: PathBuf,
+        /// Recorded metrics: t_seconds,pod,... (per pod) or t_seconds,replicas,... (averages).
+        #[arg(long)]
+        metrics: PathBuf,
+        /// Write the decisions here instead of to stdout.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Sync on this grid (e.g. 15s) instead of at every recorded instant.
+        #[arg(long)]
+        sync_period: Option<String>,
+        /// spec.replicas at the first sync [default: the first instant's pods].
+        #[arg(long)]
+        replicas: Option<u32>,
+        /// The sample window where the file gives none.
+        #[arg(long, default_value = "60s")]
+        metric_window: String,
+        /// --horizontal-pod-autoscaler-tolerance.
+        #[arg(long, default_value_t = 0.1)]
+        tolerance: f64,
+        /// --horizontal-pod-autoscaler-cpu-initialization-period.
+        #[arg(long, default_value = "5m")]
+        cpu_initialization_period: String,
+        /// --horizontal-pod-autoscaler-initial-readiness-delay.
+        #[arg(long, default_value = "30s")]
+        initial_readiness_delay: String,
+        /// --horizontal-pod-autoscaler-downscale-stabilization.
+        #[arg(long, default_value = "5m")]
+        downscale_stabilization: String,
+    },
 }
 
 /// Parses `--set` arguments.
@@ -110,9 +172,10 @@ pub fn overrides(args: &[String]) -> Result<Vec<Override>, Error> {
 /// Runs a command.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Run { scenario, out, seed, set, events, quiet } => {
-            run(&scenario, out.as_deref(), seed, &overrides(&set)?, events.as_deref(), quiet)
+        Command::Run { scenario, out, seed, set, events, hpa_inputs, quiet } => {
+            run(&scenario, out.as_deref(), seed, &overrides(&set)?, events.as_deref(), hpa_inputs, quiet)
         }
+        Command::Tui { scenario, out, seed, set, session } => tui(scenario, out, seed, set, session),
         Command::Check { scenario, set } => check(&scenario, &overrides(&set)?),
         Command::Fields => {
             print!("{}", fields_reference());
@@ -133,7 +196,115 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             run_sweep(&sweep, out, sweep::Options { jobs, shard, keep_runs }, quiet)
         }
         Command::Merge { files, out } => merge(&files, &out),
+        Command::Hpa {
+            manifest,
+            metrics,
+            out,
+            sync_period,
+            replicas,
+            metric_window,
+            tolerance,
+            cpu_initialization_period,
+            initial_readiness_delay,
+            downscale_stabilization,
+        } => {
+            let duration = |flag: &str, text: &str| {
+                SimDuration::parse(text)
+                    .map_err(|_| Error::Usage(format!("--{flag} '{text}' is not a duration (e.g. 15s, 5m)")))
+            };
+            if !(tolerance >= 0.0 && tolerance.is_finite()) {
+                return Err(Error::Usage(format!("--tolerance '{tolerance}' must be a number ≥ 0")));
+            }
+            let config = HpaControllerConfig {
+                tolerance,
+                cpu_initialization_period: duration("cpu-initialization-period", &cpu_initialization_period)?,
+                initial_readiness_delay: duration("initial-readiness-delay", &initial_readiness_delay)?,
+                downscale_stabilization_window: duration("downscale-stabilization", &downscale_stabilization)?,
+                ..HpaControllerConfig::default()
+            };
+            let options = ReplayOptions {
+                sync_period: sync_period.as_deref().map(|s| duration("sync-period", s)).transpose()?,
+                replicas,
+            };
+            let window = duration("metric-window", &metric_window)?;
+            let csv = hpa_replay(&manifest, &metrics, config, window, &options)?;
+            match out {
+                Some(path) => std::fs::write(&path, csv).map_err(|e| Error::io(&path, e)),
+                None => {
+                    let _ = std::io::stdout().lock().write_all(csv.as_bytes());
+                    Ok(())
+                }
+            }
+        }
     }
+}
+
+/// `scalesim hpa`: reads and checks the manifest and the metrics, replays
+/// them, and returns the decisions as CSV.
+pub fn hpa_replay(
+    manifest: &Path,
+    metrics: &Path,
+    config: HpaControllerConfig,
+    window: SimDuration,
+    options: &ReplayOptions,
+) -> Result<String, Error> {
+    let text = std::fs::read_to_string(manifest).map_err(|e| Error::io(manifest, e))?;
+    let located = |path: &Path, line: Option<usize>, field: Option<FieldPath>, message: String, hint| {
+        Error::Invalid(Problems(vec![Problem {
+            origin: Origin::File { path: path.to_path_buf(), line },
+            field,
+            message,
+            hint,
+        }]))
+    };
+    let spec = match hpa::parse_manifest(&text) {
+        Ok(m) => m.spec,
+        Err(e) => {
+            // The YAML's own line index locates errors that carry only a path.
+            let source = crate::scenario::manifest::parse(manifest, &text, &FieldPath::root()).ok().map(|(_, s)| s);
+            let line_of = |path: &str| {
+                let p = FieldPath::parse(path)?;
+                source.as_ref()?.line(&p)
+            };
+            let problems = match e {
+                hpa::ManifestError::Invalid(errors) => errors
+                    .into_iter()
+                    .map(|f| Problem {
+                        origin: Origin::File { path: manifest.to_path_buf(), line: line_of(&f.path) },
+                        field: FieldPath::parse(&f.path),
+                        message: f.message,
+                        hint: None,
+                    })
+                    .collect(),
+                hpa::ManifestError::Syntax { path, line, message, .. } => vec![Problem {
+                    origin: Origin::File { path: manifest.to_path_buf(), line: line.or_else(|| line_of(&path)) },
+                    field: FieldPath::parse(&path),
+                    message,
+                    hint: None,
+                }],
+                other => {
+                    let line = match &other {
+                        hpa::ManifestError::ApiVersion { .. } => line_of("apiVersion"),
+                        hpa::ManifestError::Kind { .. } => line_of("kind"),
+                        _ => None,
+                    };
+                    vec![Problem {
+                        origin: Origin::File { path: manifest.to_path_buf(), line },
+                        field: None,
+                        message: other.to_string(),
+                        hint: None,
+                    }]
+                }
+            };
+            return Err(Error::Invalid(Problems(problems)));
+        }
+    };
+    let data = std::fs::read_to_string(metrics).map_err(|e| Error::io(metrics, e))?;
+    let recorded = record::parse(&data, &spec, window).map_err(|p| {
+        located(metrics, Some(p.line), p.column.as_deref().and_then(FieldPath::parse), p.message, p.hint)
+    })?;
+    let rows = record::replay(spec, config, &recorded, options);
+    Ok(record::decisions_csv(&rows))
 }
 
 /// Set by Ctrl-C; a second Ctrl-C exits at once.
@@ -237,12 +408,16 @@ fn run(
     seed: Option<u64>,
     set: &[Override],
     events: Option<&Path>,
+    hpa_inputs: bool,
     quiet: bool,
 ) -> Result<(), Error> {
     let scenario = Arc::new(Scenario::load_with_events(path, set, events)?);
     let seed = seed.unwrap_or(scenario.seed);
     let dir = out.map_or_else(|| Path::new("out").join(&scenario.name), Path::to_path_buf);
-    let sink = DirSink::create(&dir).map_err(|e| Error::io(&dir, e))?;
+    let mut sink = DirSink::create(&dir).map_err(|e| Error::io(&dir, e))?;
+    if hpa_inputs {
+        sink.record_policy_inputs().map_err(|e| Error::io(&dir, e))?;
+    }
     let started = Instant::now();
     let sim = Simulation::new(scenario.clone(), seed, Box::new(sink)).map_err(|e| Error::io(path, e))?;
     let summary = sim.finish().map_err(|e| Error::io(&dir, e))?;
@@ -256,16 +431,35 @@ fn run(
             stdout,
             "  wrote      {} ({})\n  took       {wall:.2} s wall ({speed:.0}× real time, {:.2} M attempts/s{memory})",
             dir.display(),
-            FILES.join(", "),
+            FILES.iter().chain(hpa_inputs.then_some(&INPUTS_FILE)).copied().collect::<Vec<_>>().join(", "),
             summary.requests.attempts as f64 / wall.max(1e-9) / 1e6
         );
     }
     Ok(())
 }
 
+fn tui(
+    path: PathBuf,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    sets: Vec<String>,
+    session: Option<PathBuf>,
+) -> Result<(), Error> {
+    let scenario = Arc::new(Scenario::load(&path, &overrides(&sets)?)?);
+    let seed = seed.unwrap_or(scenario.seed);
+    let out = out.unwrap_or_else(|| Path::new("out").join(&scenario.name));
+    let session = session.unwrap_or_else(|| out.join("session.toml"));
+    let options = crate::tui::Options { scenario_path: path, scenario, seed, sets, out, session };
+    print!("{}", crate::tui::run(&options)?);
+    Ok(())
+}
+
 fn check(path: &Path, set: &[Override]) -> Result<(), Error> {
     let s = Scenario::load(path, set)?;
     println!("{}: ok — {} ({}, seed {}, policy {})", path.display(), s.name, s.duration, s.seed, s.autoscaler.name);
+    for advice in crate::analysis::advisor::advise(&s) {
+        println!("  {advice}");
+    }
     Ok(())
 }
 

@@ -32,12 +32,13 @@ pub struct Engine<M: Model> {
     /// The model being simulated.
     pub model: M,
     end: SimTime,
+    handled: u64,
 }
 
 impl<M: Model> Engine<M> {
     /// An engine that will run `model` until `end`.
     pub fn new(model: M, queue: EventQueue<M::Event>, end: SimTime) -> Self {
-        Engine { queue, model, end }
+        Engine { queue, model, end, handled: 0 }
     }
 
     /// The simulation clock.
@@ -48,6 +49,11 @@ impl<M: Model> Engine<M> {
     /// The end of the run.
     pub fn end(&self) -> SimTime {
         self.end
+    }
+
+    /// Events handled so far (lazily cancelled ones included: they cost a pop).
+    pub fn handled(&self) -> u64 {
+        self.handled
     }
 
     /// Whether the clock has reached the end of the run.
@@ -62,6 +68,7 @@ impl<M: Model> Engine<M> {
             Some(t) if t <= self.end => {
                 let (now, event) = self.queue.pop().expect("peeked");
                 self.model.handle(now, event, &mut self.queue);
+                self.handled += 1;
                 true
             }
             _ => false,
@@ -78,6 +85,7 @@ impl<M: Model> Engine<M> {
             }
             let (now, event) = self.queue.pop().expect("peeked");
             self.model.handle(now, event, &mut self.queue);
+            self.handled += 1;
         }
         self.queue.advance_to(horizon);
     }
@@ -93,6 +101,7 @@ impl<M: Model> Engine<M> {
             }
             let (now, event) = self.queue.pop().expect("peeked");
             self.model.handle(now, event, &mut self.queue);
+            self.handled += 1;
         }
         self.queue.advance_to(horizon);
     }

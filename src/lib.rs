@@ -5,6 +5,7 @@
 //! policy. See `DESIGN.md` for the model's semantics and `README.md` for use.
 #![warn(missing_docs, unreachable_pub)]
 
+pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod error;
@@ -14,3 +15,4 @@ pub mod policy;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;
+pub mod tui;

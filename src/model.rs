@@ -3,8 +3,11 @@
 //! structs and pure logic; `sim` wires them into the event loop.
 
 pub mod balancer;
+pub mod cache;
+pub mod database;
 pub mod instance;
 pub mod metrics;
 pub mod outcome;
+pub mod pool;
 pub mod request;
 pub mod traffic;

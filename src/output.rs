@@ -26,6 +26,13 @@ pub trait Sink {
     fn event(&mut self, row: &EventRow);
     /// The end of the run.
     fn finish(&mut self, summary: &Summary) -> io::Result<()>;
+    /// Whether it keeps the inputs the HPA controller read at each sync
+    /// (`hpa_inputs.csv`, replayable with `scalesim hpa`).
+    fn wants_policy_inputs(&self) -> bool {
+        false
+    }
+    /// CSV rows of those inputs (the header comes with the first rows).
+    fn policy_inputs(&mut self, _rows: &str) {}
 }
 
 /// Keeps everything in memory.
@@ -37,6 +44,8 @@ pub struct MemorySink {
     pub events: Vec<EventRow>,
     /// The summary, once finished.
     pub summary: Option<Summary>,
+    /// The policy's recorded inputs, if recording (`Some` turns it on).
+    pub policy_inputs: Option<String>,
 }
 
 impl Sink for MemorySink {
@@ -49,6 +58,14 @@ impl Sink for MemorySink {
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         self.summary = Some(summary.clone());
         Ok(())
+    }
+    fn wants_policy_inputs(&self) -> bool {
+        self.policy_inputs.is_some()
+    }
+    fn policy_inputs(&mut self, rows: &str) {
+        if let Some(s) = &mut self.policy_inputs {
+            s.push_str(rows);
+        }
     }
 }
 
@@ -67,6 +84,9 @@ impl Sink for NullSink {
 /// The file names a run writes.
 pub const FILES: [&str; 3] = ["timeseries.csv", "events.csv", "summary.json"];
 
+/// The file of the HPA's inputs, written on request (`run --hpa-inputs`).
+pub const INPUTS_FILE: &str = "hpa_inputs.csv";
+
 /// Writes the three files into a directory. They are written under
 /// temporary names and renamed at the end, so a failed run leaves no
 /// half-written outputs.
@@ -74,6 +94,7 @@ pub struct DirSink {
     dir: PathBuf,
     timeseries: BufWriter<File>,
     events: csv::Writer<BufWriter<File>>,
+    inputs: Option<BufWriter<File>>,
     error: Option<io::Error>,
     line: String,
 }
@@ -90,7 +111,13 @@ impl DirSink {
         timeseries::write_header(&mut timeseries)?;
         let mut events = csv::Writer::from_writer(BufWriter::new(File::create(tmp(dir, FILES[1]))?));
         events.write_record(events::HEADER).map_err(io::Error::other)?;
-        Ok(DirSink { dir: dir.to_path_buf(), timeseries, events, error: None, line: String::new() })
+        Ok(DirSink { dir: dir.to_path_buf(), timeseries, events, inputs: None, error: None, line: String::new() })
+    }
+
+    /// Also writes the HPA's inputs at each sync to `hpa_inputs.csv`.
+    pub fn record_policy_inputs(&mut self) -> io::Result<()> {
+        self.inputs = Some(BufWriter::new(File::create(tmp(&self.dir, INPUTS_FILE))?));
+        Ok(())
     }
 
     fn keep(&mut self, r: io::Result<()>) {
@@ -115,12 +142,27 @@ impl Sink for DirSink {
         self.keep(r);
     }
 
+    fn wants_policy_inputs(&self) -> bool {
+        self.inputs.is_some()
+    }
+
+    fn policy_inputs(&mut self, rows: &str) {
+        if let Some(w) = &mut self.inputs {
+            let r = w.write_all(rows.as_bytes());
+            self.keep(r);
+        }
+    }
+
     fn finish(&mut self, summary: &Summary) -> io::Result<()> {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
         self.timeseries.flush()?;
         self.events.flush()?;
+        if let Some(w) = &mut self.inputs {
+            w.flush()?;
+            fs::rename(tmp(&self.dir, INPUTS_FILE), self.dir.join(INPUTS_FILE))?;
+        }
         let mut json = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
         json.push('\n');
         fs::write(tmp(&self.dir, FILES[2]), json)?;
@@ -134,7 +176,7 @@ impl Sink for DirSink {
 impl Drop for DirSink {
     /// A run that did not finish leaves no temporary files behind.
     fn drop(&mut self) {
-        for name in FILES {
+        for name in FILES.iter().chain([&INPUTS_FILE]) {
             let _ = fs::remove_file(tmp(&self.dir, name));
         }
     }

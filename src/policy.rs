@@ -3,11 +3,24 @@
 //! returns a decision — a replica count and a human-readable reason. It never
 //! touches the event queue or the true state; the engine applies decisions.
 //!
+//! The policies: [`fixed`], [`threshold`], the Kubernetes [`hpa`] (a
+//! faithful controller behind a manifest), AWS EC2 Auto Scaling
+//! [`target_tracking`], [`step`] and [`simple`] (sharing [`aws`]),
+//! KEDA-style [`queue`], and two that wrap another policy given in
+//! `[autoscaler.reactive]`: [`scheduled`] and [`predictive`].
+//!
 //! Adding a policy: a file here with its `FIELDS`, its config and its
 //! [`Policy`] impl, a variant of [`PolicyConfig`], and a row in [`NAMES`].
 
+pub mod aws;
 pub mod fixed;
 pub mod hpa;
+pub mod predictive;
+pub mod queue;
+pub mod scheduled;
+pub mod simple;
+pub mod step;
+pub mod target_tracking;
 pub mod threshold;
 
 use toml::{Table, Value};
@@ -49,6 +62,8 @@ pub struct PodView {
     pub ready: bool,
     /// When the readiness condition last changed.
     pub ready_transition: SimTime,
+    /// When it was created (the scale-out that asked for it).
+    pub created: SimTime,
     /// When the containers started (the end of provisioning), if they have.
     pub start_time: Option<SimTime>,
     /// Whether it is being deleted (draining).
@@ -132,6 +147,10 @@ pub trait Policy: Send {
     /// Takes a new configuration (an operator changed a field), keeping
     /// whatever history the policy has.
     fn reconfigure(&mut self, config: &PolicyConfig);
+    /// Appends the inputs of the last evaluation as CSV rows in the
+    /// `scalesim hpa --metrics` format (with the header first if `header`);
+    /// only policies that run the HPA controller write anything.
+    fn record_inputs(&self, _out: &mut String, _header: bool) {}
 }
 
 /// A policy's validated configuration.
@@ -141,6 +160,20 @@ pub enum PolicyConfig {
     Fixed(fixed::FixedConfig),
     /// The naive threshold policy.
     Threshold(threshold::ThresholdConfig),
+    /// The Kubernetes HPA.
+    Hpa(hpa::HpaConfig),
+    /// AWS target tracking.
+    TargetTracking(target_tracking::TargetTrackingConfig),
+    /// AWS step scaling.
+    Step(step::StepConfig),
+    /// AWS simple scaling.
+    Simple(simple::SimpleConfig),
+    /// Queue-based, KEDA-style.
+    Queue(queue::QueueConfig),
+    /// Scheduled actions over an optional reactive policy.
+    Scheduled(scheduled::ScheduledConfig),
+    /// A forecast from one cycle ago over a reactive floor.
+    Predictive(predictive::PredictiveConfig),
 }
 
 /// The validated `[autoscaler]` section: the policy and its fields as
@@ -156,7 +189,17 @@ pub struct PolicySpec {
 }
 
 /// Every policy, with its fields' documentation.
-pub const NAMES: &[(&str, &[FieldDoc])] = &[("fixed", fixed::FIELDS), ("threshold", threshold::FIELDS)];
+pub const NAMES: &[(&str, &[FieldDoc])] = &[
+    ("fixed", fixed::FIELDS),
+    ("threshold", threshold::FIELDS),
+    ("hpa", hpa::FIELDS),
+    ("target_tracking", target_tracking::FIELDS),
+    ("step", step::FIELDS),
+    ("simple", simple::FIELDS),
+    ("queue", queue::FIELDS),
+    ("scheduled", scheduled::FIELDS),
+    ("predictive", predictive::FIELDS),
+];
 
 impl PolicySpec {
     /// A fixed fleet of `n`.
@@ -173,6 +216,13 @@ impl PolicySpec {
         match &self.config {
             PolicyConfig::Fixed(c) => Box::new(fixed::Fixed::new(c.clone())),
             PolicyConfig::Threshold(c) => Box::new(threshold::Threshold::new(c.clone())),
+            PolicyConfig::Hpa(c) => Box::new(hpa::HpaPolicy::new(c.clone())),
+            PolicyConfig::TargetTracking(c) => Box::new(target_tracking::TargetTracking::new(c.clone())),
+            PolicyConfig::Step(c) => Box::new(step::StepScaling::new(c.clone())),
+            PolicyConfig::Simple(c) => Box::new(simple::SimpleScaling::new(c.clone())),
+            PolicyConfig::Queue(c) => Box::new(queue::QueueScaling::new(c.clone())),
+            PolicyConfig::Scheduled(c) => Box::new(scheduled::Scheduled::new(c.clone())),
+            PolicyConfig::Predictive(c) => Box::new(predictive::Predictive::new(c.clone())),
         }
     }
 
@@ -184,13 +234,60 @@ impl PolicySpec {
 
 /// Validates a policy's fields; `at` is where they live, for messages.
 pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, name: &str, fields: Table, initial: u32) -> Option<PolicySpec> {
+    if !name_takes_manifest(name)
+        && let Some(m) = cx.doc.manifest(at)
+    {
+        let hint = format!("a manifest applies to policy = \"hpa\"; write the {name} policy's fields inline");
+        cx.error(&at.key("manifest"), format!("'{}' is not used by this policy", m.path.display()), Some(hint));
+        return None;
+    }
     let value = Value::Table(fields.clone());
     let config = match name {
         "fixed" => PolicyConfig::Fixed(fixed::validate(cx, at, &value, initial)?),
         "threshold" => PolicyConfig::Threshold(threshold::validate(cx, at, &value)?),
+        "hpa" => PolicyConfig::Hpa(hpa::validate(cx, at, &value)?),
+        "target_tracking" => PolicyConfig::TargetTracking(target_tracking::validate(cx, at, &value)?),
+        "step" => PolicyConfig::Step(step::validate(cx, at, &value)?),
+        "simple" => PolicyConfig::Simple(simple::validate(cx, at, &value)?),
+        "queue" => PolicyConfig::Queue(queue::validate(cx, at, &value)?),
+        "scheduled" => PolicyConfig::Scheduled(scheduled::validate(cx, at, &value, initial)?),
+        "predictive" => PolicyConfig::Predictive(predictive::validate(cx, at, &value, initial)?),
         _ => return None,
     };
     Some(PolicySpec { name: name.to_string(), fields, config })
+}
+
+/// Validates a policy nested in another (`[autoscaler.reactive]`): a
+/// table with its own `policy = "..."` and fields.
+pub fn validate_nested(cx: &mut Cx<'_>, at: &FieldPath, value: &Value, initial: u32) -> Option<PolicySpec> {
+    let Value::Table(table) = value else {
+        cx.error(
+            at,
+            "must be a table",
+            Some("write { policy = \"hpa\", ... } or an [autoscaler.reactive] section".into()),
+        );
+        return None;
+    };
+    let mut fields = table.clone();
+    let names: Vec<&str> = NAMES.iter().map(|(n, _)| *n).collect();
+    let name = match fields.remove("policy") {
+        Some(Value::String(s)) if names.contains(&s.as_str()) => s,
+        Some(Value::String(s)) => {
+            let hint = crate::scenario::check::suggest(&s, &names)
+                .unwrap_or_else(|| format!("the policies are: {}", names.join(", ")));
+            cx.error(&at.key("policy"), format!("'{s}' is not a policy"), Some(hint));
+            return None;
+        }
+        Some(other) => {
+            cx.error(&at.key("policy"), format!("'{other}' is not a policy name"), None);
+            return None;
+        }
+        None => {
+            cx.error(at, "missing: which policy?", Some("e.g. policy = \"hpa\"".into()));
+            return None;
+        }
+    };
+    validate(cx, at, &name, fields, initial)
 }
 
 /// The spec with one field changed and re-checked: what `set_policy_field`
@@ -227,6 +324,11 @@ pub fn with_field(
         }
     }
     validate(cx, at, &spec.name, fields, initial)
+}
+
+/// Whether a policy reads an HPA manifest (`manifest = "hpa.yaml"`).
+fn name_takes_manifest(name: &str) -> bool {
+    name == "hpa"
 }
 
 /// Clamps `n` into `[min, max]`.

@@ -7,14 +7,20 @@
 //! Each section lives in its own module with its raw struct, its validated
 //! spec and the documentation of its fields.
 
+pub mod analysis;
 pub mod autoscaler;
 pub mod balancer;
+pub mod cache;
 pub mod check;
 pub mod client;
+pub mod database;
 pub mod document;
 pub mod events;
 pub mod fleet;
+pub mod manifest;
 pub mod metrics;
+pub mod pool;
+pub mod pooler;
 pub mod problem;
 pub mod trace;
 pub mod traffic;
@@ -57,7 +63,12 @@ pub const SECTIONS: &[(&str, &[FieldDoc])] = &[
     ("balancer", balancer::FIELDS),
     ("fleet", fleet::FIELDS),
     ("metrics", metrics::FIELDS),
+    ("pool", pool::FIELDS),
+    ("pooler", pooler::FIELDS),
+    ("cache", cache::FIELDS),
+    ("database", database::FIELDS),
     ("autoscaler", autoscaler::FIELDS),
+    ("analysis", analysis::FIELDS),
     ("events", events::FIELDS),
 ];
 
@@ -107,29 +118,23 @@ pub struct Scenario {
     pub fleet: fleet::FleetSpec,
     /// `[metrics]`.
     pub metrics: metrics::MetricsSpec,
+    /// `[database]`, if there is one.
+    pub database: Option<database::DatabaseSpec>,
+    /// `[pool]` (defaults when there is a database and no section).
+    pub pool: Option<pool::PoolSpec>,
+    /// `[pooler]`, if there is one.
+    pub pooler: Option<pooler::PoolerSpec>,
+    /// `[cache]`, if there is one.
+    pub cache: Option<cache::CacheSpec>,
     /// `[autoscaler]`.
     pub autoscaler: PolicySpec,
+    /// `[analysis]`: the detectors' thresholds.
+    pub analysis: analysis::AnalysisSpec,
     /// `[[events]]`, in time order.
     pub events: Vec<events::TimedAction>,
     /// A digest of the merged scenario (without the seed) and its traces.
     pub hash: u64,
 }
-
-const SECTION_KEYS: &[&str] = &[
-    "name",
-    "description",
-    "duration",
-    "seed",
-    "tick",
-    "slo",
-    "traffic",
-    "client",
-    "balancer",
-    "fleet",
-    "metrics",
-    "autoscaler",
-    "events",
-];
 
 impl Scenario {
     /// Loads and validates a scenario file with `--set` overrides applied.
@@ -158,10 +163,11 @@ impl Scenario {
     pub fn validate(doc: &Document) -> Result<Scenario, Problems> {
         let mut cx = Cx::new(doc);
         let root = FieldPath::root();
+        let known: Vec<&str> = FIELDS.iter().map(|f| f.key).chain(SECTIONS[1..].iter().map(|(s, _)| *s)).collect();
         for key in doc.table.keys() {
-            if !SECTION_KEYS.contains(&key.as_str()) {
-                let hint = suggest(key, SECTION_KEYS)
-                    .unwrap_or_else(|| format!("the sections are: {}", SECTION_KEYS[5..].join(", ")));
+            if !known.contains(&key.as_str()) {
+                let hint =
+                    suggest(key, &known).unwrap_or_else(|| format!("the top-level keys are: {}", known.join(", ")));
                 cx.error(&root.key(key), format!("unknown field '{key}'"), Some(hint));
             }
         }
@@ -197,9 +203,11 @@ impl Scenario {
         let balancer = balancer::validate(&mut cx);
         let fleet = fleet::validate(&mut cx);
         let metrics = metrics::validate(&mut cx);
+        let data = validate_data_tier(&mut cx);
         let initial = fleet.as_ref().map_or(1, |f| f.initial);
         let autoscaler = autoscaler::validate(&mut cx, initial);
         let mut events = events::validate(&mut cx);
+        let analysis = analysis::validate(&mut cx);
 
         let natural = traffic.as_ref().and_then(|t| t.natural_length());
         let default_duration = natural.map_or(SimDuration::from_secs(1800), SimDuration::from_secs_f64);
@@ -210,9 +218,21 @@ impl Scenario {
         if let Some(policy) = &autoscaler {
             check_policy_events(&mut cx, policy, &events, initial);
         }
+        if let Some((database, _, _, cache)) = &data {
+            check_data_events(&mut cx, &events, database.is_some(), cache.is_some());
+        }
         events.sort_by_key(|e| e.at); // stable: equal times keep file order
-        let (Some(traffic), Some(client), Some(balancer), Some(fleet), Some(metrics), Some(autoscaler), true) =
-            (traffic, client, balancer, fleet, metrics, autoscaler, cx.ok())
+        let (
+            Some(traffic),
+            Some(client),
+            Some(balancer),
+            Some(fleet),
+            Some(metrics),
+            Some(autoscaler),
+            Some(data),
+            Some(analysis),
+            true,
+        ) = (traffic, client, balancer, fleet, metrics, autoscaler, data, analysis, cx.ok())
         else {
             cx.finish()?;
             unreachable!("finish() fails when a section did not validate");
@@ -233,7 +253,12 @@ impl Scenario {
             balancer,
             fleet,
             metrics,
+            database: data.0,
+            pool: data.1,
+            pooler: data.2,
+            cache: data.3,
             autoscaler,
+            analysis,
             events,
             hash,
         })
@@ -261,6 +286,50 @@ fn validate_slo(cx: &mut Cx<'_>) -> Slo {
         cx.error(&at.key("window"), "'0s' is not a window", Some("use e.g. \"1m\"".into()));
     }
     slo
+}
+
+/// The data tier: a pool, a pooler or a cache needs a database behind it.
+type DataTier =
+    (Option<database::DatabaseSpec>, Option<pool::PoolSpec>, Option<pooler::PoolerSpec>, Option<cache::CacheSpec>);
+
+fn validate_data_tier(cx: &mut Cx<'_>) -> Option<DataTier> {
+    let database = database::validate(cx)?;
+    let pool = pool::validate(cx)?;
+    let pooler = pooler::validate(cx)?;
+    let cache = cache::validate(cx)?;
+    if database.is_none() {
+        for (section, present) in [
+            ("pool", cx.value(&FieldPath::root().key("pool")).is_some()),
+            ("pooler", pooler.is_some()),
+            ("cache", cache.is_some()),
+        ] {
+            if present {
+                cx.error(
+                    &FieldPath::root().key(section),
+                    format!("[{section}] needs a [database] behind it"),
+                    Some("add a [database] section, or remove this one".into()),
+                );
+            }
+        }
+        return Some((None, None, None, None));
+    }
+    Some((database, Some(pool), pooler, cache))
+}
+
+/// Database and cache faults need a database and a cache.
+fn check_data_events(cx: &mut Cx<'_>, events: &[events::TimedAction], database: bool, cache: bool) {
+    for (i, e) in events.iter().enumerate() {
+        let needs = match e.action {
+            events::Action::DbSlowdown { .. } | events::Action::DbOutage { .. } if !database => "[database]",
+            events::Action::CacheFlush if !cache => "[cache]",
+            _ => continue,
+        };
+        cx.error(
+            &FieldPath::root().key("events").index(i).key("action"),
+            format!("'{}' needs a {needs} section in the scenario", e.action.name()),
+            None,
+        );
+    }
 }
 
 /// `set_policy_field` actions are checked against the policy before the run.

@@ -14,6 +14,7 @@
 //! drive it with `step`, `run_until` and `run`.
 
 mod control;
+mod data;
 mod fleet;
 pub mod record;
 mod requests;
@@ -93,6 +94,24 @@ pub enum Event {
     Evaluate,
     /// A time-series row is due.
     Tick,
+    /// A connect reaches the pooler or the database (index of the connect).
+    ConnectArrive(u32),
+    /// The next completion on the database (a query or connection work).
+    DbDone {
+        /// The station's generation when scheduled.
+        generation: u32,
+    },
+    /// A wait for a connection (pool or pooler) may have run out.
+    AcquireTimeout(ReqRef),
+    /// The shared cache answers a lookup.
+    CacheReply(ReqRef),
+    /// A pool retries opening connections after a refusal.
+    PoolRefill {
+        /// The instance (or `u32::MAX` for the pooler).
+        instance: u32,
+        /// The pool's epoch when scheduled.
+        epoch: u32,
+    },
     /// A fault or operator action (index into the action list).
     Action(u32),
     /// A timed fault ends (index of the action that started it).
@@ -105,6 +124,8 @@ struct Faults {
     multiplier: (f64, Option<u32>),
     latency: (SimDuration, Option<u32>),
     dependency_errors: (f64, Option<u32>),
+    db_slowdown: (f64, Option<u32>),
+    db_outage: Option<u32>,
 }
 
 /// The balancer's own state (routing lives in [`Router`]).
@@ -165,7 +186,11 @@ pub struct Sim {
     policy_spec: PolicySpec,
     frozen: bool,
     reading: Option<Reading>,
+    /// Whether the policy's recorded inputs have started (their header is out).
+    inputs_started: bool,
     balancer: Balancer,
+    /// The pools' database, the pooler and the shared cache, if any.
+    data: Option<data::DataTier>,
     faults: Faults,
     actions: Vec<Action>,
     fleet_scrapes: VecDeque<FleetScrape>,
@@ -201,6 +226,11 @@ impl Model for Sim {
             Event::Scrape => self.on_scrape(now, q),
             Event::Evaluate => self.on_evaluate(now, q),
             Event::Tick => self.on_tick(now, q),
+            Event::ConnectArrive(c) => self.on_connect_arrive(now, c, q),
+            Event::DbDone { generation } => self.on_db_done(now, generation, q),
+            Event::AcquireTimeout(r) => self.on_acquire_timeout(now, r, q),
+            Event::CacheReply(r) => self.on_cache_reply(now, r, q),
+            Event::PoolRefill { instance, epoch } => self.on_pool_refill(now, instance, epoch, q),
             Event::Action(i) => self.on_action(now, i, q),
             Event::Revert(i) => self.on_revert(now, i, q),
         }
@@ -229,7 +259,7 @@ impl Sim {
             arrival_generation: 0,
             next_arrival: None,
             zipf: Zipf::new(s.traffic.key_count, s.traffic.zipf),
-            uses_keys: false,
+            uses_keys: s.cache.is_some(),
             rng: Streams {
                 keys: stream("traffic.keys"),
                 mix: stream("traffic.mix"),
@@ -252,6 +282,7 @@ impl Sim {
             policy_spec: s.autoscaler.clone(),
             frozen: false,
             reading: None,
+            inputs_started: false,
             balancer: Balancer {
                 held: VecDeque::new(),
                 in_flight: 0,
@@ -262,6 +293,8 @@ impl Sim {
                 multiplier: (1.0, None),
                 latency: (SimDuration::ZERO, None),
                 dependency_errors: (0.0, None),
+                db_slowdown: (1.0, None),
+                db_outage: None,
             },
             actions: s.events.iter().map(|e| e.action.clone()).collect(),
             fleet_scrapes: VecDeque::new(),
@@ -273,7 +306,8 @@ impl Sim {
             request_at_tick: 0.0,
             last_tick: SimTime::ZERO,
             last_row: None,
-            rec: Recorder::new(s.slo.clone(), sink),
+            rec: Recorder::new(s, sink),
+            data: data::DataTier::new(s, seed),
             scratch: Vec::new(),
             scenario: scenario.clone(),
         };
@@ -299,7 +333,7 @@ impl Sim {
     }
 
     fn schedule_arrival(&mut self, q: &mut EventQueue<Event>) {
-        if let Some(a) = self.arrivals.next() {
+        if let Some(a) = self.arrivals.next_arrival() {
             self.next_arrival = Some(a);
             q.schedule(a.at, Event::Arrival { generation: self.arrival_generation });
         }
@@ -437,9 +471,25 @@ impl Simulation {
         self.engine.model.frozen
     }
 
+    /// The policy's replica bounds now (min, max), after any operator change.
+    pub fn bounds(&self) -> (u32, u32) {
+        self.engine.model.policy.bounds()
+    }
+
+    /// The metric behind the autoscaler's last decision (what it saw and
+    /// its target), if it has one.
+    pub fn reading(&self) -> Option<crate::policy::Reading> {
+        self.engine.model.reading
+    }
+
     /// The scenario being run.
     pub fn scenario(&self) -> &Arc<Scenario> {
         &self.engine.model.scenario
+    }
+
+    /// Events handled so far.
+    pub fn events_handled(&self) -> u64 {
+        self.engine.handled()
     }
 
     /// Events handled or waiting (a measure of work).
@@ -466,9 +516,10 @@ impl Simulation {
             latency_ms,
             slo,
             system,
+            data: sim.data.as_ref().map(|d| d.summary()),
             cost,
             scaling,
-            findings: Vec::new(),
+            findings: sim.rec.findings(end),
         };
         sim.rec.sink.finish(&summary)?;
         Ok(summary)

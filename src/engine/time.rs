@@ -280,10 +280,7 @@ mod tests {
     #[test]
     fn refuses_what_is_not_a_duration() {
         assert_eq!(SimDuration::parse("20"), Err(DurationError::MissingUnit));
-        assert_eq!(
-            SimDuration::parse("20 sec"),
-            Err(DurationError::UnknownUnit)
-        );
+        assert_eq!(SimDuration::parse("20 sec"), Err(DurationError::UnknownUnit));
         assert_eq!(SimDuration::parse("-5s"), Err(DurationError::Negative));
         assert_eq!(SimDuration::parse("s"), Err(DurationError::NotANumber));
         assert_eq!(SimDuration::parse("1.2.3s"), Err(DurationError::NotANumber));

@@ -8,8 +8,11 @@
 //! - round robin: a cursor over the backends; one in slow start is taken
 //!   with probability weight/1000, otherwise the cursor moves on;
 //! - random: weighted, by a Fenwick tree over the backends' weights;
-//! - least outstanding: an ordered set keyed by in-flight / weight, ties to
-//!   the backend picked least recently (so idle backends take turns);
+//! - least outstanding: an ordered set keyed by in-flight count, ties to the
+//!   backend picked least recently (so idle backends take turns); a backend
+//!   in slow start is taken with probability weight/1000 when its turn
+//!   comes, as in round robin (a weight inside the key would starve it:
+//!   an idle full-weight backend always wins);
 //! - power of two choices: two weighted random picks, the less loaded wins.
 
 use std::collections::BTreeSet;
@@ -141,18 +144,9 @@ impl Router {
             return;
         }
         let old = self.weight[id as usize];
-        if old == weight {
-            return;
-        }
-        if self.algorithm == Algorithm::LeastOutstanding {
-            self.lor.remove(&self.lor_key(id));
-        }
         let p = self.pos[id as usize] as usize;
         self.fenwick_add(p, weight as i64 - old as i64);
         self.weight[id as usize] = weight;
-        if self.algorithm == Algorithm::LeastOutstanding {
-            self.lor.insert(self.lor_key(id));
-        }
     }
 
     /// Picks a backend for the next request, or `None` if nothing is routable.
@@ -164,7 +158,7 @@ impl Router {
         let id = match self.algorithm {
             Algorithm::RoundRobin => self.pick_round_robin(),
             Algorithm::Random => self.pick_weighted(),
-            Algorithm::LeastOutstanding => self.lor.first().map(|k| k.2).expect("non-empty"),
+            Algorithm::LeastOutstanding => self.pick_least_outstanding(),
             Algorithm::PowerOfTwo => {
                 let a = self.pick_weighted();
                 let b = self.pick_weighted();
@@ -203,8 +197,27 @@ impl Router {
 
     fn lor_key(&self, id: u32) -> (u64, u64, u32) {
         let i = id as usize;
-        let load = (self.outstanding[i] as u64 + 1) * FULL as u64 * 1000 / self.weight[i] as u64;
-        (load, self.last_pick[i], id)
+        (self.outstanding[i] as u64, self.last_pick[i], id)
+    }
+
+    /// The least loaded backend; one in slow start that declines its turn
+    /// goes to the back of its tie group, as round robin's cursor moves on.
+    fn pick_least_outstanding(&mut self) -> u32 {
+        let mut skipped = Vec::new();
+        let Self { lor, weight, rng, .. } = self;
+        let chosen = lor.iter().map(|k| k.2).find(|&id| {
+            let w = weight[id as usize];
+            let take = w >= FULL || rng.below(FULL as u64) < w as u64;
+            if !take {
+                skipped.push(id);
+            }
+            take
+        });
+        let chosen = chosen.unwrap_or_else(|| skipped.pop().expect("non-empty"));
+        for id in skipped {
+            self.touch(id, |r| r.last_pick[id as usize] = r.picks);
+        }
+        chosen
     }
 
     fn pick_round_robin(&mut self) -> u32 {

@@ -10,7 +10,9 @@
 
 use std::collections::VecDeque;
 
-use super::request::ReqRef;
+use super::cache::LocalCache;
+use super::pool::Pool;
+use super::request::{NIL, ReqRef};
 use crate::engine::ps::PsStation;
 use crate::engine::time::{SimDuration, SimTime};
 
@@ -116,6 +118,15 @@ pub struct Instance {
     pub memory: u64,
     /// Recent scrapes, oldest first.
     pub scrapes: VecDeque<Scrape>,
+    /// Its database connection pool.
+    pub pool: Pool,
+    /// Its local cache, if the scenario has one.
+    pub local: Option<LocalCache>,
+    /// Head of the list (through the request slab) of requests holding a
+    /// worker: what dies with the instance.
+    pub workers: u32,
+    /// Core-nanoseconds burnt while booting, in boots already over.
+    pub boot_busy_ns: f64,
 }
 
 impl Instance {
@@ -141,6 +152,10 @@ impl Instance {
             completed: 0,
             memory: 0,
             scrapes: VecDeque::new(),
+            pool: Pool::default(),
+            local: None,
+            workers: NIL,
+            boot_busy_ns: 0.0,
         }
     }
 

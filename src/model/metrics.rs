@@ -126,7 +126,7 @@ pub fn fleet_figures(
             }
         }
     }
-    let p95 = merged.filter(|h| h.len() > 0).map(|h| h.value_at_quantile(0.95) as f64 / 1000.0);
+    let p95 = merged.filter(|h| !h.is_empty()).map(|h| h.value_at_quantile(0.95) as f64 / 1000.0);
     (Some(queue), offered, p95)
 }
 

@@ -20,6 +20,18 @@ pub enum Stage {
     Queued,
     /// Holding a worker, in compute.
     Computing,
+    /// Waiting for the shared cache's answer.
+    CacheLookup,
+    /// Waiting for another request's database read of its key (single-flight).
+    WaitingFill,
+    /// Waiting for a connection from the instance's pool.
+    WaitingPool,
+    /// Waiting for a server connection at the pooler.
+    WaitingServer,
+    /// A write waiting for the database's write lock.
+    WaitingLock,
+    /// Its query runs on the database.
+    Querying,
 }
 
 /// One attempt of a request (or a health probe).
@@ -45,7 +57,26 @@ pub struct Request {
     pub abandoned: bool,
     /// A health probe, not client traffic.
     pub probe: bool,
+    /// Holds a connection of its instance's pool.
+    pub conn: bool,
+    /// Holds a server connection of the pooler.
+    pub server: bool,
+    /// Holds the database's write lock.
+    pub lock: bool,
+    /// Is reading its key from the database for the shared cache.
+    pub reading_key: bool,
+    /// The database epoch of the connection it queries on.
+    pub conn_epoch: u32,
+    /// When its current wait (pool, pooler, lock) began.
+    pub waiting_since: SimTime,
+    /// Neighbours in its instance's list of requests holding a worker.
+    pub prev: u32,
+    /// See `prev`.
+    pub next: u32,
 }
+
+/// The end of a list.
+pub const NIL: u32 = u32::MAX;
 
 /// A reference to a slot at a generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -57,7 +88,8 @@ pub struct ReqRef {
 }
 
 impl ReqRef {
-    /// Packs into a token (for the processor-sharing station).
+    /// Packs into a token (for the processor-sharing stations). Generations
+    /// have 31 bits, so the top bit is free for other kinds of job.
     pub fn token(self) -> u64 {
         ((self.generation as u64) << 32) | self.index as u64
     }
@@ -91,10 +123,18 @@ impl Requests {
             instance: u32::MAX,
             abandoned: false,
             probe,
+            conn: false,
+            server: false,
+            lock: false,
+            reading_key: false,
+            conn_epoch: 0,
+            waiting_since: arrival,
+            prev: NIL,
+            next: NIL,
         };
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
-            *slot = fill(slot.generation.wrapping_add(1));
+            *slot = fill(slot.generation.wrapping_add(1) & 0x7fff_ffff);
             ReqRef { index, generation: slot.generation }
         } else {
             self.slots.push(fill(0));
@@ -126,6 +166,44 @@ impl Requests {
     /// Requests in flight.
     pub fn live(&self) -> usize {
         self.live
+    }
+
+    /// Adds `r` to the list starting at `head` (an instance's workers).
+    pub fn link(&mut self, head: &mut u32, r: ReqRef) {
+        let i = r.index;
+        self.slots[i as usize].prev = NIL;
+        self.slots[i as usize].next = *head;
+        if *head != NIL {
+            self.slots[*head as usize].prev = i;
+        }
+        *head = i;
+    }
+
+    /// Takes `r` out of the list starting at `head`.
+    pub fn unlink(&mut self, head: &mut u32, r: ReqRef) {
+        let (prev, next) = (self.slots[r.index as usize].prev, self.slots[r.index as usize].next);
+        if prev != NIL {
+            self.slots[prev as usize].next = next;
+        } else {
+            *head = next;
+        }
+        if next != NIL {
+            self.slots[next as usize].prev = prev;
+        }
+        self.slots[r.index as usize].prev = NIL;
+        self.slots[r.index as usize].next = NIL;
+    }
+
+    /// The requests of the list starting at `head`.
+    pub fn list(&self, head: u32) -> Vec<ReqRef> {
+        let mut out = Vec::new();
+        let mut i = head;
+        while i != NIL {
+            let q = &self.slots[i as usize];
+            out.push(ReqRef { index: i, generation: q.generation });
+            i = q.next;
+        }
+        out
     }
 }
 

@@ -220,7 +220,7 @@ impl ArrivalProcess {
     }
 
     /// The next arrival, or `None` when the source is exhausted.
-    pub fn next(&mut self) -> Option<Arrival> {
+    pub fn next_arrival(&mut self) -> Option<Arrival> {
         if let Some(log) = &mut self.log {
             return log.next(&mut self.rng, self.multiplier, self.horizon);
         }
@@ -295,9 +295,10 @@ impl LogReplay {
             if t >= horizon {
                 return None;
             }
-            // `scale × multiplier` copies of each row: the whole part always,
-            // the fraction at random.
-            let m = self.scale * multiplier;
+            // `scale × multiplier / speedup` copies of each row (the whole
+            // part always, the fraction at random): compressing time keeps
+            // the log's rate, as it keeps a rate trace's.
+            let m = self.scale * multiplier / self.speedup;
             let copies = m.floor() as u64 + u64::from(rng.chance(m.fract()));
             let arrival = Arrival { at: SimTime::from_secs_f64(t), key: row.key, kind: row.kind };
             self.pending = Some((arrival, copies));
@@ -319,7 +320,7 @@ mod tests {
     fn count(spec: &TrafficSpec, secs: f64, seed: u64) -> usize {
         let horizon = SimTime::from_secs_f64(secs);
         let mut p = ArrivalProcess::new(spec, Stream::new(seed, "arrivals"), horizon).unwrap();
-        std::iter::from_fn(|| p.next()).count()
+        std::iter::from_fn(|| p.next_arrival()).count()
     }
 
     #[test]
@@ -362,7 +363,7 @@ mod tests {
     fn uniform_spacing_is_exact_for_a_constant_rate() {
         let spec = traffic("shape = { kind = \"constant\", rps = 4 }\narrivals = \"uniform\"");
         let mut p = ArrivalProcess::new(&spec, Stream::new(1, "a"), SimTime::from_secs_f64(2.0)).unwrap();
-        let times: Vec<u64> = std::iter::from_fn(|| p.next()).map(|a| a.at.as_nanos() / 1_000_000).collect();
+        let times: Vec<u64> = std::iter::from_fn(|| p.next_arrival()).map(|a| a.at.as_nanos() / 1_000_000).collect();
         assert_eq!(times, [0, 250, 500, 750, 1000, 1250, 1500, 1750]);
     }
 
@@ -371,7 +372,7 @@ mod tests {
         let spec = traffic("shape = { kind = \"constant\", rps = 100 }");
         let mut p = ArrivalProcess::new(&spec, Stream::new(3, "a"), SimTime::from_secs_f64(200.0)).unwrap();
         p.set_multiplier(SimTime::ZERO, 2.0);
-        let n = std::iter::from_fn(|| p.next()).count() as f64;
+        let n = std::iter::from_fn(|| p.next_arrival()).count() as f64;
         // 2 · 100 · 200 = 40 000, σ = 200.
         assert!((n - 40_000.0).abs() < 800.0, "{n}");
     }

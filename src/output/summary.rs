@@ -80,6 +80,35 @@ pub struct System {
     pub mean_queue_wait_ms: Option<f64>,
 }
 
+/// The data tier over the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DataSummary {
+    /// Read queries completed.
+    pub db_reads: u64,
+    /// Write queries completed.
+    pub db_writes: u64,
+    /// Mean database CPU utilization.
+    pub db_util_mean: Option<f64>,
+    /// Highest per-tick database CPU utilization.
+    pub db_util_peak: f64,
+    /// Connections admitted.
+    pub db_connects: u64,
+    /// Connections refused.
+    pub db_refused_connects: u64,
+    /// Most connections open at a tick.
+    pub db_peak_connections: u32,
+    /// The ceiling.
+    pub db_max_connections: u32,
+    /// Mean wait for the write lock, ms.
+    pub lock_wait_mean_ms: Option<f64>,
+    /// 99th percentile pool acquire wait, ms.
+    pub pool_wait_p99_ms: Option<f64>,
+    /// Reads served by a cache / reads that consulted one.
+    pub cache_hit_ratio: Option<f64>,
+    /// Database reads of a key while another read of it was in flight.
+    pub cache_duplicate_reads: Option<u64>,
+}
+
 /// What the fleet cost.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
@@ -144,6 +173,8 @@ pub struct Summary {
     pub slo: SloReport,
     /// The system as a queue.
     pub system: System,
+    /// The data tier, if the scenario has one.
+    pub data: Option<DataSummary>,
     /// Cost.
     pub cost: Cost,
     /// Scaling activity.

@@ -34,6 +34,7 @@ pub const COLUMNS: &[&str] = &[
     "capacity",
     "cpu_util_true",
     "metric_seen",
+    "metric_true",
     "metric_target",
     "in_flight",
     "queue",
@@ -46,6 +47,11 @@ pub const COLUMNS: &[&str] = &[
     "cache_hit_ratio",
     "db_reads_rps",
     "db_writes_rps",
+    "db_connects_rps",
+    "db_duplicate_reads_rps",
+    "pooler_clients",
+    "pooler_server_connections",
+    "pooler_wait_p99_ms",
 ];
 
 /// The data tier's columns (empty until the scenario has one).
@@ -69,6 +75,16 @@ pub struct DataTierColumns {
     pub db_reads_rps: Option<f64>,
     /// Database writes per second.
     pub db_writes_rps: Option<f64>,
+    /// Connections the database admitted per second.
+    pub db_connects_rps: Option<f64>,
+    /// Database reads per second of a key already being read (stampede).
+    pub db_duplicate_reads_rps: Option<f64>,
+    /// Client connections at the pooler.
+    pub pooler_clients: Option<f64>,
+    /// The pooler's server connections.
+    pub pooler_server_connections: Option<f64>,
+    /// 99th percentile wait for a server connection at the pooler, ms.
+    pub pooler_wait_p99_ms: Option<f64>,
 }
 
 /// One tick.
@@ -108,6 +124,8 @@ pub struct TickRow {
     pub cpu_util_true: Option<f64>,
     /// The policy's metric, as it last saw it.
     pub metric_seen: Option<f64>,
+    /// The same metric's true value over the tick.
+    pub metric_true: Option<f64>,
     /// Its target.
     pub metric_target: Option<f64>,
     /// Requests in flight at the balancer.
@@ -154,6 +172,7 @@ impl TickRow {
         opt(out, self.capacity.map(f64::from), 0);
         opt(out, self.cpu_util_true, 4);
         opt(out, self.metric_seen, 4);
+        opt(out, self.metric_true, 4);
         opt(out, self.metric_target, 4);
         let _ = write!(out, ",{},{}", self.in_flight, self.queue);
         let d = &self.data;
@@ -166,6 +185,11 @@ impl TickRow {
         opt(out, d.cache_hit_ratio, 4);
         opt(out, d.db_reads_rps, 3);
         opt(out, d.db_writes_rps, 3);
+        opt(out, d.db_connects_rps, 3);
+        opt(out, d.db_duplicate_reads_rps, 3);
+        opt(out, d.pooler_clients, 0);
+        opt(out, d.pooler_server_connections, 0);
+        opt(out, d.pooler_wait_p99_ms, 3);
         out.push('\n');
     }
 

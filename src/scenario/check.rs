@@ -415,7 +415,7 @@ mod tests {
             Dist::Exponential { mean: 4e6 }
         );
         let d = parse_dist(&v("{ dist = \"lognormal\", mean = \"25ms\", cv = 1.0 }")).unwrap();
-        assert_eq!(d.mean().as_nanos().abs_diff(25_000_000) <= 1, true);
+        assert!(d.mean().as_nanos().abs_diff(25_000_000) <= 1);
         assert!(parse_dist(&v("{ dist = \"lognormal\", p50 = \"10ms\", p99 = \"80ms\" }")).is_ok());
         assert!(parse_dist(&v("{ dist = \"uniform\", min = \"15s\", max = \"45s\" }")).is_ok());
     }

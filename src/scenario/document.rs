@@ -5,6 +5,12 @@
 //! Any top-level section may say `model = "path.toml"`: that file holds the
 //! section's defaults (its keys at top level), and the section's own keys
 //! override them. Relative paths resolve against the file that names them.
+//! Likewise `[autoscaler]`, or a table inside it, may say
+//! `manifest = "hpa.yaml"`: the Kubernetes manifest's `spec` holds its
+//! defaults (see [`super::manifest`]). Models and manifests are merged
+//! before the `--set` overrides, so an override can reach into them
+//! (`--set autoscaler.metrics[0].resource.target.averageUtilization=70`);
+//! an override that names a model or manifest file applies first.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,6 +18,7 @@ use std::path::{Path, PathBuf};
 use toml::de::{DeTable, DeValue};
 use toml::{Table, Value};
 
+use super::manifest::{self, ManifestSource};
 use super::problem::{FieldPath, Origin, Problem, Problems, Segment};
 
 /// The line of every field of one file, by field path.
@@ -146,6 +153,7 @@ pub struct Document {
     pub table: Table,
     main: LineIndex,
     models: Vec<(FieldPath, PathBuf, LineIndex)>,
+    manifests: Vec<ManifestSource>,
     overrides: Vec<Override>,
     /// Events appended from a session file: the index of its first event in
     /// the merged list, the file, and its lines.
@@ -172,12 +180,27 @@ impl Document {
             table: main.table,
             main: main.lines,
             models: Vec::new(),
+            manifests: Vec::new(),
             overrides: Vec::new(),
             appended: None,
         };
         let mut problems = Vec::new();
+        let names_file = |o: &&Override| matches!(o.path.segments().last(), Some(Segment::Key(k)) if k == "model" || k == "manifest");
+        let (first, rest): (Vec<&Override>, Vec<&Override>) = overrides.iter().partition(names_file);
+        for o in &first {
+            match set_path(&mut doc.table, &o.path, o.value.clone()) {
+                Ok(()) => doc.overrides.push((*o).clone()),
+                Err(msg) => problems.push(Problem {
+                    origin: Origin::Override(o.raw.clone()),
+                    field: Some(o.path.clone()),
+                    message: msg,
+                    hint: None,
+                }),
+            }
+        }
         doc.merge_models(&mut problems);
-        for o in overrides {
+        doc.merge_manifests(&mut problems);
+        for o in rest {
             match set_path(&mut doc.table, &o.path, o.value.clone()) {
                 Ok(()) => doc.overrides.push(o.clone()),
                 Err(msg) => problems.push(Problem {
@@ -222,6 +245,49 @@ impl Document {
                 }
             }
         }
+    }
+
+    /// Merges the manifests named in `[autoscaler]` and the tables inside it.
+    fn merge_manifests(&mut self, problems: &mut Vec<Problem>) {
+        let mut at = Vec::new();
+        if let Some(Value::Table(t)) = self.table.get("autoscaler") {
+            tables_naming_manifests(&FieldPath::root().key("autoscaler"), t, &mut at);
+        }
+        for section in at {
+            let Some(table) = table_at(&mut self.table, &section) else { continue };
+            let field = section.key("manifest");
+            let Some(Value::String(rel)) = table.remove("manifest") else {
+                problems.push(self.problem(&field, "must be a path to a manifest file (YAML)".into(), None));
+                continue;
+            };
+            let path = self.resolve(&rel);
+            match manifest::load(&path, &section) {
+                Ok((spec, source)) => {
+                    let Some(table) = table_at(&mut self.table, &section) else { continue };
+                    let mut merged = spec;
+                    merge_into(&mut merged, std::mem::take(table));
+                    *table = merged;
+                    let spec_prefix = FieldPath::root().key("spec");
+                    let lines = source
+                        .lines
+                        .iter()
+                        .filter(|(p, _)| p.starts_with(&spec_prefix) && **p != spec_prefix)
+                        .map(|(p, l)| (strip_prefix(p, &spec_prefix), *l))
+                        .collect();
+                    self.models.push((section.clone(), path, LineIndex { lines }));
+                    self.manifests.push(source);
+                }
+                Err(mut p) => {
+                    p.message = format!("{} (manifest '{rel}' named at {field})", p.message);
+                    problems.push(p);
+                }
+            }
+        }
+    }
+
+    /// The manifest merged into the table at `section`, if any.
+    pub fn manifest(&self, section: &FieldPath) -> Option<&ManifestSource> {
+        self.manifests.iter().find(|m| m.section == *section)
     }
 
     /// Appends the `[[events]]` of another file (a saved game-day session)
@@ -336,6 +402,29 @@ fn strip_prefix(path: &FieldPath, prefix: &FieldPath) -> FieldPath {
         };
     }
     p
+}
+
+/// The tables at or under `at` that have a `manifest` key, outermost first.
+fn tables_naming_manifests(at: &FieldPath, t: &Table, out: &mut Vec<FieldPath>) {
+    if t.contains_key("manifest") {
+        out.push(at.clone());
+    }
+    for (k, v) in t {
+        if let Value::Table(inner) = v {
+            tables_naming_manifests(&at.key(k), inner, out);
+        }
+    }
+}
+
+/// The table at a path of keys.
+fn table_at<'t>(root: &'t mut Table, at: &FieldPath) -> Option<&'t mut Table> {
+    let mut cur = root;
+    for seg in at.segments() {
+        let Segment::Key(k) = seg else { return None };
+        let Some(Value::Table(t)) = cur.get_mut(k) else { return None };
+        cur = t;
+    }
+    Some(cur)
 }
 
 /// Deep merge: keys of `top` override those of `base`; tables merge.

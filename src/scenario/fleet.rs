@@ -53,6 +53,11 @@ pub const FIELDS: &[FieldDoc] = &[
         doc: "Booting → Warming: process start until the readiness probe passes (a distribution)",
     },
     FieldDoc {
+        key: "boot_cpu",
+        default: "0",
+        doc: "cores a booting instance burns before it is ready (JIT, cache loading): the start-up burst the HPA's CPU initialization period is there to ignore. It shows in the CPU metric, not in requests served",
+    },
+    FieldDoc {
         key: "warmup",
         default: "none",
         doc: "{ duration, slowdown }: a new instance serves at slowdown× demand, decaying linearly to 1× over duration (JIT, cold caches)",
@@ -81,6 +86,7 @@ struct Raw {
     service: Option<Value>,
     provisioning: Option<Value>,
     boot: Option<Value>,
+    boot_cpu: Option<f64>,
     warmup: Option<RawWarmup>,
     zones: Option<i64>,
     memory: Option<RawMemory>,
@@ -182,6 +188,8 @@ pub struct FleetSpec {
     pub provisioning: Dist,
     /// Boot delay.
     pub boot: Dist,
+    /// Cores burnt while booting.
+    pub boot_cpu: f64,
     /// Warm-up, if any.
     pub warmup: Option<WarmupSpec>,
     /// Availability zones.
@@ -267,6 +275,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
         service: cx.dist(&at.key("service"), raw.service.as_ref(), Dist::Exponential { mean: 10e6 }),
         provisioning: cx.dist(&at.key("provisioning"), raw.provisioning.as_ref(), Dist::Constant(SimDuration::ZERO)),
         boot: cx.dist(&at.key("boot"), raw.boot.as_ref(), Dist::Constant(SimDuration::ZERO)),
+        boot_cpu: cx.float_in(&at.key("boot_cpu"), raw.boot_cpu, 0.0, 0.0, cores as f64),
         warmup,
         zones: cx.int_in(&at.key("zones"), raw.zones, 1, 1, 64) as u32,
         memory,

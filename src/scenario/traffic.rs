@@ -36,7 +36,7 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "speedup",
         default: "1.0",
-        doc: "time compression: 60 plays an hour of trace in a minute, rates unchanged",
+        doc: "time compression: 60 plays an hour of trace in a minute with the rates unchanged (a log keeps each row with probability scale/speedup)",
     },
     FieldDoc { key: "offset", default: "\"0s\"", doc: "where in the trace the run starts, in trace time" },
     FieldDoc {

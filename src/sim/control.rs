@@ -25,17 +25,21 @@ impl Sim {
         let spec = &self.scenario.metrics;
         q.schedule(now + spec.scrape_interval, Event::Scrape);
         let keep = metrics::retention(spec);
+        let boot_cpu = self.scenario.fleet.boot_cpu;
         let mut waiting = self.balancer.held.len() as u64;
         for &i in &self.live {
             let inst = &mut self.instances[i as usize];
             waiting += (inst.queue.len() - inst.stale as usize) as u64;
-            if !inst.state.running() {
+            // A booting container runs (and is scraped) before it is ready.
+            let booting = inst.state == State::Booting;
+            if !inst.state.running() && !booting {
                 continue;
             }
             inst.cpu.advance(now);
+            let boot_now = if booting { (now - inst.since).as_nanos() as f64 * boot_cpu } else { 0.0 };
             let s = Scrape {
                 at: now,
-                busy_core_ns: inst.cpu.busy_server_ns(),
+                busy_core_ns: inst.cpu.busy_server_ns() + inst.boot_busy_ns + boot_now,
                 completed: inst.completed,
                 in_flight: inst.in_flight(),
             };
@@ -67,9 +71,16 @@ impl Sim {
                 let m = metrics::pod_metrics(inst, now, spec);
                 PodView {
                     id: i,
-                    phase: if inst.state.running() { PodPhase::Running } else { PodPhase::Pending },
+                    // Kubernetes: Running once the containers start, ready
+                    // only when the readiness probe passes.
+                    phase: if inst.state.running() || inst.state == State::Booting {
+                        PodPhase::Running
+                    } else {
+                        PodPhase::Pending
+                    },
                     ready: inst.state.ready(),
                     ready_transition: inst.ready_transition,
+                    created: inst.created,
                     start_time: inst.started,
                     deleting: inst.state == State::Draining,
                     cpu_request_milli: request_milli,
@@ -79,7 +90,7 @@ impl Sim {
                 }
             })
             .collect();
-        let sampled: Vec<&PodView> = pods.iter().filter(|p| !p.deleting && p.cpu_milli.is_some()).collect();
+        let sampled: Vec<&PodView> = pods.iter().filter(|p| p.ready && !p.deleting && p.cpu_milli.is_some()).collect();
         let n = sampled.len() as f64;
         let sum = |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
         let (queue, offered_rps, latency_p95_ms) = metrics::fleet_figures(&self.fleet_scrapes, now, spec);
@@ -101,6 +112,14 @@ impl Sim {
         let ready = pods.iter().filter(|p| p.ready && !p.deleting).count() as u32;
         let obs = Observation { now, desired: self.desired, current, ready, pods: &pods, fleet: &fleet };
         let d = self.policy.decide(&obs);
+        if self.rec.sink.wants_policy_inputs() {
+            let mut rows = String::new();
+            self.policy.record_inputs(&mut rows, !self.inputs_started);
+            if !rows.is_empty() {
+                self.inputs_started = true;
+                self.rec.sink.policy_inputs(&rows);
+            }
+        }
         self.reading = d.reading;
         let name = self.policy_spec.name.clone();
         if d.desired == self.desired {
@@ -169,17 +188,43 @@ impl Sim {
             capacity: self.nodes.slots,
             cpu_util_true,
             metric_seen: self.reading.map(|r| r.seen),
+            metric_true: self.reading.and_then(|r| self.true_metric(r.metric, cpu_util_true, p95, queue)),
             metric_target: self.reading.map(|r| r.target),
             in_flight: self.balancer.in_flight,
             queue,
             data: DataTierColumns::default(),
         };
-        self.rec.sink.tick(&row);
+        let mut row = row;
+        if let Some(d) = &mut self.data {
+            let (columns, burst) = d.columns(start, now);
+            row.data = columns;
+            if let Some(detail) = burst {
+                self.rec.event(now, "db", "connections", detail);
+            }
+        }
+        self.rec.write_tick(now, &row);
         self.last_row = Some(row);
         self.rec.next_tick();
         let window = self.scenario.slo.window.as_nanos();
         if now.as_nanos() % window == 0 || now >= self.end {
             self.rec.close_window();
+        }
+    }
+
+    /// The true value over the tick of the metric a policy watches, where
+    /// the simulation knows it (per serving instance for per-pod metrics).
+    fn true_metric(&self, metric: &str, cpu: Option<f64>, p95: Option<f64>, queue: u64) -> Option<f64> {
+        let t = &self.rec.tick;
+        let secs = self.scenario.tick.as_secs_f64();
+        let serving = self.live.iter().filter(|&&i| self.instances[i as usize].state.ready()).count() as f64;
+        let per_instance = |x: f64| (serving > 0.0).then(|| x / serving);
+        match metric {
+            "cpu" => cpu,
+            "rps" => per_instance(t.completed as f64 / secs),
+            "in_flight" => per_instance(self.balancer.in_flight as f64),
+            "queue" => Some(queue as f64),
+            "latency_p95" => p95,
+            _ => None,
         }
     }
 
@@ -229,6 +274,23 @@ impl Sim {
                 self.faults.dependency_errors = (*rate, Some(index));
                 self.revert_after(now, index, *duration, q);
                 format!("{:.1}% of requests fail downstream{}", rate * 100.0, for_(duration))
+            }
+            Action::DbSlowdown { factor, duration } => {
+                self.faults.db_slowdown = (*factor, Some(index));
+                self.db_slowdown(now, *factor, q);
+                self.revert_after(now, index, *duration, q);
+                format!("database queries {factor}× slower{}", for_(duration))
+            }
+            Action::DbOutage { duration } => {
+                self.faults.db_outage = Some(index);
+                self.db_down(now, q);
+                self.revert_after(now, index, *duration, q);
+                format!("database down{}", for_(duration))
+            }
+            Action::CacheFlush => {
+                let cache = self.data.as_mut().and_then(|d| d.cache.as_mut());
+                cache.expect("validated: a cache exists").flush();
+                "shared cache flushed".into()
             }
             Action::FreezeAutoscaler => {
                 self.frozen = true;
@@ -304,6 +366,12 @@ impl Sim {
             self.faults.latency = (SimDuration::ZERO, None);
         } else if self.faults.dependency_errors.1 == me {
             self.faults.dependency_errors = (0.0, None);
+        } else if self.faults.db_slowdown.1 == me {
+            self.faults.db_slowdown = (1.0, None);
+            self.db_slowdown(now, 1.0, q);
+        } else if self.faults.db_outage == me {
+            self.faults.db_outage = None;
+            self.db_up(now, q);
         } else {
             return; // superseded by a later action of the same sort
         }

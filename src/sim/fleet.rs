@@ -14,6 +14,7 @@ use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::balancer::FULL;
+use crate::model::cache::LocalCache;
 use crate::model::instance::{Instance, State};
 use crate::model::outcome::ErrorKind;
 use crate::model::request::Stage;
@@ -32,12 +33,14 @@ impl Sim {
         self.next_zone = (zone + 1) % f.zones;
         let mut inst = Instance::new(id, zone, f.cores, now);
         inst.memory = f.memory.as_ref().map_or(0, |m| m.base);
+        inst.local = self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()).map(|l| LocalCache::new(l.capacity));
         self.instances.push(inst);
         self.live.insert(id);
         if up && self.nodes.slots.is_none_or(|s| self.nodes.used < s) {
             self.instances[id as usize].started = Some(now);
             self.transition(now, id, State::Provisioning);
             self.transition(now, id, State::Booting);
+            self.open_pool(now, id, q);
             self.become_ready(now, id, false, q);
         } else {
             self.pending.push_back(id);
@@ -71,6 +74,9 @@ impl Sim {
         }
         if from.ready() != to.ready() {
             inst.ready_transition = now;
+        }
+        if from == State::Booting {
+            inst.boot_busy_ns += (now - inst.since).as_nanos() as f64 * self.scenario.fleet.boot_cpu;
         }
         inst.state = to;
         inst.since = now;
@@ -142,6 +148,7 @@ impl Sim {
             State::Provisioning => {
                 self.instances[i as usize].started = Some(now);
                 self.transition(now, i, State::Booting);
+                self.open_pool(now, i, q);
                 let d = self.scenario.fleet.boot.sample(&mut self.rng.lifecycle);
                 self.after(now, i, d, q);
             }
@@ -280,7 +287,10 @@ impl Sim {
         let inst = &mut self.instances[i as usize];
         inst.cpu.advance(now);
         self.retired_busy += inst.cpu.busy_server_ns();
-        inst.scrapes.clear();
+        // A terminated instance keeps only its identity: memory stays
+        // O(instances alive), not O(instances ever created).
+        inst.cpu = crate::engine::ps::PsStation::new(0);
+        inst.scrapes = Default::default();
         inst.queue = Default::default();
         self.live.remove(&i);
         self.transition(now, i, State::Terminated);
@@ -308,21 +318,35 @@ impl Sim {
             format!("restarted: {why}; {killed} in-flight request(s) killed"),
         );
         self.transition(now, i, State::Booting);
+        self.open_pool(now, i, q);
         let d = self.scenario.fleet.boot.sample(&mut self.rng.lifecycle);
         self.after(now, i, d, q);
     }
 
-    /// Kills everything queued or computing at `i`; returns how many client
-    /// requests died. (Requests on the network to it die on arrival.)
+    /// Kills everything queued at `i` or holding one of its workers, closes
+    /// its pool's connections; returns how many client requests died.
+    /// (Requests on the network to it die on arrival.)
     fn kill_work(&mut self, now: SimTime, i: u32, q: &mut Q) -> usize {
         let inst = &mut self.instances[i as usize];
-        let mut victims: Vec<_> = inst.queue.drain(..).collect();
+        let queued: Vec<_> = inst.queue.drain(..).collect();
         inst.stale = 0;
-        victims.extend(inst.cpu.drain(now).into_iter().map(crate::model::request::ReqRef::from_token));
+        let working = self.requests.list(inst.workers);
+        inst.workers = crate::model::request::NIL;
+        inst.cpu.drain(now);
         inst.busy_workers = 0;
         self.update_cpu(now, i, q);
+        for &r in &working {
+            // Its query stops and its connection closes with the instance.
+            if self.data.is_some() && self.requests.get(r).is_some_and(|x| x.stage != Stage::Computing) {
+                self.abort_data(now, r, true, q);
+            }
+            if let Some(req) = self.requests.get_mut(r) {
+                req.stage = Stage::Computing;
+            }
+        }
+        self.close_pool(i);
         let mut killed = 0;
-        for r in victims {
+        for r in working.into_iter().chain(queued) {
             match self.requests.get(r) {
                 None => {}
                 Some(req) if req.probe => self.requests.remove(r),

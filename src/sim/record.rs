@@ -6,11 +6,12 @@ use std::collections::BTreeMap;
 
 use hdrhistogram::Histogram;
 
+use crate::analysis::Analysis;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::outcome::ErrorKind;
-use crate::output::summary::{Cost, Latency, Requests, Scaling, SloReport, System};
-use crate::output::{EventRow, Sink};
-use crate::scenario::Slo;
+use crate::output::summary::{Cost, Finding, Latency, Requests, Scaling, SloReport, System};
+use crate::output::{EventRow, Sink, TickRow};
+use crate::scenario::{Scenario, Slo};
 
 const KINDS: usize = ErrorKind::ALL.len();
 
@@ -20,7 +21,7 @@ pub fn latency_histogram() -> Histogram<u64> {
 }
 
 fn percentile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
-    (h.len() > 0).then(|| h.value_at_quantile(q) as f64 / 1000.0)
+    (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
 }
 
 /// Counters reset every tick.
@@ -92,13 +93,17 @@ pub struct Recorder {
     reversals: u64,
     last_direction: i8,
     slo: Slo,
+    /// The failure-mode detectors, fed every row and event.
+    analysis: Analysis,
+    tick_s: f64,
     /// Where rows and events go.
     pub sink: Box<dyn Sink + Send>,
 }
 
 impl Recorder {
-    /// A recorder judging against `slo`, writing to `sink`.
-    pub fn new(slo: Slo, sink: Box<dyn Sink + Send>) -> Recorder {
+    /// A recorder for a run of `scenario`, writing to `sink`.
+    pub fn new(scenario: &Scenario, sink: Box<dyn Sink + Send>) -> Recorder {
+        let slo = scenario.slo.clone();
         Recorder {
             tick: TickCounters::new(),
             scrape_latency: latency_histogram(),
@@ -132,8 +137,27 @@ impl Recorder {
             reversals: 0,
             last_direction: 0,
             slo,
+            analysis: Analysis::new(scenario),
+            tick_s: scenario.tick.as_secs_f64(),
             sink,
         }
+    }
+
+    /// Writes a time-series row, and logs the findings it confirms.
+    pub fn write_tick(&mut self, now: SimTime, row: &TickRow) {
+        self.sink.tick(row);
+        for f in self.analysis.tick(row, self.tick_s) {
+            let detail = format!(
+                "{:.0}–{:.0} s, severity {:.2}: {}; fix: {}",
+                f.start_s, f.end_s, f.severity, f.evidence, f.fix
+            );
+            self.event(now, "finding", f.kind, detail);
+        }
+    }
+
+    /// Every finding of the run, worst first.
+    pub fn findings(&mut self, end: SimTime) -> Vec<Finding> {
+        self.analysis.finish(end.as_secs_f64())
     }
 
     /// Attempts so far.
@@ -237,7 +261,9 @@ impl Recorder {
 
     /// Writes an event.
     pub fn event(&mut self, at: SimTime, kind: &'static str, subject: impl Into<String>, detail: impl Into<String>) {
-        self.sink.event(&EventRow { at, kind, subject: subject.into(), detail: detail.into() });
+        let row = EventRow { at, kind, subject: subject.into(), detail: detail.into() };
+        self.analysis.event(&row);
+        self.sink.event(&row);
     }
 
     /// Clears the tick counters (after the row is written).
@@ -292,7 +318,7 @@ impl Recorder {
             p50: percentile_ms(h, 0.5),
             p95: percentile_ms(h, 0.95),
             p99: percentile_ms(h, 0.99),
-            max: (h.len() > 0).then(|| h.max() as f64 / 1000.0),
+            max: (!h.is_empty()).then(|| h.max() as f64 / 1000.0),
         };
         let finished = self.succeeded + self.failed;
         let availability = (finished > 0).then(|| self.succeeded as f64 / finished as f64);

@@ -138,6 +138,7 @@ impl Sim {
         let f = &self.scenario.fleet;
         let inst = &mut self.instances[i as usize];
         inst.busy_workers += 1;
+        self.requests.link(&mut inst.workers, r);
         let cold = match &f.warmup {
             Some(w) => inst.cold_factor(now, w.duration, w.slowdown),
             None => 1.0,
@@ -175,18 +176,21 @@ impl Sim {
         self.scratch = done;
     }
 
-    /// Compute is done; the rest of the path (dependencies) decides the
-    /// outcome.
+    /// Compute is done; a failing dependency may end the request here,
+    /// otherwise it goes on to the data tier.
     fn compute_finished(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
         let rate = self.faults.dependency_errors.0;
-        let outcome = if rate > 0.0 && self.rng.faults.chance(rate) { Err(ErrorKind::DependencyError) } else { Ok(()) };
-        self.leave_worker(now, r, i, outcome, q);
+        if rate > 0.0 && self.rng.faults.chance(rate) {
+            return self.leave_worker(now, r, i, Err(ErrorKind::DependencyError), q);
+        }
+        self.after_compute(now, r, i, q);
     }
 
     /// The attempt leaves its worker with a response or an error.
     pub(super) fn leave_worker(&mut self, now: SimTime, r: ReqRef, i: u32, outcome: Result<(), ErrorKind>, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
         let (arrival, abandoned, key, kind, attempt) = (req.arrival, req.abandoned, req.key, req.kind, req.attempt);
+        self.requests.unlink(&mut self.instances[i as usize].workers, r);
         self.depart(now, r);
         self.router.finished(i);
         match outcome {
@@ -311,22 +315,39 @@ impl Sim {
     fn cancel(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
         let (stage, i, probe) = (req.stage, req.instance, req.probe);
-        self.depart(now, r);
-        if !probe && i != NO_INSTANCE {
-            self.router.finished(i);
-        }
-        match stage {
+        let holds_worker = match stage {
             Stage::Queued => {
                 self.instances[i as usize].stale += 1;
-                self.drained_check(now, i, q);
+                false
             }
             Stage::Computing => {
                 self.instances[i as usize].cpu.remove(now, r.token());
                 self.update_cpu(now, i, q);
-                self.release_worker(now, i, q);
+                true
+            }
+            Stage::CacheLookup
+            | Stage::WaitingFill
+            | Stage::WaitingPool
+            | Stage::WaitingServer
+            | Stage::WaitingLock
+            | Stage::Querying => {
+                self.abort_data(now, r, false, q);
+                true
             }
             // Held and in-network entries are skipped when they come up.
-            Stage::Held | Stage::Network | Stage::Free => {}
+            Stage::Held | Stage::Network | Stage::Free => false,
+        };
+        if holds_worker {
+            self.requests.unlink(&mut self.instances[i as usize].workers, r);
+        }
+        self.depart(now, r);
+        if !probe && i != NO_INSTANCE {
+            self.router.finished(i);
+        }
+        if holds_worker {
+            self.release_worker(now, i, q);
+        } else if stage == Stage::Queued {
+            self.drained_check(now, i, q);
         }
     }
 }

@@ -1,4 +1,16 @@
 //! scalesim's integration tests: one binary, a module per area.
 
+mod cli;
+mod data;
+mod determinism;
+mod fleet;
+mod gallery;
+mod memory;
+mod policies;
+mod queueing;
+mod scenarios;
 mod support;
 mod sweep;
+mod traffic;
+mod tui;
+mod validation;

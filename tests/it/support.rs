@@ -49,6 +49,12 @@ impl Sink for Shared {
     fn finish(&mut self, summary: &Summary) -> std::io::Result<()> {
         self.0.lock().unwrap().finish(summary)
     }
+    fn wants_policy_inputs(&self) -> bool {
+        self.0.lock().unwrap().wants_policy_inputs()
+    }
+    fn policy_inputs(&mut self, rows: &str) {
+        self.0.lock().unwrap().policy_inputs(rows);
+    }
 }
 
 /// Runs a scenario to the end; returns everything it recorded.
@@ -56,8 +62,7 @@ pub fn run(scenario: &Arc<Scenario>, seed: u64) -> MemorySink {
     let shared = Shared::default();
     let sim = Simulation::new(scenario.clone(), seed, Box::new(shared.clone())).expect("starts");
     sim.finish().expect("finishes");
-    let out = shared.0.lock().unwrap().clone();
-    out
+    shared.0.lock().unwrap().clone()
 }
 
 /// A temporary directory unique to this test process and name.

@@ -59,10 +59,6 @@ pub struct FeatureGates {
 
 impl Default for FeatureGates {
     fn default() -> Self {
-        FeatureGates {
-            hpa_configurable_tolerance: true,
-            hpa_scale_to_zero: false,
-            pod_level_resources: true,
-        }
+        FeatureGates { hpa_configurable_tolerance: true, hpa_scale_to_zero: false, pod_level_resources: true }
     }
 }

@@ -3,9 +3,7 @@
 //! `copyHPAScalingRules`). Defaults apply only when `spec.behavior` exists,
 //! even as `{}`; a user's `policies` list replaces the default list.
 
-use super::types::{
-    HpaBehavior, HpaScalingPolicy, HpaScalingRules, HpaScalingRulesSpec, SelectPolicy,
-};
+use super::types::{HpaBehavior, HpaScalingPolicy, HpaScalingRules, HpaScalingRulesSpec, SelectPolicy};
 
 /// `autoscaling.DefaultCPUUtilization`: the target of the metric that
 /// `SetDefaults_HorizontalPodAutoscaler` adds when `spec.metrics` is empty.
@@ -16,10 +14,7 @@ pub fn default_scale_up_rules() -> HpaScalingRules {
     HpaScalingRules {
         stabilization_window_seconds: Some(0),
         select_policy: SelectPolicy::Max,
-        policies: vec![
-            HpaScalingPolicy::pods(4, 15),
-            HpaScalingPolicy::percent(100, 15),
-        ],
+        policies: vec![HpaScalingPolicy::pods(4, 15), HpaScalingPolicy::percent(100, 15)],
         tolerance: None,
     }
 }
@@ -46,10 +41,7 @@ pub fn generate_hpa_scale_down_rules(rules: Option<&HpaScalingRulesSpec>) -> Hpa
 }
 
 /// `copyHPAScalingRules`: copies every field the user set over `to`.
-pub fn copy_hpa_scaling_rules(
-    from: Option<&HpaScalingRulesSpec>,
-    mut to: HpaScalingRules,
-) -> HpaScalingRules {
+pub fn copy_hpa_scaling_rules(from: Option<&HpaScalingRulesSpec>, mut to: HpaScalingRules) -> HpaScalingRules {
     let Some(from) = from else {
         return to;
     };
@@ -90,10 +82,7 @@ mod tests {
         assert_eq!(b.scale_up.stabilization_window_seconds, Some(0));
         assert_eq!(b.scale_up.policies.len(), 2);
         assert_eq!(b.scale_down.stabilization_window_seconds, None);
-        assert_eq!(
-            b.scale_down.policies,
-            vec![HpaScalingPolicy::percent(100, 15)]
-        );
+        assert_eq!(b.scale_down.policies, vec![HpaScalingPolicy::percent(100, 15)]);
     }
 
     #[test]

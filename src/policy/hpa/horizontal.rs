@@ -22,12 +22,11 @@ use super::metrics::{MetricsSnapshot, ObjectMetricKey};
 use super::pods::Pod;
 use super::replica_calculator::{ReplicaCalculator, Tolerances};
 use super::status::{
-    ConditionType, Decision, HpaCondition, HpaStatus, LimitBound, LimitReason, MetricCurrent,
-    MetricOutcome, MetricProposal, Normalization, ReconcileOutcome, Stabilization, set_condition,
+    ConditionType, Decision, HpaCondition, HpaStatus, LimitBound, LimitReason, MetricCurrent, MetricOutcome,
+    MetricProposal, Normalization, ReconcileOutcome, Stabilization, set_condition,
 };
 use super::types::{
-    HpaBehavior, HpaScalingPolicy, HpaScalingRules, HpaSpec, MetricSpec, MetricTarget,
-    ScalingPolicyType, SelectPolicy,
+    HpaBehavior, HpaScalingPolicy, HpaScalingRules, HpaSpec, MetricSpec, MetricTarget, ScalingPolicyType, SelectPolicy,
 };
 use crate::engine::time::{SimDuration, SimTime};
 
@@ -143,6 +142,16 @@ impl HpaController {
         self.spec = spec;
     }
 
+    /// Replaces the controller flags (an operator edit), keeping the history.
+    pub fn set_config(&mut self, config: HpaControllerConfig) {
+        self.calc = ReplicaCalculator {
+            cpu_initialization_period: config.cpu_initialization_period,
+            delay_of_initial_readiness_status: config.initial_readiness_delay,
+            pod_level_resources: config.feature_gates.pod_level_resources,
+        };
+        self.config = config;
+    }
+
     /// The controller flags.
     pub fn config(&self) -> &HpaControllerConfig {
         &self.config
@@ -175,11 +184,7 @@ impl HpaController {
     }
 
     /// Replaces the scale-event histories.
-    pub fn set_scale_events(
-        &mut self,
-        up: Vec<TimestampedScaleEvent>,
-        down: Vec<TimestampedScaleEvent>,
-    ) {
+    pub fn set_scale_events(&mut self, up: Vec<TimestampedScaleEvent>, down: Vec<TimestampedScaleEvent>) {
         self.scale_up_events = up;
         self.scale_down_events = down;
     }
@@ -252,13 +257,7 @@ impl HpaController {
             }
             let metric_desired = computed.replicas.max(0);
             let normalization = if self.spec.behavior.is_none() {
-                self.normalize_desired_replicas(
-                    now,
-                    current_replicas,
-                    metric_desired,
-                    min_replicas,
-                    &mut conditions,
-                )
+                self.normalize_desired_replicas(now, current_replicas, metric_desired, min_replicas, &mut conditions)
             } else {
                 self.normalize_desired_replicas_with_behaviors(
                     now,
@@ -280,9 +279,7 @@ impl HpaController {
                 ConditionType::AbleToScale,
                 true,
                 "SucceededRescale",
-                format!(
-                    "the HPA controller was able to update the target scale to {desired_replicas}"
-                ),
+                format!("the HPA controller was able to update the target scale to {desired_replicas}"),
             );
             store_scale_event(
                 self.spec.behavior.as_ref(),
@@ -304,26 +301,15 @@ impl HpaController {
             current_metrics: metrics.clone(),
             conditions: conditions.clone(),
         };
-        ReconcileOutcome {
-            now,
-            current_replicas,
-            desired_replicas,
-            rescale,
-            decision,
-            metrics,
-            error,
-            conditions,
-        }
+        ReconcileOutcome { now, current_replicas, desired_replicas, rescale, decision, metrics, error, conditions }
     }
 
     /// `recordInitialRecommendation`: the first sync seeds the history with
     /// the current count, which blocks scale-down for one window.
     fn record_initial_recommendation(&mut self, current_replicas: i32, now: SimTime) {
         if self.recommendations.is_none() {
-            self.recommendations = Some(vec![TimestampedRecommendation {
-                recommendation: current_replicas,
-                timestamp: now,
-            }]);
+            self.recommendations =
+                Some(vec![TimestampedRecommendation { recommendation: current_replicas, timestamp: now }]);
         }
     }
 
@@ -351,33 +337,17 @@ impl HpaController {
                 "selector is required".to_string(),
             )),
             SelectorStatus::Unparsable(text) => {
-                let msg = format!(
-                    "couldn't convert selector into a corresponding internal selector object: {text}"
-                );
+                let msg = format!("couldn't convert selector into a corresponding internal selector object: {text}");
                 Some(("InvalidSelector", msg.clone(), msg))
             }
             SelectorStatus::Ambiguous(others) => {
-                let msg = format!(
-                    "pods by selector are controlled by more than one HPA (e.g. {})",
-                    others.join(", ")
-                );
+                let msg = format!("pods by selector are controlled by more than one HPA (e.g. {})", others.join(", "));
                 Some(("AmbiguousSelector", msg.clone(), msg))
             }
         };
         if let Some((reason, message, err)) = selector_failure {
-            set_condition(
-                conditions,
-                now,
-                ConditionType::ScalingActive,
-                false,
-                reason,
-                message,
-            );
-            return ComputedReplicas {
-                replicas: -1,
-                statuses: Vec::new(),
-                error: Some(err),
-            };
+            set_condition(conditions, now, ConditionType::ScalingActive, false, reason, message);
+            return ComputedReplicas { replicas: -1, statuses: Vec::new(), error: Some(err) };
         }
 
         let spec_replicas = input.spec_replicas;
@@ -391,23 +361,13 @@ impl HpaController {
         let mut invalid_error = None;
 
         for spec in &self.spec.metrics {
-            let result = self.compute_replicas_for_metric(
-                now,
-                spec,
-                spec_replicas,
-                status_replicas,
-                input,
-                tolerances,
-            );
+            let result = self.compute_replicas_for_metric(now, spec, spec_replicas, status_replicas, input, tolerances);
             match result {
                 Err(failure) => {
                     if invalid == 0 {
                         invalid_condition = Some((
                             failure.reason,
-                            format!(
-                                "the HPA was unable to compute the replica count: {}",
-                                failure.error
-                            ),
+                            format!("the HPA was unable to compute the replica count: {}", failure.error),
                         ));
                         invalid_error = Some(failure.error.clone());
                     }
@@ -423,42 +383,22 @@ impl HpaController {
                         replicas = proposal.replicas;
                         metric = name;
                     }
-                    statuses.push(MetricOutcome {
-                        label: spec.label(),
-                        target: spec.target(),
-                        result: Ok(proposal),
-                    });
+                    statuses.push(MetricOutcome { label: spec.label(), target: spec.target(), result: Ok(proposal) });
                 }
             }
         }
 
         let n = self.spec.metrics.len();
-        let error = invalid_error.map(|e| {
-            format!("invalid metrics ({invalid} invalid out of {n}), first error is: {e}")
-        });
+        let error =
+            invalid_error.map(|e| format!("invalid metrics ({invalid} invalid out of {n}), first error is: {e}"));
         if n == 0 {
-            return ComputedReplicas {
-                replicas: -1,
-                statuses,
-                error: Some("the HPA has no metrics".to_string()),
-            };
+            return ComputedReplicas { replicas: -1, statuses, error: Some("the HPA has no metrics".to_string()) };
         }
         if invalid >= n || (invalid > 0 && replicas < spec_replicas) {
             if let Some((reason, message)) = invalid_condition {
-                set_condition(
-                    conditions,
-                    now,
-                    ConditionType::ScalingActive,
-                    false,
-                    reason,
-                    message,
-                );
+                set_condition(conditions, now, ConditionType::ScalingActive, false, reason, message);
             }
-            return ComputedReplicas {
-                replicas: -1,
-                statuses,
-                error,
-            };
+            return ComputedReplicas { replicas: -1, statuses, error };
         }
         set_condition(
             conditions,
@@ -468,11 +408,7 @@ impl HpaController {
             "ValidMetricFound",
             format!("the HPA was able to successfully calculate a replica count from {metric}"),
         );
-        ComputedReplicas {
-            replicas,
-            statuses,
-            error,
-        }
+        ComputedReplicas { replicas, statuses, error }
     }
 
     /// `computeReplicasForMetric` with the `computeStatusFor*Metric`
@@ -491,24 +427,16 @@ impl HpaController {
         let pods = &input.pods;
         let snapshot = &input.metrics;
         match spec {
-            MetricSpec::Resource { name, target }
-            | MetricSpec::ContainerResource { name, target, .. } => {
+            MetricSpec::Resource { name, target } | MetricSpec::ContainerResource { name, target, .. } => {
                 let (container, reason, what) = match spec {
                     MetricSpec::ContainerResource { container, .. } => (
                         container.as_str(),
                         "FailedGetContainerResourceMetric",
                         format!("{container} container metric value"),
                     ),
-                    _ => (
-                        "",
-                        "FailedGetResourceMetric",
-                        format!("{name} resource metric value"),
-                    ),
+                    _ => ("", "FailedGetResourceMetric", format!("{name} resource metric value")),
                 };
-                let fail = |e: String| MetricFailure {
-                    reason,
-                    error: format!("failed to get {what}: {e}"),
-                };
+                let fail = |e: String| MetricFailure { reason, error: format!("failed to get {what}: {e}") };
                 match *target {
                     MetricTarget::AverageValue(target) => {
                         let r = calc
@@ -570,32 +498,17 @@ impl HpaController {
                     });
                 };
                 let r = calc
-                    .get_metric_replicas(
-                        now,
-                        spec_replicas,
-                        target,
-                        &metric.name,
-                        tolerances,
-                        pods,
-                        snapshot,
-                    )
+                    .get_metric_replicas(now, spec_replicas, target, &metric.name, tolerances, pods, snapshot)
                     .map_err(|e| MetricFailure {
                         reason: "FailedGetPodsMetric",
                         error: format!("failed to get pods metric value: {e}"),
                     })?;
                 Ok((
-                    MetricProposal {
-                        replicas: r.replicas,
-                        current: MetricCurrent::AverageValue(r.usage),
-                    },
+                    MetricProposal { replicas: r.replicas, current: MetricCurrent::AverageValue(r.usage) },
                     format!("pods metric {}", metric.name),
                 ))
             }
-            MetricSpec::Object {
-                described_object,
-                metric,
-                target,
-            } => {
+            MetricSpec::Object { described_object, metric, target } => {
                 let key = ObjectMetricKey {
                     kind: described_object.kind.clone(),
                     name: described_object.name.clone(),
@@ -611,10 +524,7 @@ impl HpaController {
                             .get_object_metric_replicas(spec_replicas, target, &key, tolerances, pods, snapshot)
                             .map_err(|e| fail(e.to_string()))?;
                         Ok((
-                            MetricProposal {
-                                replicas: r.replicas,
-                                current: MetricCurrent::Value(r.usage),
-                            },
+                            MetricProposal { replicas: r.replicas, current: MetricCurrent::Value(r.usage) },
                             format!("{} metric {}", described_object.kind, metric.name),
                         ))
                     }
@@ -623,10 +533,7 @@ impl HpaController {
                             .get_object_per_pod_metric_replicas(status_replicas, target, &key, tolerances, snapshot)
                             .map_err(|e| fail(format!("failed to get {} object metric: {e}", metric.name)))?;
                         Ok((
-                            MetricProposal {
-                                replicas: r.replicas,
-                                current: MetricCurrent::AverageValue(r.usage),
-                            },
+                            MetricProposal { replicas: r.replicas, current: MetricCurrent::AverageValue(r.usage) },
                             format!("external metric {}", metric.name),
                         ))
                     }
@@ -644,25 +551,32 @@ impl HpaController {
                 match *target {
                     MetricTarget::AverageValue(target) => {
                         let r = calc
-                            .get_external_per_pod_metric_replicas(status_replicas, target, &metric.name, tolerances, snapshot)
+                            .get_external_per_pod_metric_replicas(
+                                status_replicas,
+                                target,
+                                &metric.name,
+                                tolerances,
+                                snapshot,
+                            )
                             .map_err(|e| fail(e.to_string()))?;
                         Ok((
-                            MetricProposal {
-                                replicas: r.replicas,
-                                current: MetricCurrent::AverageValue(r.usage),
-                            },
+                            MetricProposal { replicas: r.replicas, current: MetricCurrent::AverageValue(r.usage) },
                             format!("external metric {}", metric.name),
                         ))
                     }
                     MetricTarget::Value(target) => {
                         let r = calc
-                            .get_external_metric_replicas(spec_replicas, target, &metric.name, tolerances, pods, snapshot)
+                            .get_external_metric_replicas(
+                                spec_replicas,
+                                target,
+                                &metric.name,
+                                tolerances,
+                                pods,
+                                snapshot,
+                            )
                             .map_err(|e| fail(e.to_string()))?;
                         Ok((
-                            MetricProposal {
-                                replicas: r.replicas,
-                                current: MetricCurrent::Value(r.usage),
-                            },
+                            MetricProposal { replicas: r.replicas, current: MetricCurrent::Value(r.usage) },
                             format!("external metric {}", metric.name),
                         ))
                     }
@@ -756,13 +670,7 @@ impl HpaController {
         maybe_init_scale_down_stabilization_window(&mut self.spec, &self.config);
         let Some(behavior) = self.spec.behavior.as_ref() else {
             // Unreachable: only called with a behavior.
-            return self.normalize_desired_replicas(
-                now,
-                current_replicas,
-                prenormalized,
-                min_replicas,
-                conditions,
-            );
+            return self.normalize_desired_replicas(now, current_replicas, prenormalized, min_replicas, conditions);
         };
         let mut arg = NormalizationArg {
             scale_up_behavior: &behavior.scale_up,
@@ -773,18 +681,10 @@ impl HpaController {
             desired_replicas: prenormalized,
         };
         let recommendations = self.recommendations.get_or_insert_with(Vec::new);
-        let (stabilized, reason, message) =
-            stabilize_recommendation_with_behaviors(recommendations, now, &arg);
+        let (stabilized, reason, message) = stabilize_recommendation_with_behaviors(recommendations, now, &arg);
         arg.desired_replicas = stabilized;
         if stabilized != prenormalized {
-            set_condition(
-                conditions,
-                now,
-                ConditionType::AbleToScale,
-                true,
-                reason,
-                message,
-            );
+            set_condition(conditions, now, ConditionType::AbleToScale, true, reason, message);
         } else {
             set_condition(
                 conditions,
@@ -814,10 +714,7 @@ impl HpaController {
             stabilized,
             stabilization: Stabilization::Behavior {
                 up_window_seconds: behavior.scale_up.stabilization_window_seconds.unwrap_or(0),
-                down_window_seconds: behavior
-                    .scale_down
-                    .stabilization_window_seconds
-                    .unwrap_or(0),
+                down_window_seconds: behavior.scale_down.stabilization_window_seconds.unwrap_or(0),
             },
             limited: desired,
             limit_reason,
@@ -890,10 +787,7 @@ pub fn stabilize_recommendation(
             max_recommendation = rec.recommendation;
         }
     }
-    let new = TimestampedRecommendation {
-        recommendation: prenormalized,
-        timestamp: now,
-    };
+    let new = TimestampedRecommendation { recommendation: prenormalized, timestamp: now };
     match old_sample_index {
         Some(i) => recommendations[i] = new,
         None => recommendations.push(new),
@@ -903,8 +797,7 @@ pub fn stabilize_recommendation(
 
 /// `calculateScaleUpLimit`: `int32(max(factor × current, minimum))`.
 pub fn calculate_scale_up_limit(current_replicas: i32, config: &HpaControllerConfig) -> i32 {
-    (config.scale_up_limit_factor * f64::from(current_replicas)).max(config.scale_up_limit_minimum)
-        as i32
+    (config.scale_up_limit_factor * f64::from(current_replicas)).max(config.scale_up_limit_minimum) as i32
 }
 
 /// `convertDesiredReplicasWithRules`: clamps to `[min, min(max, scale-up
@@ -935,15 +828,11 @@ pub fn convert_desired_replicas_with_rules(
 
 /// `maybeInitScaleDownStabilizationWindow`: a behavior without a scale-down
 /// window gets the controller flag's.
-pub fn maybe_init_scale_down_stabilization_window(
-    spec: &mut HpaSpec,
-    config: &HpaControllerConfig,
-) {
+pub fn maybe_init_scale_down_stabilization_window(spec: &mut HpaSpec, config: &HpaControllerConfig) {
     if let Some(behavior) = spec.behavior.as_mut() {
         if behavior.scale_down.stabilization_window_seconds.is_none() {
             let secs = config.downscale_stabilization_window.as_nanos() / 1_000_000_000;
-            behavior.scale_down.stabilization_window_seconds =
-                Some(i32::try_from(secs).unwrap_or(i32::MAX));
+            behavior.scale_down.stabilization_window_seconds = Some(i32::try_from(secs).unwrap_or(i32::MAX));
         }
     }
 }
@@ -958,16 +847,8 @@ pub fn stabilize_recommendation_with_behaviors(
     now: SimTime,
     args: &NormalizationArg<'_>,
 ) -> (i32, &'static str, &'static str) {
-    let up_window = seconds(
-        args.scale_up_behavior
-            .stabilization_window_seconds
-            .unwrap_or(0),
-    );
-    let down_window = seconds(
-        args.scale_down_behavior
-            .stabilization_window_seconds
-            .unwrap_or(0),
-    );
+    let up_window = seconds(args.scale_up_behavior.stabilization_window_seconds.unwrap_or(0));
+    let down_window = seconds(args.scale_down_behavior.stabilization_window_seconds.unwrap_or(0));
     let mut up_recommendation = args.desired_replicas;
     let mut down_recommendation = args.desired_replicas;
     let mut old_sample_index = None;
@@ -989,10 +870,7 @@ pub fn stabilize_recommendation_with_behaviors(
     if recommendation > down_recommendation {
         recommendation = down_recommendation;
     }
-    let new = TimestampedRecommendation {
-        recommendation: args.desired_replicas,
-        timestamp: now,
-    };
+    let new = TimestampedRecommendation { recommendation: args.desired_replicas, timestamp: now };
     match old_sample_index {
         Some(i) => recommendations[i] = new,
         None => recommendations.push(new),
@@ -1020,12 +898,8 @@ pub fn convert_desired_replicas_with_behavior_rate(
     scale_down_events: &[TimestampedScaleEvent],
     now: SimTime,
 ) -> (i32, LimitReason) {
-    let (replicas, reason, _) = convert_desired_replicas_with_behavior_rate_detailed(
-        args,
-        scale_up_events,
-        scale_down_events,
-        now,
-    );
+    let (replicas, reason, _) =
+        convert_desired_replicas_with_behavior_rate_detailed(args, scale_up_events, scale_down_events, now);
     (replicas, reason)
 }
 
@@ -1037,76 +911,40 @@ fn convert_desired_replicas_with_behavior_rate_detailed(
 ) -> (i32, LimitReason, LimitBound) {
     if args.desired_replicas > args.current_replicas {
         let rules = args.scale_up_behavior;
-        let (mut limit, mut policy) = scale_up_limit_with_policy(
-            args.current_replicas,
-            scale_up_events,
-            scale_down_events,
-            rules,
-            now,
-        );
+        let (mut limit, mut policy) =
+            scale_up_limit_with_policy(args.current_replicas, scale_up_events, scale_down_events, rules, now);
         if limit < args.current_replicas {
             // No further scale-up until the recent scale-ups leave the period.
             limit = args.current_replicas;
             policy = None;
         }
         let (maximum_allowed, reason, bound) = if args.max_replicas > limit {
-            (
-                limit,
-                LimitReason::ScaleUpLimit,
-                LimitBound::Rate {
-                    policy,
-                    select: rules.select_policy,
-                },
-            )
+            (limit, LimitReason::ScaleUpLimit, LimitBound::Rate { policy, select: rules.select_policy })
         } else {
-            (
-                args.max_replicas,
-                LimitReason::TooManyReplicas,
-                LimitBound::MaxReplicas(args.max_replicas),
-            )
+            (args.max_replicas, LimitReason::TooManyReplicas, LimitBound::MaxReplicas(args.max_replicas))
         };
         if args.desired_replicas > maximum_allowed {
             return (maximum_allowed, reason, bound);
         }
     } else if args.desired_replicas < args.current_replicas {
         let rules = args.scale_down_behavior;
-        let (mut limit, mut policy) = scale_down_limit_with_policy(
-            args.current_replicas,
-            scale_up_events,
-            scale_down_events,
-            rules,
-            now,
-        );
+        let (mut limit, mut policy) =
+            scale_down_limit_with_policy(args.current_replicas, scale_up_events, scale_down_events, rules, now);
         if limit > args.current_replicas {
             // No further scale-down until the recent scale-downs leave the period.
             limit = args.current_replicas;
             policy = None;
         }
         let (minimum_allowed, reason, bound) = if args.min_replicas < limit {
-            (
-                limit,
-                LimitReason::ScaleDownLimit,
-                LimitBound::Rate {
-                    policy,
-                    select: rules.select_policy,
-                },
-            )
+            (limit, LimitReason::ScaleDownLimit, LimitBound::Rate { policy, select: rules.select_policy })
         } else {
-            (
-                args.min_replicas,
-                LimitReason::TooFewReplicas,
-                LimitBound::MinReplicas(args.min_replicas),
-            )
+            (args.min_replicas, LimitReason::TooFewReplicas, LimitBound::MinReplicas(args.min_replicas))
         };
         if args.desired_replicas < minimum_allowed {
             return (minimum_allowed, reason, bound);
         }
     }
-    (
-        args.desired_replicas,
-        LimitReason::DesiredWithinRange,
-        LimitBound::None,
-    )
+    (args.desired_replicas, LimitReason::DesiredWithinRange, LimitBound::None)
 }
 
 /// `getReplicasChangePerPeriod`: the sum of the changes strictly inside the
@@ -1134,14 +972,7 @@ pub fn calculate_scale_up_limit_with_scaling_rules(
     scaling_rules: &HpaScalingRules,
     now: SimTime,
 ) -> i32 {
-    scale_up_limit_with_policy(
-        current_replicas,
-        scale_up_events,
-        scale_down_events,
-        scaling_rules,
-        now,
-    )
-    .0
+    scale_up_limit_with_policy(current_replicas, scale_up_events, scale_down_events, scaling_rules, now).0
 }
 
 fn scale_up_limit_with_policy(
@@ -1169,11 +1000,7 @@ fn scale_up_limit_with_policy(
                 (f64::from(period_start) * (1.0 + f64::from(policy.value) / 100.0)).ceil() as i32
             }
         };
-        let better = if pick_min {
-            proposed < result
-        } else {
-            proposed > result
-        };
+        let better = if pick_min { proposed < result } else { proposed > result };
         if better {
             result = proposed;
             chosen = Some(*policy);
@@ -1193,14 +1020,7 @@ pub fn calculate_scale_down_limit_with_behaviors(
     scaling_rules: &HpaScalingRules,
     now: SimTime,
 ) -> i32 {
-    scale_down_limit_with_policy(
-        current_replicas,
-        scale_up_events,
-        scale_down_events,
-        scaling_rules,
-        now,
-    )
-    .0
+    scale_down_limit_with_policy(current_replicas, scale_up_events, scale_down_events, scaling_rules, now).0
 }
 
 fn scale_down_limit_with_policy(
@@ -1223,15 +1043,9 @@ fn scale_down_limit_with_policy(
         let period_start = current_replicas.wrapping_sub(added).wrapping_add(deleted);
         let proposed = match policy.policy_type {
             ScalingPolicyType::Pods => period_start.wrapping_sub(policy.value),
-            ScalingPolicyType::Percent => {
-                (f64::from(period_start) * (1.0 - f64::from(policy.value) / 100.0)) as i32
-            }
+            ScalingPolicyType::Percent => (f64::from(period_start) * (1.0 - f64::from(policy.value) / 100.0)) as i32,
         };
-        let better = if pick_max {
-            proposed > result
-        } else {
-            proposed < result
-        };
+        let better = if pick_max { proposed > result } else { proposed < result };
         if better {
             result = proposed;
             chosen = Some(*policy);
@@ -1242,11 +1056,7 @@ fn scale_down_limit_with_policy(
 
 /// `getLongestPolicyPeriod`.
 pub fn get_longest_policy_period(rules: &HpaScalingRules) -> i32 {
-    rules
-        .policies
-        .iter()
-        .map(|p| p.period_seconds)
-        .fold(0, i32::max)
+    rules.policies.iter().map(|p| p.period_seconds).fold(0, i32::max)
 }
 
 /// `markScaleEventsOutdated`: events older than the longest period are
@@ -1278,24 +1088,12 @@ pub fn store_scale_event(
         return;
     };
     let (events, longest, change) = if new_replicas > prev_replicas {
-        (
-            scale_up_events,
-            get_longest_policy_period(&behavior.scale_up),
-            new_replicas - prev_replicas,
-        )
+        (scale_up_events, get_longest_policy_period(&behavior.scale_up), new_replicas - prev_replicas)
     } else {
-        (
-            scale_down_events,
-            get_longest_policy_period(&behavior.scale_down),
-            prev_replicas - new_replicas,
-        )
+        (scale_down_events, get_longest_policy_period(&behavior.scale_down), prev_replicas - new_replicas)
     };
     mark_scale_events_outdated(events, longest, now);
-    let new = TimestampedScaleEvent {
-        replica_change: change,
-        timestamp: now,
-        outdated: false,
-    };
+    let new = TimestampedScaleEvent { replica_change: change, timestamp: now, outdated: false };
     match events.iter().rposition(|e| e.outdated) {
         Some(i) => events[i] = new,
         None => events.push(new),

@@ -71,11 +71,7 @@ impl fmt::Display for FieldError {
 }
 
 fn join_errors(errors: &[FieldError]) -> String {
-    errors
-        .iter()
-        .map(ToString::to_string)
-        .collect::<Vec<_>>()
-        .join("; ")
+    errors.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
 }
 
 fn syntax_message(path: &str, line: Option<usize>, column: Option<usize>, message: &str) -> String {
@@ -84,11 +80,7 @@ fn syntax_message(path: &str, line: Option<usize>, column: Option<usize>, messag
         (Some(l), None) => format!(" (line {l})"),
         _ => String::new(),
     };
-    if path.is_empty() || path == "." {
-        format!("{}{place}", message)
-    } else {
-        format!("{path}{place}: {message}")
-    }
+    if path.is_empty() || path == "." { format!("{}{place}", message) } else { format!("{path}{place}: {message}") }
 }
 
 /// A parsed manifest: its name and the validated, defaulted spec.
@@ -122,9 +114,7 @@ pub fn parse_manifest_with(yaml: &str, gates: &FeatureGates) -> Result<HpaManife
     match header.api_version.as_deref() {
         Some(API_VERSION) => {}
         Some(other) => {
-            return Err(ManifestError::ApiVersion {
-                found: other.to_string(),
-            });
+            return Err(ManifestError::ApiVersion { found: other.to_string() });
         }
         None => {
             return Err(ManifestError::Invalid(vec![FieldError {
@@ -136,9 +126,7 @@ pub fn parse_manifest_with(yaml: &str, gates: &FeatureGates) -> Result<HpaManife
     match header.kind.as_deref() {
         Some(KIND) => {}
         Some(other) => {
-            return Err(ManifestError::Kind {
-                found: other.to_string(),
-            });
+            return Err(ManifestError::Kind { found: other.to_string() });
         }
         None => {
             return Err(ManifestError::Invalid(vec![FieldError {
@@ -153,11 +141,7 @@ pub fn parse_manifest_with(yaml: &str, gates: &FeatureGates) -> Result<HpaManife
         Some(m) => (m.name, m.namespace),
         None => (None, None),
     };
-    Ok(HpaManifest {
-        name,
-        namespace,
-        spec,
-    })
+    Ok(HpaManifest { name, namespace, spec })
 }
 
 /// Reads the `spec` fields from any self-describing serde format (a TOML
@@ -188,33 +172,22 @@ fn from_yaml<T: for<'de> Deserialize<'de>>(yaml: &str) -> Result<T, ManifestErro
         let text = inner.to_string();
         // serde_yaml_ng puts its own path in front and the location behind.
         let text = match location {
-            Some(ref l) => text
-                .strip_suffix(&format!(" at line {} column {}", l.line(), l.column()))
-                .unwrap_or(&text)
-                .to_string(),
+            Some(ref l) => {
+                text.strip_suffix(&format!(" at line {} column {}", l.line(), l.column())).unwrap_or(&text).to_string()
+            }
             None => text,
         };
         let text = match text.split_once(": ") {
             Some((prefix, rest)) if !prefix.contains(' ') && !rest.is_empty() => rest.to_string(),
             _ => text,
         };
-        syntax_error(
-            path,
-            location.as_ref().map(|l| l.line()),
-            location.as_ref().map(|l| l.column()),
-            &text,
-        )
+        syntax_error(path, location.as_ref().map(|l| l.line()), location.as_ref().map(|l| l.column()), &text)
     })
 }
 
 /// Builds a syntax error; an unknown field's name is appended to the path,
 /// and serde's backquotes become single quotes.
-fn syntax_error(
-    mut path: String,
-    line: Option<usize>,
-    column: Option<usize>,
-    text: &str,
-) -> ManifestError {
+fn syntax_error(mut path: String, line: Option<usize>, column: Option<usize>, text: &str) -> ManifestError {
     if let Some(rest) = text.strip_prefix("unknown field `") {
         if let Some((field, _)) = rest.split_once('`') {
             let last = path.rsplit('.').next().unwrap_or("");
@@ -230,21 +203,12 @@ fn syntax_error(
     if path == "." {
         path.clear();
     }
-    ManifestError::Syntax {
-        path,
-        line,
-        column,
-        message: text.replace('`', "'"),
-    }
+    ManifestError::Syntax { path, line, column, message: text.replace('`', "'") }
 }
 
 /// A whole manifest, strictly.
 #[derive(Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a HorizontalPodAutoscaler manifest (a mapping)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a HorizontalPodAutoscaler manifest (a mapping)")]
 struct RawManifest {
     #[allow(dead_code)]
     api_version: String,
@@ -255,11 +219,7 @@ struct RawManifest {
 }
 
 #[derive(Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a metadata mapping"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a metadata mapping")]
 struct RawMetadata {
     name: Option<String>,
     namespace: Option<String>,
@@ -275,11 +235,7 @@ struct RawMetadata {
 /// names, every field optional at this stage). Deserialize it from YAML,
 /// TOML or JSON, then call [`HpaSpecFields::into_spec`].
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a HorizontalPodAutoscaler spec (a mapping)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a HorizontalPodAutoscaler spec (a mapping)")]
 pub struct HpaSpecFields {
     pub(super) scale_target_ref: Option<RawObjectReference>,
     pub(super) min_replicas: Option<i32>,
@@ -297,11 +253,7 @@ impl HpaSpecFields {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "an object reference (apiVersion, kind, name)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an object reference (apiVersion, kind, name)")]
 pub(super) struct RawObjectReference {
     pub(super) api_version: Option<String>,
     pub(super) kind: Option<String>,
@@ -309,11 +261,7 @@ pub(super) struct RawObjectReference {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a metric spec (a mapping with a type)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a metric spec (a mapping with a type)")]
 pub(super) struct RawMetricSpec {
     #[serde(rename = "type")]
     pub(super) type_: Option<String>,
@@ -325,11 +273,7 @@ pub(super) struct RawMetricSpec {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a resource metric source (name, target)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a resource metric source (name, target)")]
 pub(super) struct RawResourceSource {
     pub(super) name: Option<String>,
     pub(super) target: Option<RawMetricTarget>,
@@ -348,11 +292,7 @@ pub(super) struct RawContainerResourceSource {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a pods metric source (metric, target)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a pods metric source (metric, target)")]
 pub(super) struct RawPodsSource {
     pub(super) metric: Option<RawMetricIdentifier>,
     pub(super) target: Option<RawMetricTarget>,
@@ -371,33 +311,21 @@ pub(super) struct RawObjectSource {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "an external metric source (metric, target)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "an external metric source (metric, target)")]
 pub(super) struct RawExternalSource {
     pub(super) metric: Option<RawMetricIdentifier>,
     pub(super) target: Option<RawMetricTarget>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a metric identifier (name, selector)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a metric identifier (name, selector)")]
 pub(super) struct RawMetricIdentifier {
     pub(super) name: Option<String>,
     pub(super) selector: Option<RawLabelSelector>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a label selector (matchLabels, matchExpressions)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a label selector (matchLabels, matchExpressions)")]
 pub(super) struct RawLabelSelector {
     pub(super) match_labels: Option<BTreeMap<String, String>>,
     pub(super) match_expressions: Option<Vec<RawLabelSelectorRequirement>>,
@@ -430,11 +358,7 @@ pub(super) struct RawMetricTarget {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a behavior mapping (scaleUp, scaleDown)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a behavior mapping (scaleUp, scaleDown)")]
 pub(super) struct RawBehavior {
     pub(super) scale_up: Option<RawScalingRules>,
     pub(super) scale_down: Option<RawScalingRules>,
@@ -454,11 +378,7 @@ pub(super) struct RawScalingRules {
 }
 
 #[derive(Clone, Debug, Default, Deserialize)]
-#[serde(
-    deny_unknown_fields,
-    rename_all = "camelCase",
-    expecting = "a scaling policy (type, value, periodSeconds)"
-)]
+#[serde(deny_unknown_fields, rename_all = "camelCase", expecting = "a scaling policy (type, value, periodSeconds)")]
 pub(super) struct RawScalingPolicy {
     #[serde(rename = "type")]
     pub(super) type_: Option<String>,
@@ -491,11 +411,7 @@ impl<'de> Deserialize<'de> for RawQuantity {
             fn visit_f64<E: de::Error>(self, v: f64) -> Result<RawQuantity, E> {
                 if v.is_finite() {
                     // Large magnitudes keep their exponent form ("1e99").
-                    let text = if v.abs() >= 1e15 {
-                        format!("{v:e}")
-                    } else {
-                        format!("{v}")
-                    };
+                    let text = if v.abs() >= 1e15 { format!("{v:e}") } else { format!("{v}") };
                     Ok(RawQuantity(text))
                 } else {
                     Err(E::custom("a quantity must be a finite number"))

@@ -47,13 +47,7 @@ pub struct PodResourceMetrics {
 
 impl PodResourceMetrics {
     /// A pod with one container `app` using `milli` of `resource`.
-    pub fn single(
-        pod: &str,
-        resource: &str,
-        milli: i64,
-        timestamp: SimTime,
-        window: SimDuration,
-    ) -> Self {
+    pub fn single(pod: &str, resource: &str, milli: i64, timestamp: SimTime, window: SimDuration) -> Self {
         PodResourceMetrics {
             pod: pod.to_string(),
             timestamp,
@@ -152,14 +146,7 @@ fn get_pod_metrics(samples: &[PodResourceMetrics], resource: &str) -> PodMetrics
             }
         }
         if !missing {
-            res.insert(
-                m.pod.clone(),
-                PodMetric {
-                    value: sum,
-                    timestamp: m.timestamp,
-                    window: m.window,
-                },
-            );
+            res.insert(m.pod.clone(), PodMetric { value: sum, timestamp: m.timestamp, window: m.window });
         }
     }
     res
@@ -174,30 +161,17 @@ fn get_container_metrics(
     let mut res = PodMetricsInfo::new();
     for m in samples {
         let Some(c) = m.containers.iter().find(|c| c.name == container) else {
-            return Err(format!(
-                "container {container} not present in metrics for pod {}",
-                m.pod
-            ));
+            return Err(format!("container {container} not present in metrics for pod {}", m.pod));
         };
         if let Some(v) = c.usage.get(resource) {
-            res.insert(
-                m.pod.clone(),
-                PodMetric {
-                    value: *v,
-                    timestamp: m.timestamp,
-                    window: m.window,
-                },
-            );
+            res.insert(m.pod.clone(), PodMetric { value: *v, timestamp: m.timestamp, window: m.window });
         }
     }
     Ok(res)
 }
 
 /// `GetRawMetric`: a custom per-pod metric.
-pub fn get_raw_metric(
-    snapshot: &MetricsSnapshot,
-    metric: &str,
-) -> Result<(PodMetricsInfo, SimTime), String> {
+pub fn get_raw_metric(snapshot: &MetricsSnapshot, metric: &str) -> Result<(PodMetricsInfo, SimTime), String> {
     let values = snapshot.pods.get(metric).map(Vec::as_slice).unwrap_or(&[]);
     let Some(first) = values.first() else {
         return Err("no metrics returned from custom metrics API".to_string());
@@ -206,11 +180,7 @@ pub fn get_raw_metric(
     for v in values {
         res.insert(
             v.pod.clone(),
-            PodMetric {
-                value: v.value,
-                timestamp: v.timestamp,
-                window: v.window.unwrap_or(DEFAULT_METRIC_WINDOW),
-            },
+            PodMetric { value: v.value, timestamp: v.timestamp, window: v.window.unwrap_or(DEFAULT_METRIC_WINDOW) },
         );
     }
     Ok((res, first.timestamp))
@@ -227,10 +197,7 @@ pub fn get_object_metric(snapshot: &MetricsSnapshot, key: &ObjectMetricKey) -> R
 }
 
 /// `GetExternalMetric`: every series value of the metric.
-pub fn get_external_metric<'a>(
-    snapshot: &'a MetricsSnapshot,
-    metric: &str,
-) -> Result<&'a [i64], String> {
+pub fn get_external_metric<'a>(snapshot: &'a MetricsSnapshot, metric: &str) -> Result<&'a [i64], String> {
     match snapshot.external.get(metric) {
         Some(v) if !v.is_empty() => Ok(v),
         _ => Err("no metrics returned from external metrics API".to_string()),
@@ -264,11 +231,7 @@ pub fn get_resource_utilization_ratio(
     // Go: int32((metricsTotal * 100) / requestsTotal).
     let current_utilization = ((metrics_total * 100) / requests_total) as i32;
     let raw_average = (metrics_total / num_entries) as i64;
-    Ok((
-        f64::from(current_utilization) / f64::from(target_utilization),
-        current_utilization,
-        raw_average,
-    ))
+    Ok((f64::from(current_utilization) / f64::from(target_utilization), current_utilization, raw_average))
 }
 
 /// `GetMetricUsageRatio`: usage = `Σvalue / count` (integer), ratio =

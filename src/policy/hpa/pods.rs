@@ -36,10 +36,7 @@ impl Pod {
             name: name.to_string(),
             phase: PodPhase::Running,
             deleting: false,
-            ready: Some(PodReadyCondition {
-                status: ConditionStatus::True,
-                last_transition_time: since,
-            }),
+            ready: Some(PodReadyCondition { status: ConditionStatus::True, last_transition_time: since }),
             start_time: Some(since),
             containers: vec![Container::with_request("app", "cpu", cpu_milli)],
             init_containers: Vec::new(),
@@ -49,8 +46,7 @@ impl Pod {
 
     /// `podutil.IsPodReady`: the `PodReady` condition is `True`.
     pub fn is_ready(&self) -> bool {
-        self.ready
-            .is_some_and(|c| c.status == ConditionStatus::True)
+        self.ready.is_some_and(|c| c.status == ConditionStatus::True)
     }
 }
 
@@ -110,9 +106,6 @@ impl Container {
 
     /// A container without requests.
     pub fn named(name: &str) -> Container {
-        Container {
-            name: name.to_string(),
-            ..Container::default()
-        }
+        Container { name: name.to_string(), ..Container::default() }
     }
 }

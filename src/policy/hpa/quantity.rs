@@ -23,10 +23,7 @@ pub struct QuantityError;
 impl Quantity {
     /// A quantity of exactly `milli` milli-units.
     pub fn from_milli(milli: i64) -> Quantity {
-        Quantity {
-            milli,
-            approx: milli as f64 / 1000.0,
-        }
+        Quantity { milli, approx: milli as f64 / 1000.0 }
     }
 
     /// Parses the canonical Kubernetes quantity syntax.
@@ -37,9 +34,7 @@ impl Quantity {
             Some(b'+') => (false, &s[1..]),
             _ => (false, s),
         };
-        let number_end = rest
-            .find(|c: char| !(c.is_ascii_digit() || c == '.'))
-            .unwrap_or(rest.len());
+        let number_end = rest.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(rest.len());
         let (number, suffix) = rest.split_at(number_end);
         if number.is_empty() || number == "." || number.matches('.').count() > 1 {
             return Err(QuantityError);
@@ -50,11 +45,7 @@ impl Quantity {
         if digits.len() > 30 {
             return Err(QuantityError);
         }
-        let mantissa: i128 = if digits.is_empty() {
-            0
-        } else {
-            digits.parse().map_err(|_| QuantityError)?
-        };
+        let mantissa: i128 = if digits.is_empty() { 0 } else { digits.parse().map_err(|_| QuantityError)? };
         let (exp10, exp2) = parse_suffix(suffix)?;
         // value = mantissa * 10^(exp10 - frac) * 2^exp2; milli = value * 1000.
         let e = exp10 - frac_part.len() as i32 + 3;
@@ -77,10 +68,7 @@ impl Quantity {
         let milli = if negative { -(num / den) } else { magnitude };
         let milli = i64::try_from(milli).map_err(|_| QuantityError)?;
         let approx = (num as f64 / den as f64) / 1000.0;
-        Ok(Quantity {
-            milli,
-            approx: if negative { -approx } else { approx },
-        })
+        Ok(Quantity { milli, approx: if negative { -approx } else { approx } })
     }
 
     /// The value in milli-units, rounded up (`Quantity.MilliValue()`).
@@ -125,11 +113,7 @@ fn parse_suffix(suffix: &str) -> Result<(i32, u32), QuantityError> {
 
 /// Formats a milli-value the way `kubectl` prints a quantity: `870m`, `15`.
 pub fn format_milli(milli: i64) -> String {
-    if milli % 1000 == 0 {
-        format!("{}", milli / 1000)
-    } else {
-        format!("{milli}m")
-    }
+    if milli % 1000 == 0 { format!("{}", milli / 1000) } else { format!("{milli}m") }
 }
 
 impl fmt::Display for Quantity {
@@ -143,9 +127,7 @@ mod tests {
     use super::*;
 
     fn milli(s: &str) -> i64 {
-        Quantity::parse(s)
-            .map(Quantity::milli_value)
-            .unwrap_or(i64::MIN)
+        Quantity::parse(s).map(Quantity::milli_value).unwrap_or(i64::MIN)
     }
 
     #[test]

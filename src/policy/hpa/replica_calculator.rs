@@ -15,9 +15,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
 
 use super::metrics::{
-    MetricsSnapshot, ObjectMetricKey, PodMetric, PodMetricsInfo, get_external_metric,
-    get_metric_usage_ratio, get_object_metric, get_raw_metric, get_resource_metric,
-    get_resource_utilization_ratio,
+    MetricsSnapshot, ObjectMetricKey, PodMetric, PodMetricsInfo, get_external_metric, get_metric_usage_ratio,
+    get_object_metric, get_raw_metric, get_resource_metric, get_resource_utilization_ratio,
 };
 use super::pods::{ConditionStatus, Pod, PodPhase};
 use crate::engine::time::{SimDuration, SimTime};
@@ -37,10 +36,7 @@ pub struct Tolerances {
 impl Tolerances {
     /// The same tolerance both ways.
     pub const fn symmetric(t: f64) -> Tolerances {
-        Tolerances {
-            scale_down: t,
-            scale_up: t,
-        }
+        Tolerances { scale_down: t, scale_up: t }
     }
 
     /// `isWithin`: `1 - down <= ratio <= 1 + up`, inclusive at both ends.
@@ -132,11 +128,7 @@ impl ReplicaCalculator {
         samples: &MetricsSnapshot,
     ) -> Result<ResourceReplicas, CalcError> {
         let (mut metrics, timestamp) = get_resource_metric(&samples.resource, resource, container)
-            .map_err(|e| {
-                CalcError(format!(
-                    "unable to get metrics for resource {resource}: {e}"
-                ))
-            })?;
+            .map_err(|e| CalcError(format!("unable to get metrics for resource {resource}: {e}")))?;
         if pods.is_empty() {
             return err("no pods returned by selector while calculating replica count");
         }
@@ -148,16 +140,8 @@ impl ReplicaCalculator {
         }
         let requests = calculate_requests(pods, container, resource, self.pod_level_resources)?;
         let (usage_ratio, utilization, raw_utilization) =
-            get_resource_utilization_ratio(&metrics, &requests, target_utilization)
-                .map_err(CalcError)?;
-        let ok = |replicas| {
-            Ok(ResourceReplicas {
-                replicas,
-                utilization,
-                raw_utilization,
-                timestamp,
-            })
-        };
+            get_resource_utilization_ratio(&metrics, &requests, target_utilization).map_err(CalcError)?;
+        let ok = |replicas| Ok(ResourceReplicas { replicas, utilization, raw_utilization, timestamp });
 
         let scale_up_with_unready = !groups.unready.is_empty() && usage_ratio > 1.0;
         if !scale_up_with_unready && groups.missing.is_empty() {
@@ -176,10 +160,7 @@ impl ReplicaCalculator {
                 let fallback = i64::from(target_utilization.max(100));
                 for pod in &groups.missing {
                     let request = requests.get(pod).copied().unwrap_or(0);
-                    metrics.insert(
-                        pod.clone(),
-                        zero_sample(request.saturating_mul(fallback) / 100),
-                    );
+                    metrics.insert(pod.clone(), zero_sample(request.saturating_mul(fallback) / 100));
                 }
             } else if usage_ratio > 1.0 {
                 // Scale-up: missing pods use 0%.
@@ -197,8 +178,7 @@ impl ReplicaCalculator {
 
         // Re-run the utilization calculation with the filled-in numbers.
         let (new_usage_ratio, _, _) =
-            get_resource_utilization_ratio(&metrics, &requests, target_utilization)
-                .map_err(CalcError)?;
+            get_resource_utilization_ratio(&metrics, &requests, target_utilization).map_err(CalcError)?;
         if tolerances.is_within(new_usage_ratio)
             || (usage_ratio < 1.0 && new_usage_ratio > 1.0)
             || (usage_ratio > 1.0 && new_usage_ratio < 1.0)
@@ -231,25 +211,10 @@ impl ReplicaCalculator {
         samples: &MetricsSnapshot,
     ) -> Result<UsageReplicas, CalcError> {
         let (metrics, timestamp) = get_resource_metric(&samples.resource, resource, container)
-            .map_err(|e| {
-                CalcError(format!(
-                    "unable to get metrics for resource {resource}: {e}"
-                ))
-            })?;
-        let (replicas, usage) = self.calc_plain_metric_replicas(
-            now,
-            metrics,
-            current_replicas,
-            target_usage,
-            tolerances,
-            pods,
-            resource,
-        )?;
-        Ok(UsageReplicas {
-            replicas,
-            usage,
-            timestamp,
-        })
+            .map_err(|e| CalcError(format!("unable to get metrics for resource {resource}: {e}")))?;
+        let (replicas, usage) =
+            self.calc_plain_metric_replicas(now, metrics, current_replicas, target_usage, tolerances, pods, resource)?;
+        Ok(UsageReplicas { replicas, usage, timestamp })
     }
 
     /// `GetMetricReplicas`: replicas for a Pods metric's `AverageValue`.
@@ -266,20 +231,9 @@ impl ReplicaCalculator {
     ) -> Result<UsageReplicas, CalcError> {
         let (metrics, timestamp) = get_raw_metric(samples, metric_name)
             .map_err(|e| CalcError(format!("unable to get metric {metric_name}: {e}")))?;
-        let (replicas, usage) = self.calc_plain_metric_replicas(
-            now,
-            metrics,
-            current_replicas,
-            target_usage,
-            tolerances,
-            pods,
-            "",
-        )?;
-        Ok(UsageReplicas {
-            replicas,
-            usage,
-            timestamp,
-        })
+        let (replicas, usage) =
+            self.calc_plain_metric_replicas(now, metrics, current_replicas, target_usage, tolerances, pods, "")?;
+        Ok(UsageReplicas { replicas, usage, timestamp })
     }
 
     /// `calcPlainMetricReplicas`: like `GetResourceReplicas` but on averages
@@ -312,10 +266,7 @@ impl ReplicaCalculator {
             if tolerances.is_within(usage_ratio) {
                 return Ok((current_replicas, usage));
             }
-            return Ok((
-                ceil_to_i32(usage_ratio * f64::from(groups.ready_pod_count)),
-                usage,
-            ));
+            return Ok((ceil_to_i32(usage_ratio * f64::from(groups.ready_pod_count)), usage));
         }
 
         if !groups.missing.is_empty() {
@@ -365,19 +316,11 @@ impl ReplicaCalculator {
         samples: &MetricsSnapshot,
     ) -> Result<UsageReplicas, CalcError> {
         let usage = get_object_metric(samples, key).map_err(|e| {
-            CalcError(format!(
-                "unable to get metric {}: {} on {} {}",
-                key.metric, e, key.kind, key.name
-            ))
+            CalcError(format!("unable to get metric {}: {} on {} {}", key.metric, e, key.kind, key.name))
         })?;
         let usage_ratio = usage as f64 / target_usage as f64;
-        let replicas =
-            get_usage_ratio_replica_count(current_replicas, usage_ratio, tolerances, pods)?;
-        Ok(UsageReplicas {
-            replicas,
-            usage,
-            timestamp: SimTime::ZERO,
-        })
+        let replicas = get_usage_ratio_replica_count(current_replicas, usage_ratio, tolerances, pods)?;
+        Ok(UsageReplicas { replicas, usage, timestamp: SimTime::ZERO })
     }
 
     /// `GetObjectPerPodMetricReplicas`: replicas for an Object metric's
@@ -391,10 +334,7 @@ impl ReplicaCalculator {
         samples: &MetricsSnapshot,
     ) -> Result<UsageReplicas, CalcError> {
         let usage = get_object_metric(samples, key).map_err(|e| {
-            CalcError(format!(
-                "unable to get metric {}: {} on {} {}",
-                key.metric, e, key.kind, key.name
-            ))
+            CalcError(format!("unable to get metric {}: {} on {} {}", key.metric, e, key.kind, key.name))
         })?;
         let mut replicas = status_replicas;
         let usage_ratio = usage as f64 / (target_average_usage as f64 * f64::from(status_replicas));
@@ -402,11 +342,7 @@ impl ReplicaCalculator {
             replicas = ceil_to_i32(usage as f64 / target_average_usage as f64);
         }
         let per_pod = (usage as f64 / f64::from(status_replicas)).ceil() as i64;
-        Ok(UsageReplicas {
-            replicas,
-            usage: per_pod,
-            timestamp: SimTime::ZERO,
-        })
+        Ok(UsageReplicas { replicas, usage: per_pod, timestamp: SimTime::ZERO })
     }
 
     /// `GetExternalMetricReplicas`: replicas for an External metric's
@@ -432,13 +368,8 @@ impl ReplicaCalculator {
             usage = usage.wrapping_add(val);
         }
         let usage_ratio = usage as f64 / target_usage as f64;
-        let replicas =
-            get_usage_ratio_replica_count(current_replicas, usage_ratio, tolerances, pods)?;
-        Ok(UsageReplicas {
-            replicas,
-            usage,
-            timestamp: SimTime::ZERO,
-        })
+        let replicas = get_usage_ratio_replica_count(current_replicas, usage_ratio, tolerances, pods)?;
+        Ok(UsageReplicas { replicas, usage, timestamp: SimTime::ZERO })
     }
 
     /// `GetExternalPerPodMetricReplicas`: replicas for an External metric's
@@ -466,34 +397,20 @@ impl ReplicaCalculator {
         let usage_ratio = usage as f64 / (target_usage_per_pod as f64 * f64::from(status_replicas));
         if !tolerances.is_within(usage_ratio) {
             let result = (usage as f64 / target_usage_per_pod as f64).ceil();
-            replicas = if result > f64::from(i32::MAX) {
-                i32::MAX
-            } else {
-                result as i32
-            };
+            replicas = if result > f64::from(i32::MAX) { i32::MAX } else { result as i32 };
         }
         let per_pod = if usage as f64 >= i64::MAX as f64 {
             i64::MAX
         } else {
             (usage as f64 / f64::from(status_replicas)).ceil() as i64
         };
-        Ok(UsageReplicas {
-            replicas,
-            usage: per_pod,
-            timestamp: SimTime::ZERO,
-        })
+        Ok(UsageReplicas { replicas, usage: per_pod, timestamp: SimTime::ZERO })
     }
 
     /// `groupPods`: classifies pods as ignored (terminating or failed),
     /// unready (pending; for CPU also not ready or still initializing),
     /// missing (no sample) or ready. Readiness matters only for CPU.
-    pub fn group_pods(
-        &self,
-        now: SimTime,
-        pods: &[Pod],
-        metrics: &PodMetricsInfo,
-        resource: &str,
-    ) -> PodGroups {
+    pub fn group_pods(&self, now: SimTime, pods: &[Pod], metrics: &PodMetricsInfo, resource: &str) -> PodGroups {
         let mut groups = PodGroups::default();
         for pod in pods {
             if pod.deleting || pod.phase == PodPhase::Failed {
@@ -517,20 +434,12 @@ impl ReplicaCalculator {
                             // the sample if the pod is unready or no full
                             // window was collected since readiness changed.
                             condition.status == ConditionStatus::False
-                                || before(
-                                    metric.timestamp,
-                                    condition.last_transition_time,
-                                    metric.window,
-                                )
+                                || before(metric.timestamp, condition.last_transition_time, metric.window)
                         } else {
                             // Ignore the sample if the pod is unready and has
                             // never been ready.
                             condition.status == ConditionStatus::False
-                                && after(
-                                    start,
-                                    self.delay_of_initial_readiness_status,
-                                    condition.last_transition_time,
-                                )
+                                && after(start, self.delay_of_initial_readiness_status, condition.last_transition_time)
                         }
                     }
                     _ => true,
@@ -558,11 +467,7 @@ fn before(ts: SimTime, base: SimTime, d: SimDuration) -> bool {
 
 /// A filled-in sample (only the value is read).
 fn zero_sample(value: i64) -> PodMetric {
-    PodMetric {
-        value,
-        timestamp: SimTime::ZERO,
-        window: SimDuration::ZERO,
-    }
+    PodMetric { value, timestamp: SimTime::ZERO, window: SimDuration::ZERO }
 }
 
 /// `int32(math.Ceil(x))` (saturating where Go's conversion is undefined).
@@ -582,14 +487,10 @@ pub fn get_usage_ratio_replica_count(
         if tolerances.is_within(usage_ratio) {
             return Ok(current_replicas);
         }
-        let ready = get_ready_pods_count(pods)
-            .map_err(|e| CalcError(format!("unable to calculate ready pods: {e}")))?;
+        let ready =
+            get_ready_pods_count(pods).map_err(|e| CalcError(format!("unable to calculate ready pods: {e}")))?;
         let f = usage_ratio * ready as f64;
-        Ok(if f > f64::from(i32::MAX) {
-            i32::MAX
-        } else {
-            ceil_to_i32(f)
-        })
+        Ok(if f > f64::from(i32::MAX) { i32::MAX } else { ceil_to_i32(f) })
     } else {
         // Scale to zero or n pods depending on the ratio.
         Ok(ceil_to_i32(usage_ratio))
@@ -601,10 +502,7 @@ pub fn get_ready_pods_count(pods: &[Pod]) -> Result<i64, CalcError> {
     if pods.is_empty() {
         return err("no pods returned by selector while calculating replica count");
     }
-    Ok(pods
-        .iter()
-        .filter(|p| p.phase == PodPhase::Running && p.is_ready())
-        .count() as i64)
+    Ok(pods.iter().filter(|p| p.phase == PodPhase::Running && p.is_ready()).count() as i64)
 }
 
 /// `calculateRequests`: each pod's request of `resource`: the pod-level
@@ -619,8 +517,7 @@ pub fn calculate_requests(
 ) -> Result<BTreeMap<String, i64>, CalcError> {
     let mut requests = BTreeMap::new();
     for pod in pods {
-        let use_pod_level =
-            pod_level_resources && pod.pod_requests.is_some() && container.is_empty();
+        let use_pod_level = pod_level_resources && pod.pod_requests.is_some() && container.is_empty();
         let request = if use_pod_level {
             calculate_pod_level_requests(pod, resource)?
         } else {
@@ -636,33 +533,17 @@ fn calculate_pod_level_requests(pod: &Pod, resource: &str) -> Result<i64, CalcEr
     pod.pod_requests
         .as_ref()
         .and_then(|r| r.get(resource).copied())
-        .ok_or_else(|| {
-            CalcError(format!(
-                "missing pod-level request for {resource} in Pod {}",
-                pod.name
-            ))
-        })
+        .ok_or_else(|| CalcError(format!("missing pod-level request for {resource} in Pod {}", pod.name)))
 }
 
 /// `calculatePodRequestsFromContainers`.
-pub fn calculate_pod_requests_from_containers(
-    pod: &Pod,
-    container: &str,
-    resource: &str,
-) -> Result<i64, CalcError> {
-    let containers = pod.containers.iter().chain(
-        pod.init_containers
-            .iter()
-            .filter(|c| c.restart_policy_always),
-    );
+pub fn calculate_pod_requests_from_containers(pod: &Pod, container: &str, resource: &str) -> Result<i64, CalcError> {
+    let containers = pod.containers.iter().chain(pod.init_containers.iter().filter(|c| c.restart_policy_always));
     let mut request = 0i64;
     for c in containers {
         if container.is_empty() || container == c.name {
             let Some(r) = c.requests.get(resource) else {
-                return err(format!(
-                    "missing request for {resource} in container {} of Pod {}",
-                    c.name, pod.name
-                ));
+                return err(format!("missing request for {resource} in container {} of Pod {}", c.name, pod.name));
             };
             request = request.saturating_add(*r);
         }
@@ -672,10 +553,7 @@ pub fn calculate_pod_requests_from_containers(
         }
     }
     if !container.is_empty() {
-        return err(format!(
-            "container {container} not found in Pod {}",
-            pod.name
-        ));
+        return err(format!("container {container} not found in Pod {}", pod.name));
     }
     Ok(request)
 }

@@ -58,10 +58,7 @@ pub fn set_condition(
     message: impl Into<String>,
 ) {
     let message = message.into();
-    match conditions
-        .iter_mut()
-        .find(|c| c.condition_type == condition_type)
-    {
+    match conditions.iter_mut().find(|c| c.condition_type == condition_type) {
         Some(existing) => {
             if existing.status != status {
                 existing.last_transition_time = now;
@@ -70,13 +67,7 @@ pub fn set_condition(
             existing.reason = reason;
             existing.message = message;
         }
-        None => conditions.push(HpaCondition {
-            condition_type,
-            status,
-            reason,
-            message,
-            last_transition_time: now,
-        }),
+        None => conditions.push(HpaCondition { condition_type, status, reason, message, last_transition_time: now }),
     }
 }
 
@@ -144,11 +135,7 @@ impl fmt::Display for MetricCurrent {
 impl fmt::Display for MetricOutcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.result, self.target) {
-            (Ok(p), Some(target)) => write!(
-                f,
-                "{} {} vs target {} → {}",
-                self.label, p.current, target, p.replicas
-            ),
+            (Ok(p), Some(target)) => write!(f, "{} {} vs target {} → {}", self.label, p.current, target, p.replicas),
             (Ok(p), None) => write!(f, "{} {} → {}", self.label, p.current, p.replicas),
             (Err(e), _) => write!(f, "{}: {}", self.label, e),
         }
@@ -187,18 +174,10 @@ impl LimitReason {
     pub fn message(self) -> &'static str {
         match self {
             LimitReason::DesiredWithinRange => "the desired count is within the acceptable range",
-            LimitReason::ScaleUpLimit => {
-                "the desired replica count is increasing faster than the maximum scale rate"
-            }
-            LimitReason::ScaleDownLimit => {
-                "the desired replica count is decreasing faster than the maximum scale rate"
-            }
-            LimitReason::TooManyReplicas => {
-                "the desired replica count is more than the maximum replica count"
-            }
-            LimitReason::TooFewReplicas => {
-                "the desired replica count is less than the minimum replica count"
-            }
+            LimitReason::ScaleUpLimit => "the desired replica count is increasing faster than the maximum scale rate",
+            LimitReason::ScaleDownLimit => "the desired replica count is decreasing faster than the maximum scale rate",
+            LimitReason::TooManyReplicas => "the desired replica count is more than the maximum replica count",
+            LimitReason::TooFewReplicas => "the desired replica count is less than the minimum replica count",
         }
     }
 }
@@ -315,9 +294,7 @@ pub struct ReconcileOutcome {
 impl ReconcileOutcome {
     /// The condition of a type, if set.
     pub fn condition(&self, condition_type: ConditionType) -> Option<&HpaCondition> {
-        self.conditions
-            .iter()
-            .find(|c| c.condition_type == condition_type)
+        self.conditions.iter().find(|c| c.condition_type == condition_type)
     }
 }
 
@@ -358,10 +335,7 @@ impl fmt::Display for ReconcileOutcome {
                     Stabilization::Legacy { window } => {
                         format!("stabilized (max over {window}) {}", n.stabilized)
                     }
-                    Stabilization::Behavior {
-                        up_window_seconds,
-                        down_window_seconds,
-                    } => format!(
+                    Stabilization::Behavior { up_window_seconds, down_window_seconds } => format!(
                         "stabilized (up: min over {}, down: max over {}) {}",
                         window_text(up_window_seconds),
                         window_text(down_window_seconds),
@@ -371,33 +345,22 @@ impl fmt::Display for ReconcileOutcome {
                 let limited = n.limited;
                 match (n.limit_reason, n.bound) {
                     (LimitReason::DesiredWithinRange, _) | (_, LimitBound::None) => {}
-                    (_, LimitBound::LegacyScaleUp { factor, minimum }) => parts.push(format!(
-                        "limited by scale-up limit max({factor}×{current}, {minimum}) → {limited}"
-                    )),
-                    (
-                        _,
-                        LimitBound::Rate {
-                            select: SelectPolicy::Disabled,
-                            ..
-                        },
-                    ) => parts.push(format!(
-                        "scaling disabled by selectPolicy Disabled → {limited}"
-                    )),
-                    (
-                        _,
-                        LimitBound::Rate {
-                            policy: Some(p), ..
-                        },
-                    ) => parts.push(format!("limited by policy {p} → {limited}")),
+                    (_, LimitBound::LegacyScaleUp { factor, minimum }) => {
+                        parts.push(format!("limited by scale-up limit max({factor}×{current}, {minimum}) → {limited}"))
+                    }
+                    (_, LimitBound::Rate { select: SelectPolicy::Disabled, .. }) => {
+                        parts.push(format!("scaling disabled by selectPolicy Disabled → {limited}"))
+                    }
+                    (_, LimitBound::Rate { policy: Some(p), .. }) => {
+                        parts.push(format!("limited by policy {p} → {limited}"))
+                    }
                     (_, LimitBound::Rate { policy: None, .. }) => {
                         parts.push(format!("limited by recent scale events → {limited}"))
                     }
                     (_, LimitBound::MaxReplicas(max)) => {
                         parts.push(format!("limited by maxReplicas {max} → {limited}"))
                     }
-                    (_, LimitBound::MinReplicas(min)) => {
-                        parts.push(format!("raised to minReplicas {min} → {limited}"))
-                    }
+                    (_, LimitBound::MinReplicas(min)) => parts.push(format!("raised to minReplicas {min} → {limited}")),
                 }
             }
         }

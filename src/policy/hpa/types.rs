@@ -120,20 +120,11 @@ impl MetricSpec {
     pub fn label(&self) -> String {
         match self {
             MetricSpec::Resource { name, .. } => name.clone(),
-            MetricSpec::ContainerResource {
-                name, container, ..
-            } => format!("{name}[{container}]"),
-            MetricSpec::Pods { metric, .. } | MetricSpec::External { metric, .. } => {
-                metric.name.clone()
+            MetricSpec::ContainerResource { name, container, .. } => format!("{name}[{container}]"),
+            MetricSpec::Pods { metric, .. } | MetricSpec::External { metric, .. } => metric.name.clone(),
+            MetricSpec::Object { described_object, metric, .. } => {
+                format!("{}/{} {}", described_object.kind, described_object.name, metric.name)
             }
-            MetricSpec::Object {
-                described_object,
-                metric,
-                ..
-            } => format!(
-                "{}/{} {}",
-                described_object.kind, described_object.name, metric.name
-            ),
             MetricSpec::Unsupported { type_name } => format!("<{type_name}>"),
         }
     }
@@ -186,10 +177,7 @@ pub struct MetricIdentifier {
 impl MetricIdentifier {
     /// A metric without a selector.
     pub fn named(name: &str) -> Self {
-        MetricIdentifier {
-            name: name.to_string(),
-            selector: None,
-        }
+        MetricIdentifier { name: name.to_string(), selector: None }
     }
 }
 
@@ -266,20 +254,12 @@ pub struct HpaScalingPolicy {
 impl HpaScalingPolicy {
     /// A `Pods` policy.
     pub const fn pods(value: i32, period_seconds: i32) -> Self {
-        HpaScalingPolicy {
-            policy_type: ScalingPolicyType::Pods,
-            value,
-            period_seconds,
-        }
+        HpaScalingPolicy { policy_type: ScalingPolicyType::Pods, value, period_seconds }
     }
 
     /// A `Percent` policy.
     pub const fn percent(value: i32, period_seconds: i32) -> Self {
-        HpaScalingPolicy {
-            policy_type: ScalingPolicyType::Percent,
-            value,
-            period_seconds,
-        }
+        HpaScalingPolicy { policy_type: ScalingPolicyType::Percent, value, period_seconds }
     }
 }
 

@@ -13,14 +13,13 @@
 use super::config::FeatureGates;
 use super::defaults::{DEFAULT_CPU_UTILIZATION, default_behavior};
 use super::manifest::{
-    FieldError, HpaSpecFields, ManifestError, RawLabelSelector, RawMetricIdentifier, RawMetricSpec,
-    RawMetricTarget, RawObjectReference, RawQuantity, RawScalingRules,
+    FieldError, HpaSpecFields, ManifestError, RawLabelSelector, RawMetricIdentifier, RawMetricSpec, RawMetricTarget,
+    RawObjectReference, RawQuantity, RawScalingRules,
 };
 use super::quantity::Quantity;
 use super::types::{
     CrossVersionObjectReference, HpaScalingPolicy, HpaScalingRulesSpec, HpaSpec, LabelSelector,
-    LabelSelectorRequirement, MetricIdentifier, MetricSpec, MetricTarget, ScalingPolicyType,
-    SelectPolicy,
+    LabelSelectorRequirement, MetricIdentifier, MetricSpec, MetricTarget, ScalingPolicyType, SelectPolicy,
 };
 
 /// `MaxPeriodSeconds`.
@@ -35,17 +34,11 @@ struct Errors {
 
 impl Errors {
     fn push(&mut self, path: &str, message: impl Into<String>) {
-        self.list.push(FieldError {
-            path: path.to_string(),
-            message: message.into(),
-        });
+        self.list.push(FieldError { path: path.to_string(), message: message.into() });
     }
     fn required(&mut self, path: &str, detail: &str) {
-        let message = if detail.is_empty() {
-            "Required value".to_string()
-        } else {
-            format!("Required value: {detail}")
-        };
+        let message =
+            if detail.is_empty() { "Required value".to_string() } else { format!("Required value: {detail}") };
         self.push(path, message);
     }
     fn invalid(&mut self, path: &str, value: impl std::fmt::Display, detail: &str) {
@@ -53,13 +46,7 @@ impl Errors {
     }
     fn not_supported(&mut self, path: &str, value: &str, supported: &[&str]) {
         let supported: Vec<String> = supported.iter().map(|s| format!("'{s}'")).collect();
-        self.push(
-            path,
-            format!(
-                "Unsupported value: '{value}': supported values: {}",
-                supported.join(", ")
-            ),
-        );
+        self.push(path, format!("Unsupported value: '{value}': supported values: {}", supported.join(", ")));
     }
     fn forbidden(&mut self, path: &str, detail: &str) {
         self.push(path, format!("Forbidden: {detail}"));
@@ -67,11 +54,7 @@ impl Errors {
 }
 
 fn child(parent: &str, name: &str) -> String {
-    if parent.is_empty() {
-        name.to_string()
-    } else {
-        format!("{parent}.{name}")
-    }
+    if parent.is_empty() { name.to_string() } else { format!("{parent}.{name}") }
 }
 
 /// Validates `fields` and builds the defaulted spec. `prefix` is the path of
@@ -88,11 +71,7 @@ pub(super) fn build_spec(
     let min_path = child(prefix, "minReplicas");
     if let Some(min) = fields.min_replicas {
         if min < min_lower_bound {
-            errs.invalid(
-                &min_path,
-                min,
-                &format!("must be greater than or equal to {min_lower_bound}"),
-            );
+            errs.invalid(&min_path, min, &format!("must be greater than or equal to {min_lower_bound}"));
         }
     }
     let max_path = child(prefix, "maxReplicas");
@@ -107,11 +86,7 @@ pub(super) fn build_spec(
             }
             if let Some(min) = fields.min_replicas {
                 if max < min {
-                    errs.invalid(
-                        &max_path,
-                        max,
-                        "must be greater than or equal to 'minReplicas'",
-                    );
+                    errs.invalid(&max_path, max, "must be greater than or equal to 'minReplicas'");
                 }
             }
             max
@@ -135,8 +110,7 @@ pub(super) fn build_spec(
     for (i, raw) in fields.metrics.iter().flatten().enumerate() {
         let path = format!("{metrics_path}[{i}]");
         if let Some(m) = metric_spec(raw, &path, &mut errs) {
-            has_object_or_external |=
-                matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. });
+            has_object_or_external |= matches!(m, MetricSpec::Object { .. } | MetricSpec::External { .. });
             metrics.push(m);
         }
     }
@@ -149,14 +123,9 @@ pub(super) fn build_spec(
 
     let behavior = fields.behavior.as_ref().map(|b| {
         let behavior_path = child(prefix, "behavior");
-        let up = b
-            .scale_up
-            .as_ref()
-            .map(|r| scaling_rules(r, &child(&behavior_path, "scaleUp"), gates, &mut errs));
-        let down = b
-            .scale_down
-            .as_ref()
-            .map(|r| scaling_rules(r, &child(&behavior_path, "scaleDown"), gates, &mut errs));
+        let up = b.scale_up.as_ref().map(|r| scaling_rules(r, &child(&behavior_path, "scaleUp"), gates, &mut errs));
+        let down =
+            b.scale_down.as_ref().map(|r| scaling_rules(r, &child(&behavior_path, "scaleDown"), gates, &mut errs));
         default_behavior(up.as_ref(), down.as_ref())
     });
 
@@ -170,21 +139,11 @@ pub(super) fn build_spec(
             target: MetricTarget::Utilization(DEFAULT_CPU_UTILIZATION),
         });
     }
-    Ok(HpaSpec {
-        scale_target_ref,
-        min_replicas: fields.min_replicas.unwrap_or(1),
-        max_replicas,
-        metrics,
-        behavior,
-    })
+    Ok(HpaSpec { scale_target_ref, min_replicas: fields.min_replicas.unwrap_or(1), max_replicas, metrics, behavior })
 }
 
 /// `ValidateCrossVersionObjectReference`.
-fn object_reference(
-    r: &RawObjectReference,
-    path: &str,
-    errs: &mut Errors,
-) -> CrossVersionObjectReference {
+fn object_reference(r: &RawObjectReference, path: &str, errs: &mut Errors) -> CrossVersionObjectReference {
     let kind = r.kind.clone().unwrap_or_default();
     let name = r.name.clone().unwrap_or_default();
     if kind.is_empty() {
@@ -193,20 +152,10 @@ fn object_reference(
     if name.is_empty() {
         errs.required(&child(path, "name"), "");
     }
-    CrossVersionObjectReference {
-        api_version: r.api_version.clone().unwrap_or_default(),
-        kind,
-        name,
-    }
+    CrossVersionObjectReference { api_version: r.api_version.clone().unwrap_or_default(), kind, name }
 }
 
-const SOURCE_TYPES: [&str; 5] = [
-    "ContainerResource",
-    "External",
-    "Object",
-    "Pods",
-    "Resource",
-];
+const SOURCE_TYPES: [&str; 5] = ["ContainerResource", "External", "Object", "Pods", "Resource"];
 
 /// `validateMetricSpec` plus the conversion to [`MetricSpec`].
 fn metric_spec(raw: &RawMetricSpec, path: &str, errs: &mut Errors) -> Option<MetricSpec> {
@@ -237,17 +186,11 @@ fn metric_spec(raw: &RawMetricSpec, path: &str, errs: &mut Errors) -> Option<Met
         }
     };
     for other in present.iter().filter(|p| **p != expected) {
-        errs.forbidden(
-            &child(path, other),
-            "must populate the given metric source only",
-        );
+        errs.forbidden(&child(path, other), "must populate the given metric source only");
     }
     let source_path = child(path, expected);
     let required = |errs: &mut Errors| {
-        errs.required(
-            &source_path,
-            "must populate information for the given metric source",
-        );
+        errs.required(&source_path, "must populate information for the given metric source");
     };
     match type_name {
         "Resource" => {
@@ -262,10 +205,7 @@ fn metric_spec(raw: &RawMetricSpec, path: &str, errs: &mut Errors) -> Option<Met
                 &["Utilization", "AverageValue"],
                 errs,
             )?;
-            Some(MetricSpec::Resource {
-                name: name?,
-                target,
-            })
+            Some(MetricSpec::Resource { name: name?, target })
         }
         "ContainerResource" => {
             let Some(src) = &raw.container_resource else {
@@ -276,10 +216,7 @@ fn metric_spec(raw: &RawMetricSpec, path: &str, errs: &mut Errors) -> Option<Met
             let container = match src.container.as_deref() {
                 Some(c) if !c.is_empty() => Some(c.to_string()),
                 _ => {
-                    errs.required(
-                        &child(&source_path, "container"),
-                        "must specify a container",
-                    );
+                    errs.required(&child(&source_path, "container"), "must specify a container");
                     None
                 }
             };
@@ -289,29 +226,16 @@ fn metric_spec(raw: &RawMetricSpec, path: &str, errs: &mut Errors) -> Option<Met
                 &["Utilization", "AverageValue"],
                 errs,
             )?;
-            Some(MetricSpec::ContainerResource {
-                name: name?,
-                container: container?,
-                target,
-            })
+            Some(MetricSpec::ContainerResource { name: name?, container: container?, target })
         }
         "Pods" => {
             let Some(src) = &raw.pods else {
                 required(errs);
                 return None;
             };
-            let metric =
-                metric_identifier(src.metric.as_ref(), &child(&source_path, "metric"), errs);
-            let target = metric_target(
-                src.target.as_ref(),
-                &child(&source_path, "target"),
-                &["AverageValue"],
-                errs,
-            )?;
-            Some(MetricSpec::Pods {
-                metric: metric?,
-                target,
-            })
+            let metric = metric_identifier(src.metric.as_ref(), &child(&source_path, "metric"), errs);
+            let target = metric_target(src.target.as_ref(), &child(&source_path, "target"), &["AverageValue"], errs)?;
+            Some(MetricSpec::Pods { metric: metric?, target })
         }
         "Object" => {
             let Some(src) = &raw.object else {
@@ -326,37 +250,20 @@ fn metric_spec(raw: &RawMetricSpec, path: &str, errs: &mut Errors) -> Option<Met
                     CrossVersionObjectReference::default()
                 }
             };
-            let metric =
-                metric_identifier(src.metric.as_ref(), &child(&source_path, "metric"), errs);
-            let target = metric_target(
-                src.target.as_ref(),
-                &child(&source_path, "target"),
-                &["Value", "AverageValue"],
-                errs,
-            )?;
-            Some(MetricSpec::Object {
-                described_object,
-                metric: metric?,
-                target,
-            })
+            let metric = metric_identifier(src.metric.as_ref(), &child(&source_path, "metric"), errs);
+            let target =
+                metric_target(src.target.as_ref(), &child(&source_path, "target"), &["Value", "AverageValue"], errs)?;
+            Some(MetricSpec::Object { described_object, metric: metric?, target })
         }
         _ => {
             let Some(src) = &raw.external else {
                 required(errs);
                 return None;
             };
-            let metric =
-                metric_identifier(src.metric.as_ref(), &child(&source_path, "metric"), errs);
-            let target = metric_target(
-                src.target.as_ref(),
-                &child(&source_path, "target"),
-                &["Value", "AverageValue"],
-                errs,
-            )?;
-            Some(MetricSpec::External {
-                metric: metric?,
-                target,
-            })
+            let metric = metric_identifier(src.metric.as_ref(), &child(&source_path, "metric"), errs);
+            let target =
+                metric_target(src.target.as_ref(), &child(&source_path, "target"), &["Value", "AverageValue"], errs)?;
+            Some(MetricSpec::External { metric: metric?, target })
         }
     }
 }
@@ -372,11 +279,7 @@ fn resource_name(name: Option<&str>, path: &str, errs: &mut Errors) -> Option<St
 }
 
 /// `validateMetricIdentifier`.
-fn metric_identifier(
-    raw: Option<&RawMetricIdentifier>,
-    path: &str,
-    errs: &mut Errors,
-) -> Option<MetricIdentifier> {
+fn metric_identifier(raw: Option<&RawMetricIdentifier>, path: &str, errs: &mut Errors) -> Option<MetricIdentifier> {
     let Some(raw) = raw else {
         errs.required(path, "");
         return None;
@@ -388,10 +291,7 @@ fn metric_identifier(
             return None;
         }
     };
-    let selector = raw
-        .selector
-        .as_ref()
-        .map(|s| label_selector(s, &child(path, "selector"), errs));
+    let selector = raw.selector.as_ref().map(|s| label_selector(s, &child(path, "selector"), errs));
     Some(MetricIdentifier { name, selector })
 }
 
@@ -401,11 +301,7 @@ fn label_selector(raw: &RawLabelSelector, path: &str, errs: &mut Errors) -> Labe
         let req_path = format!("{}[{i}]", child(path, "matchExpressions"));
         let operator = req.operator.clone().unwrap_or_default();
         if !["In", "NotIn", "Exists", "DoesNotExist"].contains(&operator.as_str()) {
-            errs.not_supported(
-                &child(&req_path, "operator"),
-                &operator,
-                &["DoesNotExist", "Exists", "In", "NotIn"],
-            );
+            errs.not_supported(&child(&req_path, "operator"), &operator, &["DoesNotExist", "Exists", "In", "NotIn"]);
         }
         match_expressions.push(LabelSelectorRequirement {
             key: req.key.clone().unwrap_or_default(),
@@ -413,10 +309,7 @@ fn label_selector(raw: &RawLabelSelector, path: &str, errs: &mut Errors) -> Labe
             values: req.values.clone().unwrap_or_default(),
         });
     }
-    LabelSelector {
-        match_labels: raw.match_labels.clone().unwrap_or_default(),
-        match_expressions,
-    }
+    LabelSelector { match_labels: raw.match_labels.clone().unwrap_or_default(), match_expressions }
 }
 
 fn quantity(raw: &RawQuantity, path: &str, errs: &mut Errors) -> Option<Quantity> {
@@ -447,11 +340,7 @@ fn metric_target(
         return None;
     };
     if !["Utilization", "Value", "AverageValue"].contains(&type_name) {
-        errs.invalid(
-            &type_path,
-            type_name,
-            "must be either Utilization, Value, or AverageValue",
-        );
+        errs.invalid(&type_path, type_name, "must be either Utilization, Value, or AverageValue");
         return None;
     }
     if !allowed.contains(&type_name) {
@@ -461,14 +350,8 @@ fn metric_target(
     let value_path = child(path, "value");
     let average_value_path = child(path, "averageValue");
     let utilization_path = child(path, "averageUtilization");
-    let value = raw
-        .value
-        .as_ref()
-        .and_then(|q| quantity(q, &value_path, errs));
-    let average_value = raw
-        .average_value
-        .as_ref()
-        .and_then(|q| quantity(q, &average_value_path, errs));
+    let value = raw.value.as_ref().and_then(|q| quantity(q, &value_path, errs));
+    let average_value = raw.average_value.as_ref().and_then(|q| quantity(q, &average_value_path, errs));
     if let Some(v) = value {
         if v.milli_value() <= 0 {
             errs.invalid(&value_path, v, "must be positive");
@@ -486,35 +369,19 @@ fn metric_target(
     }
     let fields_set = [
         ("value", raw.value.is_some(), &value_path, "Value"),
-        (
-            "averageValue",
-            raw.average_value.is_some(),
-            &average_value_path,
-            "AverageValue",
-        ),
-        (
-            "averageUtilization",
-            raw.average_utilization.is_some(),
-            &utilization_path,
-            "Utilization",
-        ),
+        ("averageValue", raw.average_value.is_some(), &average_value_path, "AverageValue"),
+        ("averageUtilization", raw.average_utilization.is_some(), &utilization_path, "Utilization"),
     ];
     for (field, set, field_path, for_type) in fields_set {
         if set && for_type != type_name {
-            errs.forbidden(
-                field_path,
-                &format!("may not set '{field}' with type '{type_name}'"),
-            );
+            errs.forbidden(field_path, &format!("may not set '{field}' with type '{type_name}'"));
         }
     }
     match type_name {
         "Utilization" => match raw.average_utilization {
             Some(u) => Some(MetricTarget::Utilization(u)),
             None => {
-                errs.required(
-                    &utilization_path,
-                    "type 'Utilization' needs a target utilization",
-                );
+                errs.required(&utilization_path, "type 'Utilization' needs a target utilization");
                 None
             }
         },
@@ -531,10 +398,7 @@ fn metric_target(
             Some(v) => Some(MetricTarget::AverageValue(v.milli_value())),
             None => {
                 if raw.average_value.is_none() {
-                    errs.required(
-                        &average_value_path,
-                        "type 'AverageValue' needs a target averageValue",
-                    );
+                    errs.required(&average_value_path, "type 'AverageValue' needs a target averageValue");
                 }
                 None
             }
@@ -544,23 +408,14 @@ fn metric_target(
 
 /// `validateScalingRules` and `validateScalingPolicy`, giving the user's
 /// rules for `GenerateHPAScale{Up,Down}Rules`.
-fn scaling_rules(
-    raw: &RawScalingRules,
-    path: &str,
-    gates: &FeatureGates,
-    errs: &mut Errors,
-) -> HpaScalingRulesSpec {
+fn scaling_rules(raw: &RawScalingRules, path: &str, gates: &FeatureGates, errs: &mut Errors) -> HpaScalingRulesSpec {
     let window_path = child(path, "stabilizationWindowSeconds");
     if let Some(w) = raw.stabilization_window_seconds {
         if w < 0 {
             errs.invalid(&window_path, w, "must be greater than or equal to zero");
         }
         if w > MAX_STABILIZATION_WINDOW_SECONDS {
-            errs.invalid(
-                &window_path,
-                w,
-                &format!("must be less than or equal to {MAX_STABILIZATION_WINDOW_SECONDS}"),
-            );
+            errs.invalid(&window_path, w, &format!("must be less than or equal to {MAX_STABILIZATION_WINDOW_SECONDS}"));
         }
     }
     let select_policy = raw.select_policy.as_deref().and_then(|s| match s {
@@ -568,11 +423,7 @@ fn scaling_rules(
         "Min" => Some(SelectPolicy::Min),
         "Disabled" => Some(SelectPolicy::Disabled),
         other => {
-            errs.not_supported(
-                &child(path, "selectPolicy"),
-                other,
-                &["Disabled", "Max", "Min"],
-            );
+            errs.not_supported(&child(path, "selectPolicy"), other, &["Disabled", "Max", "Min"]);
             None
         }
     });
@@ -588,11 +439,7 @@ fn scaling_rules(
                 Some("Pods") => Some(ScalingPolicyType::Pods),
                 Some("Percent") => Some(ScalingPolicyType::Percent),
                 other => {
-                    errs.not_supported(
-                        &child(&p_path, "type"),
-                        other.unwrap_or(""),
-                        &["Percent", "Pods"],
-                    );
+                    errs.not_supported(&child(&p_path, "type"), other.unwrap_or(""), &["Percent", "Pods"]);
                     None
                 }
             };
@@ -606,18 +453,10 @@ fn scaling_rules(
                 errs.invalid(&period_path, period, "must be greater than zero");
             }
             if period > MAX_PERIOD_SECONDS {
-                errs.invalid(
-                    &period_path,
-                    period,
-                    &format!("must be less than or equal to {MAX_PERIOD_SECONDS}"),
-                );
+                errs.invalid(&period_path, period, &format!("must be less than or equal to {MAX_PERIOD_SECONDS}"));
             }
             if let Some(policy_type) = policy_type {
-                out.push(HpaScalingPolicy {
-                    policy_type,
-                    value,
-                    period_seconds: period,
-                });
+                out.push(HpaScalingPolicy { policy_type, value, period_seconds: period });
             }
         }
         out
@@ -625,10 +464,7 @@ fn scaling_rules(
     let tolerance_path = child(path, "tolerance");
     let tolerance = raw.tolerance.as_ref().and_then(|q| {
         if !gates.hpa_configurable_tolerance {
-            errs.forbidden(
-                &tolerance_path,
-                "tolerance needs the HPAConfigurableTolerance feature gate",
-            );
+            errs.forbidden(&tolerance_path, "tolerance needs the HPAConfigurableTolerance feature gate");
             return None;
         }
         let q = quantity(q, &tolerance_path, errs)?;

@@ -16,14 +16,10 @@
 //! their replica counts and conditions are.
 
 use super::*;
-use crate::policy::hpa::defaults::{
-    default_behavior, generate_hpa_scale_down_rules, generate_hpa_scale_up_rules,
-};
+use crate::policy::hpa::defaults::{default_behavior, generate_hpa_scale_down_rules, generate_hpa_scale_up_rules};
 use crate::policy::hpa::metrics::{ContainerMetrics, PodMetricValue, PodResourceMetrics};
 use crate::policy::hpa::pods::{ConditionStatus, Container, PodPhase, PodReadyCondition};
-use crate::policy::hpa::types::{
-    CrossVersionObjectReference, HpaScalingRulesSpec, MetricIdentifier,
-};
+use crate::policy::hpa::types::{CrossVersionObjectReference, HpaScalingRulesSpec, MetricIdentifier};
 use std::collections::BTreeMap;
 
 const NOW: SimTime = SimTime(1_000_000 * 1_000_000_000);
@@ -114,37 +110,23 @@ fn generate_scaling_rules(
 /// `generateEventsUniformDistribution`: events spread over the last
 /// `period_seconds`, each at the centre of its segment (seconds truncated as
 /// Go's `time.Duration(float)` does).
-fn generate_events_uniform_distribution(
-    raw: &[i32],
-    period_seconds: i32,
-) -> Vec<TimestampedScaleEvent> {
+fn generate_events_uniform_distribution(raw: &[i32], period_seconds: i32) -> Vec<TimestampedScaleEvent> {
     let segment = f64::from(period_seconds) / raw.len() as f64;
     raw.iter()
         .enumerate()
         .map(|(idx, &change)| {
-            let boundary =
-                (f64::from(period_seconds) - segment * (idx as f64 + 1.0) + segment / 2.0) as u64;
-            TimestampedScaleEvent {
-                replica_change: change,
-                timestamp: ago(secs(boundary)),
-                outdated: false,
-            }
+            let boundary = (f64::from(period_seconds) - segment * (idx as f64 + 1.0) + segment / 2.0) as u64;
+            TimestampedScaleEvent { replica_change: change, timestamp: ago(secs(boundary)), outdated: false }
         })
         .collect()
 }
 
 fn rec(recommendation: i32, age: SimDuration) -> TimestampedRecommendation {
-    TimestampedRecommendation {
-        recommendation,
-        timestamp: ago(age),
-    }
+    TimestampedRecommendation { recommendation, timestamp: ago(age) }
 }
 
 fn cpu_utilization(target: i32) -> MetricSpec {
-    MetricSpec::Resource {
-        name: "cpu".to_string(),
-        target: MetricTarget::Utilization(target),
-    }
+    MetricSpec::Resource { name: "cpu".to_string(), target: MetricTarget::Utilization(target) }
 }
 
 fn container_cpu(container: &str, target: i32) -> MetricSpec {
@@ -156,35 +138,23 @@ fn container_cpu(container: &str, target: i32) -> MetricSpec {
 }
 
 fn pods_qps(average_milli: i64) -> MetricSpec {
-    MetricSpec::Pods {
-        metric: MetricIdentifier::named("qps"),
-        target: MetricTarget::AverageValue(average_milli),
-    }
+    MetricSpec::Pods { metric: MetricIdentifier::named("qps"), target: MetricTarget::AverageValue(average_milli) }
 }
 
 fn object_qps(target: MetricTarget) -> MetricSpec {
     MetricSpec::Object {
-        described_object: CrossVersionObjectReference::new(
-            "apps/v1",
-            "Deployment",
-            "some-deployment",
-        ),
+        described_object: CrossVersionObjectReference::new("apps/v1", "Deployment", "some-deployment"),
         metric: MetricIdentifier::named("qps"),
         target,
     }
 }
 
 fn external_qps(target: MetricTarget) -> MetricSpec {
-    MetricSpec::External {
-        metric: MetricIdentifier::named("qps"),
-        target,
-    }
+    MetricSpec::External { metric: MetricIdentifier::named("qps"), target }
 }
 
 fn cheddar() -> MetricSpec {
-    MetricSpec::Unsupported {
-        type_name: "CheddarCheese".to_string(),
-    }
+    MetricSpec::Unsupported { type_name: "CheddarCheese".to_string() }
 }
 
 /// Upstream's `testCase`, reduced to what the replica math reads.
@@ -230,16 +200,10 @@ impl TestCase {
             // reaches the metrics (the replica count is out of bounds).
             metrics.push(cpu_utilization(80));
         }
-        let behavior =
-            (self.scale_up_rules.is_some() || self.scale_down_rules.is_some()).then(|| {
-                default_behavior(self.scale_up_rules.as_ref(), self.scale_down_rules.as_ref())
-            });
+        let behavior = (self.scale_up_rules.is_some() || self.scale_down_rules.is_some())
+            .then(|| default_behavior(self.scale_up_rules.as_ref(), self.scale_down_rules.as_ref()));
         HpaSpec {
-            scale_target_ref: CrossVersionObjectReference::new(
-                "v1",
-                "ReplicationController",
-                "test-rc",
-            ),
+            scale_target_ref: CrossVersionObjectReference::new("v1", "ReplicationController", "test-rc"),
             min_replicas: self.min_replicas,
             max_replicas: self.max_replicas,
             metrics,
@@ -248,26 +212,17 @@ impl TestCase {
     }
 
     fn input(&self) -> HpaInput {
-        let count = self
-            .reported_cpu_requests
-            .as_ref()
-            .map_or(self.status_replicas as usize, Vec::len);
+        let count = self.reported_cpu_requests.as_ref().map_or(self.status_replicas as usize, Vec::len);
         let pods = (0..count)
             .map(|i| {
                 let readiness = self.reported_pod_readiness.as_ref().map_or(T, |r| r[i]);
-                let start = self
-                    .reported_pod_start_time
-                    .as_ref()
-                    .map_or(SimTime::ZERO, |s| s[i]);
+                let start = self.reported_pod_start_time.as_ref().map_or(SimTime::ZERO, |s| s[i]);
                 let request = self.reported_cpu_requests.as_ref().map_or(1000, |r| r[i]);
                 Pod {
                     name: format!("test-pod-{i}"),
                     phase: self.reported_pod_phase.as_ref().map_or(Running, |p| p[i]),
                     deleting: self.reported_pod_deletion.as_ref().is_some_and(|d| d[i]),
-                    ready: Some(PodReadyCondition {
-                        status: readiness,
-                        last_transition_time: start,
-                    }),
+                    ready: Some(PodReadyCondition { status: readiness, last_transition_time: start }),
                     start_time: Some(start),
                     containers: vec![
                         Container::with_request("container1", "cpu", request / 2),
@@ -313,14 +268,8 @@ impl TestCase {
                 metrics.pods.insert("qps".to_string(), values);
             }
             for spec in &self.metrics_target {
-                if let (
-                    MetricSpec::Object {
-                        described_object,
-                        metric,
-                        ..
-                    },
-                    Some(&first),
-                ) = (spec, self.reported_levels.first())
+                if let (MetricSpec::Object { described_object, metric, .. }, Some(&first)) =
+                    (spec, self.reported_levels.first())
                 {
                     metrics.object.insert(
                         ObjectMetricKey {
@@ -333,10 +282,7 @@ impl TestCase {
                 }
             }
             if !self.fail_external && !self.reported_levels.is_empty() {
-                metrics.external.insert(
-                    "qps".to_string(),
-                    self.reported_levels.iter().map(|&l| l as i64).collect(),
-                );
+                metrics.external.insert("qps".to_string(), self.reported_levels.iter().map(|&l| l as i64).collect());
             }
         }
         HpaInput {
@@ -356,31 +302,20 @@ impl TestCase {
             controller.set_recommendations(recs.clone());
         }
         let outcome = controller.reconcile(NOW, &self.input());
-        assert_eq!(
-            outcome.desired_replicas, self.expected_desired_replicas,
-            "desired replicas; outcome: {outcome}"
-        );
+        assert_eq!(outcome.desired_replicas, self.expected_desired_replicas, "desired replicas; outcome: {outcome}");
         assert_eq!(
             outcome.rescale,
             self.spec_replicas != self.expected_desired_replicas,
             "the scale is updated only for a change"
         );
-        let want = self
-            .expected_conditions
-            .clone()
-            .unwrap_or_else(|| STATUS_OK.to_vec());
-        let got: Vec<Cond> = outcome
-            .conditions
-            .iter()
-            .map(|c| (c.condition_type, c.status, c.reason))
-            .collect();
+        let want = self.expected_conditions.clone().unwrap_or_else(|| STATUS_OK.to_vec());
+        let got: Vec<Cond> = outcome.conditions.iter().map(|c| (c.condition_type, c.status, c.reason)).collect();
         assert_eq!(got, want, "conditions; outcome: {outcome}");
         if let Some(cpu) = self.cpu_current {
             let reported = outcome.metrics.iter().find_map(|m| match m.result {
-                Ok(MetricProposal {
-                    current: MetricCurrent::Utilization { percent, .. },
-                    ..
-                }) if m.label == "cpu" => Some(percent),
+                Ok(MetricProposal { current: MetricCurrent::Utilization { percent, .. }, .. }) if m.label == "cpu" => {
+                    Some(percent)
+                }
                 _ => None,
             });
             assert_eq!(reported, Some(cpu), "reported CPU utilization");
@@ -423,21 +358,12 @@ fn scale_up_case() -> TestCase {
 
 #[test]
 fn test_scale_up() {
-    TestCase {
-        cpu_current: Some(50),
-        ..scale_up_case()
-    }
-    .run();
+    TestCase { cpu_current: Some(50), ..scale_up_case() }.run();
 }
 
 #[test]
 fn test_scale_up_container() {
-    TestCase {
-        cpu_target: 0,
-        metrics_target: vec![container_cpu("container1", 30)],
-        ..scale_up_case()
-    }
-    .run();
+    TestCase { cpu_target: 0, metrics_target: vec![container_cpu("container1", 30)], ..scale_up_case() }.run();
 }
 
 #[test]
@@ -655,21 +581,12 @@ fn scale_down_case() -> TestCase {
 
 #[test]
 fn test_scale_down() {
-    TestCase {
-        cpu_current: Some(28),
-        ..scale_down_case()
-    }
-    .run();
+    TestCase { cpu_current: Some(28), ..scale_down_case() }.run();
 }
 
 #[test]
 fn test_scale_down_container_resource() {
-    TestCase {
-        cpu_target: 0,
-        metrics_target: vec![container_cpu("container2", 50)],
-        ..scale_down_case()
-    }
-    .run();
+    TestCase { cpu_target: 0, metrics_target: vec![container_cpu("container2", 50)], ..scale_down_case() }.run();
 }
 
 #[test]
@@ -848,9 +765,7 @@ fn test_scale_down_ignores_failed_pods() {
         cpu_current: Some(28),
         reported_cpu_requests: one_core(7),
         reported_pod_readiness: Some(vec![T, T, T, T, T, F, F]),
-        reported_pod_phase: Some(vec![
-            Running, Running, Running, Running, Running, Failed, Failed,
-        ]),
+        reported_pod_phase: Some(vec![Running, Running, Running, Running, Running, Failed, Failed]),
         ..scale_down_case()
     }
     .run();
@@ -961,11 +876,7 @@ fn test_zero_min_replicas_desired_zero() {
         cpu_target: 90,
         reported_levels: vec![0, 0, 0],
         reported_cpu_requests: uneven(),
-        expected_conditions: Some(status_ok_with(&[(
-            ScalingLimited,
-            false,
-            "DesiredWithinRange",
-        )])),
+        expected_conditions: Some(status_ok_with(&[(ScalingLimited, false, "DesiredWithinRange")])),
         recommendations: Some(Vec::new()),
         ..base(0, 5, 3, 3, 0)
     }
@@ -1058,10 +969,7 @@ fn test_missing_metrics() {
 }
 
 fn failed_metric_conditions(reason: &'static str) -> Option<Vec<Cond>> {
-    Some(vec![
-        (AbleToScale, true, "SucceededGetScale"),
-        (ScalingActive, false, reason),
-    ])
+    Some(vec![(AbleToScale, true, "SucceededGetScale"), (ScalingActive, false, reason)])
 }
 
 #[test]
@@ -1220,14 +1128,8 @@ fn test_condition_failed_get_metrics() {
     let cases: [(&'static str, Vec<MetricSpec>); 4] = [
         ("FailedGetResourceMetric", vec![]),
         ("FailedGetPodsMetric", vec![pods_qps(15_000)]),
-        (
-            "FailedGetObjectMetric",
-            vec![object_qps(MetricTarget::Value(15_000))],
-        ),
-        (
-            "FailedGetExternalMetric",
-            vec![external_qps(MetricTarget::Value(300))],
-        ),
+        ("FailedGetObjectMetric", vec![object_qps(MetricTarget::Value(15_000))]),
+        ("FailedGetExternalMetric", vec![external_qps(MetricTarget::Value(300))]),
     ];
     for (reason, specs) in cases {
         TestCase {
@@ -1314,10 +1216,7 @@ fn test_computed_tolerance_alg_implementation() {
     let final_cpu_percent_target = (target * 100.0) as i32;
     let resources_used_ratio = total_used as f64 / (f64::from(total_requested) * target);
     let final_pods = (resources_used_ratio * f64::from(start_pods)).ceil() as i32;
-    let requests: Vec<i64> = [100, -100, 10, -10, 2, -2, 1, -1, 0, 0]
-        .iter()
-        .map(|d| per_pod_requested + d)
-        .collect();
+    let requests: Vec<i64> = [100, -100, 10, -10, 2, -2, 1, -1, 0, 0].iter().map(|d| per_pod_requested + d).collect();
     let tc1 = TestCase {
         cpu_target: final_cpu_percent_target,
         reported_levels: vec![total_used / 10; 10],
@@ -1427,33 +1326,9 @@ fn test_no_scale_down_one_metric_empty() {
 fn test_convert_desired_replicas_with_rules() {
     let config = test_config();
     let rows = [
-        (
-            "prenormalized desired replicas within range",
-            5,
-            7,
-            3,
-            8,
-            7,
-            LimitReason::DesiredWithinRange,
-        ),
-        (
-            "prenormalized desired replicas < minReplicas",
-            3,
-            1,
-            2,
-            8,
-            2,
-            LimitReason::TooFewReplicas,
-        ),
-        (
-            "prenormalized desired zeroed replicas within range",
-            1,
-            0,
-            0,
-            10,
-            0,
-            LimitReason::DesiredWithinRange,
-        ),
+        ("prenormalized desired replicas within range", 5, 7, 3, 8, 7, LimitReason::DesiredWithinRange),
+        ("prenormalized desired replicas < minReplicas", 3, 1, 2, 8, 2, LimitReason::TooFewReplicas),
+        ("prenormalized desired zeroed replicas within range", 1, 0, 0, 10, 0, LimitReason::DesiredWithinRange),
         (
             "maxReplicas is the limit because maxReplicas < scaleUpLimit",
             20,
@@ -1481,44 +1356,19 @@ fn test_convert_desired_replicas_with_rules() {
 }
 
 fn rules(select: SelectPolicy, policies: Vec<HpaScalingPolicy>, window: i32) -> HpaScalingRules {
-    HpaScalingRules {
-        stabilization_window_seconds: Some(window),
-        select_policy: select,
-        policies,
-        tolerance: None,
-    }
+    HpaScalingRules { stabilization_window_seconds: Some(window), select_policy: select, policies, tolerance: None }
 }
 
 #[test]
 fn test_calculate_scale_up_limit_with_scaling_rules() {
-    let r = rules(
-        SelectPolicy::Min,
-        vec![
-            HpaScalingPolicy::pods(2, 60),
-            HpaScalingPolicy::percent(50, 60),
-        ],
-        300,
-    );
-    assert_eq!(
-        calculate_scale_up_limit_with_scaling_rules(1, &[], &[], &r, NOW),
-        2
-    );
+    let r = rules(SelectPolicy::Min, vec![HpaScalingPolicy::pods(2, 60), HpaScalingPolicy::percent(50, 60)], 300);
+    assert_eq!(calculate_scale_up_limit_with_scaling_rules(1, &[], &[], &r, NOW), 2);
 }
 
 #[test]
 fn test_calculate_scale_down_limit_with_behaviors() {
-    let r = rules(
-        SelectPolicy::Min,
-        vec![
-            HpaScalingPolicy::pods(2, 60),
-            HpaScalingPolicy::percent(50, 60),
-        ],
-        300,
-    );
-    assert_eq!(
-        calculate_scale_down_limit_with_behaviors(5, &[], &[], &r, NOW),
-        3
-    );
+    let r = rules(SelectPolicy::Min, vec![HpaScalingPolicy::pods(2, 60), HpaScalingPolicy::percent(50, 60)], 300);
+    assert_eq!(calculate_scale_down_limit_with_behaviors(5, &[], &[], &r, NOW), 3);
 }
 
 /// `TestNormalizeDesiredReplicas` (5 rows): `stabilizeRecommendation` with a
@@ -1527,35 +1377,12 @@ fn test_calculate_scale_down_limit_with_behaviors() {
 fn test_normalize_desired_replicas() {
     let rows: [(&str, Vec<TimestampedRecommendation>, i32, i32, usize); 5] = [
         ("empty log", vec![], 5, 5, 1),
-        (
-            "stabilize",
-            vec![rec(4, minutes(2)), rec(5, minutes(1))],
-            3,
-            5,
-            3,
-        ),
-        (
-            "no stabilize",
-            vec![rec(1, minutes(2)), rec(2, minutes(1))],
-            3,
-            3,
-            3,
-        ),
-        (
-            "no stabilize - old recommendations",
-            vec![rec(10, minutes(10)), rec(9, minutes(9))],
-            3,
-            3,
-            2,
-        ),
+        ("stabilize", vec![rec(4, minutes(2)), rec(5, minutes(1))], 3, 5, 3),
+        ("no stabilize", vec![rec(1, minutes(2)), rec(2, minutes(1))], 3, 3, 3),
+        ("no stabilize - old recommendations", vec![rec(10, minutes(10)), rec(9, minutes(9))], 3, 3, 2),
         (
             "stabilize - old recommendations",
-            vec![
-                rec(10, minutes(10)),
-                rec(4, minutes(1)),
-                rec(5, minutes(2)),
-                rec(9, minutes(9)),
-            ],
+            vec![rec(10, minutes(10)), rec(4, minutes(1)), rec(5, minutes(2)), rec(9, minutes(9))],
             3,
             5,
             4,
@@ -1572,27 +1399,9 @@ fn test_normalize_desired_replicas() {
 /// `stabilizeRecommendationWithBehaviors` with only windows set.
 #[test]
 fn test_normalize_desired_replicas_with_behavior() {
-    type Row = (
-        &'static str,
-        Vec<TimestampedRecommendation>,
-        i32,
-        i32,
-        i32,
-        Option<Vec<i32>>,
-        i32,
-        i32,
-    );
+    type Row = (&'static str, Vec<TimestampedRecommendation>, i32, i32, i32, Option<Vec<i32>>, i32, i32);
     let rows: Vec<Row> = vec![
-        (
-            "empty recommendations for scaling down",
-            vec![],
-            100,
-            5,
-            5,
-            Some(vec![5]),
-            0,
-            0,
-        ),
+        ("empty recommendations for scaling down", vec![], 100, 5, 5, Some(vec![5]), 0, 0),
         (
             "simple scale down stabilization",
             vec![rec(4, minutes(2)), rec(5, minutes(1))],
@@ -1655,12 +1464,7 @@ fn test_normalize_desired_replicas_with_behavior() {
         ),
         (
             "scale down stabilization, reuse one of obsolete recommendation element",
-            vec![
-                rec(10, minutes(10)),
-                rec(4, minutes(1)),
-                rec(5, minutes(2)),
-                rec(9, minutes(9)),
-            ],
+            vec![rec(10, minutes(10)), rec(4, minutes(1)), rec(5, minutes(2)), rec(9, minutes(9))],
             100,
             3,
             5,
@@ -1670,12 +1474,7 @@ fn test_normalize_desired_replicas_with_behavior() {
         ),
         (
             "scale up stabilization, reuse one of obsolete recommendation element",
-            vec![
-                rec(10, minutes(100)),
-                rec(6, minutes(1)),
-                rec(5, minutes(2)),
-                rec(9, minutes(3)),
-            ],
+            vec![rec(10, minutes(100)), rec(6, minutes(1)), rec(5, minutes(2)), rec(9, minutes(3))],
             1,
             100,
             5,
@@ -1744,37 +1543,13 @@ fn test_scaling_with_rules() {
         LimitReason,
     );
     use LimitReason::{
-        DesiredWithinRange as Dwr, ScaleDownLimit as Sdl, ScaleUpLimit as Sul,
-        TooFewReplicas as Tfr, TooManyReplicas as Tmr,
+        DesiredWithinRange as Dwr, ScaleDownLimit as Sdl, ScaleUpLimit as Sul, TooFewReplicas as Tfr,
+        TooManyReplicas as Tmr,
     };
     let n = Vec::new;
     let rows: Vec<Row> = vec![
-        (
-            "prenormalized desired replicas within range",
-            n(),
-            n(),
-            3,
-            8,
-            None,
-            None,
-            5,
-            7,
-            7,
-            Dwr,
-        ),
-        (
-            "prenormalized desired replicas < minReplicas",
-            n(),
-            n(),
-            2,
-            8,
-            None,
-            None,
-            3,
-            1,
-            2,
-            Tfr,
-        ),
+        ("prenormalized desired replicas within range", n(), n(), 3, 8, None, None, 5, 7, 7, Dwr),
+        ("prenormalized desired replicas < minReplicas", n(), n(), 2, 8, None, None, 3, 1, 2, Tfr),
         (
             "prenormalized desired replicas within range when minReplicas is 0",
             n(),
@@ -1788,19 +1563,7 @@ fn test_scaling_with_rules() {
             0,
             Dwr,
         ),
-        (
-            "maxReplicas is the limit because maxReplicas < scaleUpLimit",
-            n(),
-            n(),
-            1,
-            10,
-            None,
-            None,
-            20,
-            1000,
-            10,
-            Tmr,
-        ),
+        ("maxReplicas is the limit because maxReplicas < scaleUpLimit", n(), n(), 1, 10, None, None, 20, 1000, 10, Tmr),
         (
             "desired replica count is more than the maximum replica count",
             n(),
@@ -1841,19 +1604,7 @@ fn test_scaling_with_rules() {
             980,
             Sdl,
         ),
-        (
-            "scaleUp with default behavior",
-            n(),
-            n(),
-            1,
-            1000,
-            None,
-            None,
-            10,
-            50,
-            20,
-            Sul,
-        ),
+        ("scaleUp with default behavior", n(), n(), 1, 1000, None, None, 10, 50, 20, Sul),
         (
             "scaleUp with pods policy larger than percent policy",
             n(),
@@ -1906,32 +1657,8 @@ fn test_scaling_with_rules() {
             50,
             Dwr,
         ),
-        (
-            "scaleUp with pod policy limitation",
-            n(),
-            n(),
-            1,
-            1000,
-            Some(g(30, 60, 0, 0, 0)),
-            None,
-            10,
-            50,
-            40,
-            Sul,
-        ),
-        (
-            "scaleUp with percent policy limitation",
-            n(),
-            n(),
-            1,
-            1000,
-            Some(g(0, 0, 200, 60, 0)),
-            None,
-            10,
-            50,
-            30,
-            Sul,
-        ),
+        ("scaleUp with pod policy limitation", n(), n(), 1, 1000, Some(g(30, 60, 0, 0, 0)), None, 10, 50, 40, Sul),
+        ("scaleUp with percent policy limitation", n(), n(), 1, 1000, Some(g(0, 0, 200, 60, 0)), None, 10, 50, 30, Sul),
         (
             "scaleDown with percent policy larger than pod policy",
             n(),
@@ -1997,19 +1724,7 @@ fn test_scaling_with_rules() {
             5,
             Tfr,
         ),
-        (
-            "scaleDown with pod policy limitation",
-            n(),
-            n(),
-            1,
-            1000,
-            None,
-            Some(g(5, 60, 0, 0, 300)),
-            10,
-            2,
-            5,
-            Sdl,
-        ),
+        ("scaleDown with pod policy limitation", n(), n(), 1, 1000, None, Some(g(5, 60, 0, 0, 300)), 10, 2, 5, Sdl),
         (
             "scaleDown with percent policy limitation",
             n(),
@@ -2298,20 +2013,7 @@ fn test_scaling_with_rules() {
         ),
     ];
     let mut failures = Vec::new();
-    for (
-        name,
-        up_events,
-        down_events,
-        min,
-        max,
-        up_rules,
-        down_rules,
-        current,
-        desired,
-        want,
-        reason,
-    ) in rows
-    {
+    for (name, up_events, down_events, min, max, up_rules, down_rules, current, desired, want, reason) in rows {
         let up = generate_hpa_scale_up_rules(up_rules.as_ref());
         let down = generate_hpa_scale_down_rules(down_rules.as_ref());
         let arg = NormalizationArg {
@@ -2340,35 +2042,11 @@ fn test_store_scale_events() {
         outdated,
     };
     let g = generate_scaling_rules;
-    type Row = (
-        &'static str,
-        Vec<TimestampedScaleEvent>,
-        Vec<(i32, bool)>,
-        Option<HpaScalingRulesSpec>,
-        i32,
-    );
+    type Row = (&'static str, Vec<TimestampedScaleEvent>, Vec<(i32, bool)>, Option<HpaScalingRulesSpec>, i32);
     let rows: Vec<Row> = vec![
-        (
-            "empty entries with default behavior",
-            vec![],
-            vec![],
-            None,
-            0,
-        ),
-        (
-            "empty entries with two-policy-behavior",
-            vec![],
-            vec![(5, false)],
-            Some(g(10, 60, 100, 60, 0)),
-            0,
-        ),
-        (
-            "one outdated entry to be kept untouched without behavior",
-            vec![ev(7, 61, false)],
-            vec![(7, false)],
-            None,
-            0,
-        ),
+        ("empty entries with default behavior", vec![], vec![], None, 0),
+        ("empty entries with two-policy-behavior", vec![], vec![(5, false)], Some(g(10, 60, 100, 60, 0)), 0),
+        ("one outdated entry to be kept untouched without behavior", vec![ev(7, 61, false)], vec![(7, false)], None, 0),
         (
             "one outdated entry to be replaced with behavior",
             vec![ev(7, 61, false)],
@@ -2392,12 +2070,7 @@ fn test_store_scale_events() {
         ),
         (
             "replace one entry, use policies with different periods",
-            vec![
-                ev(8, 29, false),
-                ev(6, 59, false),
-                ev(7, 61, false),
-                ev(9, 61, false),
-            ],
+            vec![ev(8, 29, false), ev(6, 59, false), ev(7, 61, false), ev(9, 61, false)],
             vec![(8, false), (6, false), (7, true), (5, false)],
             Some(g(10, 60, 100, 30, 0)),
             14,
@@ -2420,33 +2093,18 @@ fn test_store_scale_events() {
         };
         for up in [true, false] {
             let behavior = scaling_rules.as_ref().map(|r| HpaBehavior {
-                scale_up: if up {
-                    as_rules(r)
-                } else {
-                    rules(SelectPolicy::Max, vec![], 0)
-                },
-                scale_down: if up {
-                    rules(SelectPolicy::Max, vec![], 0)
-                } else {
-                    as_rules(r)
-                },
+                scale_up: if up { as_rules(r) } else { rules(SelectPolicy::Max, vec![], 0) },
+                scale_down: if up { rules(SelectPolicy::Max, vec![], 0) } else { as_rules(r) },
             });
             let mut events = prev.clone();
             let mut other = Vec::new();
-            assert_eq!(
-                get_replicas_change_per_period(60, &events, NOW),
-                want_change,
-                "{name}"
-            );
+            assert_eq!(get_replicas_change_per_period(60, &events, NOW), want_change, "{name}");
             if up {
                 store_scale_event(behavior.as_ref(), &mut events, &mut other, 10, 15, NOW);
             } else {
                 store_scale_event(behavior.as_ref(), &mut other, &mut events, 10, 5, NOW);
             }
-            let got: Vec<(i32, bool)> = events
-                .iter()
-                .map(|e| (e.replica_change, e.outdated))
-                .collect();
+            let got: Vec<(i32, bool)> = events.iter().map(|e| (e.replica_change, e.outdated)).collect();
             assert_eq!(got, want_events, "{name} (up: {up})");
             assert!(other.is_empty(), "{name}: the other direction is untouched");
         }
@@ -2462,14 +2120,10 @@ fn steady_input(replicas: i32, cpu_each: i64) -> HpaInput {
         spec_replicas: replicas,
         status_replicas: replicas,
         selector: SelectorStatus::Valid,
-        pods: (0..replicas)
-            .map(|i| Pod::running(&format!("p{i}"), 1000, SimTime::ZERO))
-            .collect(),
+        pods: (0..replicas).map(|i| Pod::running(&format!("p{i}"), 1000, SimTime::ZERO)).collect(),
         metrics: MetricsSnapshot {
             resource: (0..replicas)
-                .map(|i| {
-                    PodResourceMetrics::single(&format!("p{i}"), "cpu", cpu_each, NOW, minutes(1))
-                })
+                .map(|i| PodResourceMetrics::single(&format!("p{i}"), "cpu", cpu_each, NOW, minutes(1)))
                 .collect(),
             ..MetricsSnapshot::default()
         },
@@ -2527,10 +2181,7 @@ fn explanation_is_one_line_naming_metric_stabilization_and_limit() {
     let input = steady_input(6, 870);
     let out = c.reconcile(NOW, &input);
     let line = out.to_string();
-    assert_eq!(
-        line,
-        "cpu 87% vs target 60% → 9; stabilized (up: min over 0s, down: max over 5m) 9; scale 6 → 9"
-    );
+    assert_eq!(line, "cpu 87% vs target 60% → 9; stabilized (up: min over 0s, down: max over 5m) 9; scale 6 → 9");
     assert!(!line.contains('\n'));
     // The next sync is limited by the Pods 4/60s policy (3 already added).
     let input = HpaInput {
@@ -2547,10 +2198,7 @@ fn explanation_is_one_line_naming_metric_stabilization_and_limit() {
         out.to_string(),
         "cpu 150% vs target 60% → 23; stabilized (up: min over 0s, down: max over 5m) 23; limited by policy Pods 4/60s → 10; scale 9 → 10"
     );
-    assert_eq!(
-        out.condition(ScalingLimited).map(|c| c.reason),
-        Some("ScaleUpLimit")
-    );
+    assert_eq!(out.condition(ScalingLimited).map(|c| c.reason), Some("ScaleUpLimit"));
 }
 
 /// Percent scale-down truncates towards zero, scale-up rounds up
@@ -2558,29 +2206,15 @@ fn explanation_is_one_line_naming_metric_stabilization_and_limit() {
 /// products. 15 × (1 - 0.1) = 13.5 → 13; 15 × 1.1 = 16.5 → 17.
 #[test]
 fn percent_limits_round_down_for_scale_down_and_up_for_scale_up() {
-    let r = rules(
-        SelectPolicy::Max,
-        vec![HpaScalingPolicy::percent(10, 60)],
-        0,
-    );
-    assert_eq!(
-        calculate_scale_down_limit_with_behaviors(15, &[], &[], &r, NOW),
-        13
-    );
-    assert_eq!(
-        calculate_scale_up_limit_with_scaling_rules(15, &[], &[], &r, NOW),
-        17
-    );
+    let r = rules(SelectPolicy::Max, vec![HpaScalingPolicy::percent(10, 60)], 0);
+    assert_eq!(calculate_scale_down_limit_with_behaviors(15, &[], &[], &r, NOW), 13);
+    assert_eq!(calculate_scale_up_limit_with_scaling_rules(15, &[], &[], &r, NOW), 17);
 }
 
 /// `selectPolicy: Disabled` holds the count in that direction.
 #[test]
 fn disabled_select_policy_holds_the_current_count() {
-    let up = rules(
-        SelectPolicy::Disabled,
-        vec![HpaScalingPolicy::pods(4, 15)],
-        0,
-    );
+    let up = rules(SelectPolicy::Disabled, vec![HpaScalingPolicy::pods(4, 15)], 0);
     let down = generate_hpa_scale_down_rules(None);
     let arg = NormalizationArg {
         scale_up_behavior: &up,
@@ -2590,8 +2224,5 @@ fn disabled_select_policy_holds_the_current_count() {
         current_replicas: 3,
         desired_replicas: 8,
     };
-    assert_eq!(
-        convert_desired_replicas_with_behavior_rate(&arg, &[], &[], NOW),
-        (3, LimitReason::ScaleUpLimit)
-    );
+    assert_eq!(convert_desired_replicas_with_behavior_rate(&arg, &[], &[], NOW), (3, LimitReason::ScaleUpLimit));
 }

@@ -52,10 +52,7 @@ fn hpa_cpu_60_is_the_legacy_path() {
     assert_eq!((m.spec.min_replicas, m.spec.max_replicas), (2, 20));
     assert_eq!(
         m.spec.metrics,
-        vec![MetricSpec::Resource {
-            name: "cpu".to_string(),
-            target: MetricTarget::Utilization(60)
-        }]
+        vec![MetricSpec::Resource { name: "cpu".to_string(), target: MetricTarget::Utilization(60) }]
     );
     assert!(m.spec.behavior.is_none());
 }
@@ -66,43 +63,19 @@ fn hpa_default_behavior_gets_the_documented_defaults() {
     let b = m.spec.behavior.expect("behavior");
     assert_eq!(b.scale_up.stabilization_window_seconds, Some(0));
     assert_eq!(b.scale_up.select_policy, SelectPolicy::Max);
-    assert_eq!(
-        b.scale_up.policies,
-        vec![
-            HpaScalingPolicy::pods(4, 15),
-            HpaScalingPolicy::percent(100, 15)
-        ]
-    );
+    assert_eq!(b.scale_up.policies, vec![HpaScalingPolicy::pods(4, 15), HpaScalingPolicy::percent(100, 15)]);
     // Filled from the controller flag at reconcile time.
     assert_eq!(b.scale_down.stabilization_window_seconds, None);
-    assert_eq!(
-        b.scale_down.policies,
-        vec![HpaScalingPolicy::percent(100, 15)]
-    );
+    assert_eq!(b.scale_down.policies, vec![HpaScalingPolicy::percent(100, 15)]);
 }
 
 #[test]
 fn hpa_aggressive_up_conservative_down() {
-    let b = load("hpa-aggressive-up-conservative-down.yaml")
-        .spec
-        .behavior
-        .expect("behavior");
+    let b = load("hpa-aggressive-up-conservative-down.yaml").spec.behavior.expect("behavior");
     assert_eq!(b.scale_down.stabilization_window_seconds, Some(300));
     assert_eq!(b.scale_down.select_policy, SelectPolicy::Min);
-    assert_eq!(
-        b.scale_down.policies,
-        vec![
-            HpaScalingPolicy::percent(10, 60),
-            HpaScalingPolicy::pods(5, 60)
-        ]
-    );
-    assert_eq!(
-        b.scale_up.policies,
-        vec![
-            HpaScalingPolicy::percent(100, 15),
-            HpaScalingPolicy::pods(4, 15)
-        ]
-    );
+    assert_eq!(b.scale_down.policies, vec![HpaScalingPolicy::percent(10, 60), HpaScalingPolicy::pods(5, 60)]);
+    assert_eq!(b.scale_up.policies, vec![HpaScalingPolicy::percent(100, 15), HpaScalingPolicy::pods(4, 15)]);
 }
 
 #[test]
@@ -126,13 +99,7 @@ fn hpa_external_queue_is_keda_shaped() {
             assert_eq!(metric.name, "queue_messages_ready");
             assert_eq!(*target, MetricTarget::AverageValue(30_000));
             let selector = metric.selector.as_ref().expect("selector");
-            assert_eq!(
-                selector
-                    .match_labels
-                    .get("scaledobject.keda.sh/name")
-                    .map(String::as_str),
-                Some("worker")
-            );
+            assert_eq!(selector.match_labels.get("scaledobject.keda.sh/name").map(String::as_str), Some("worker"));
         }
         other => panic!("{other:?}"),
     }
@@ -153,15 +120,9 @@ fn unknown_field_names_its_path_and_the_allowed_fields() {
 #[test]
 fn wrong_api_version_and_kind() {
     let v1 = "apiVersion: autoscaling/v1\nkind: HorizontalPodAutoscaler\nspec:\n  maxReplicas: 3\n  targetCPUUtilizationPercentage: 50\n";
-    assert!(
-        err(v1)
-            .starts_with("apiVersion 'autoscaling/v1' is not supported: expected 'autoscaling/v2'")
-    );
+    assert!(err(v1).starts_with("apiVersion 'autoscaling/v1' is not supported: expected 'autoscaling/v2'"));
     let kind = "apiVersion: autoscaling/v2\nkind: Deployment\nspec: {}\n";
-    assert_eq!(
-        err(kind),
-        "kind 'Deployment' is not supported: expected 'HorizontalPodAutoscaler'"
-    );
+    assert_eq!(err(kind), "kind 'Deployment' is not supported: expected 'HorizontalPodAutoscaler'");
     assert!(err("kind: HorizontalPodAutoscaler\n").contains("apiVersion: Required value"));
 }
 
@@ -170,20 +131,14 @@ fn malformed_yaml_has_a_location() {
     let msg = err("apiVersion: autoscaling/v2\nkind: [\n");
     assert!(msg.contains("line"), "{msg}");
     let msg = err(&with_spec("  maxReplicas: many\n"));
-    assert!(
-        msg.starts_with("spec.maxReplicas (line 10, column 16): invalid type"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("spec.maxReplicas (line 10, column 16): invalid type"), "{msg}");
 }
 
 #[test]
 fn validation_mirrors_the_api_server() {
     let cases: [(&str, &str); 14] = [
         ("  minReplicas: 3\n", "spec.maxReplicas: Required value"),
-        (
-            "  maxReplicas: 0\n",
-            "spec.maxReplicas: Invalid value: '0': must be greater than 0",
-        ),
+        ("  maxReplicas: 0\n", "spec.maxReplicas: Invalid value: '0': must be greater than 0"),
         (
             "  minReplicas: 5\n  maxReplicas: 2\n",
             "spec.maxReplicas: Invalid value: '2': must be greater than or equal to 'minReplicas'",
@@ -244,45 +199,24 @@ fn metric_source_must_match_type_and_targets_be_present() {
     let msg = err(&with_spec(
         "  maxReplicas: 2\n  metrics:\n  - type: Resource\n    pods:\n      metric:\n        name: rps\n",
     ));
-    assert!(
-        msg.contains("spec.metrics[0].pods: Forbidden: must populate the given metric source only"),
-        "{msg}"
-    );
-    assert!(
-        msg.contains("spec.metrics[0].resource: Required value"),
-        "{msg}"
-    );
+    assert!(msg.contains("spec.metrics[0].pods: Forbidden: must populate the given metric source only"), "{msg}");
+    assert!(msg.contains("spec.metrics[0].resource: Required value"), "{msg}");
     let msg = err(&with_spec(
         "  maxReplicas: 2\n  metrics:\n  - type: Resource\n    resource:\n      name: cpu\n      target:\n        type: Utilization\n",
     ));
-    assert!(
-        msg.contains("spec.metrics[0].resource.target.averageUtilization: Required value"),
-        "{msg}"
-    );
+    assert!(msg.contains("spec.metrics[0].resource.target.averageUtilization: Required value"), "{msg}");
     let msg = err(&with_spec(
         "  maxReplicas: 2\n  metrics:\n  - type: Resource\n    resource:\n      name: cpu\n      target:\n        type: Utilization\n        averageUtilization: 0\n",
     ));
-    assert!(
-        msg.contains("averageUtilization: Invalid value: '0': must be greater than 0"),
-        "{msg}"
-    );
+    assert!(msg.contains("averageUtilization: Invalid value: '0': must be greater than 0"), "{msg}");
 }
 
 #[test]
 fn scale_to_zero_needs_the_gate_and_an_object_or_external_metric() {
-    let gates = FeatureGates {
-        hpa_scale_to_zero: true,
-        ..FeatureGates::default()
-    };
+    let gates = FeatureGates { hpa_scale_to_zero: true, ..FeatureGates::default() };
     let cpu_only = with_spec("  minReplicas: 0\n  maxReplicas: 2\n");
-    let e = parse_manifest_with(&cpu_only, &gates)
-        .map(|_| ())
-        .map_err(|e| e.to_string());
-    assert!(
-        e.as_ref()
-            .is_err_and(|m| m.contains("must specify at least one Object or External metric")),
-        "{e:?}"
-    );
+    let e = parse_manifest_with(&cpu_only, &gates).map(|_| ()).map_err(|e| e.to_string());
+    assert!(e.as_ref().is_err_and(|m| m.contains("must specify at least one Object or External metric")), "{e:?}");
     let external = with_spec(
         "  minReplicas: 0\n  maxReplicas: 2\n  metrics:\n  - type: External\n    external:\n      metric:\n        name: queue\n      target:\n        type: Value\n        value: 10\n",
     );
@@ -297,10 +231,7 @@ fn api_defaults_fill_min_replicas_and_metrics() {
     assert_eq!(spec.min_replicas, 1);
     assert_eq!(
         spec.metrics,
-        vec![MetricSpec::Resource {
-            name: "cpu".to_string(),
-            target: MetricTarget::Utilization(80)
-        }]
+        vec![MetricSpec::Resource { name: "cpu".to_string(), target: MetricTarget::Utilization(80) }]
     );
 }
 
@@ -309,9 +240,7 @@ fn quantities_may_be_numbers_or_strings() {
     let spec = with_spec(
         "  maxReplicas: 4\n  metrics:\n  - type: External\n    external:\n      metric:\n        name: q\n      target:\n        type: Value\n        value: 1.5\n  - type: External\n    external:\n      metric:\n        name: q\n      target:\n        type: AverageValue\n        averageValue: 250m\n",
     );
-    let metrics = parse_manifest(&spec)
-        .map(|m| m.spec.metrics)
-        .expect("valid");
+    let metrics = parse_manifest(&spec).map(|m| m.spec.metrics).expect("valid");
     assert_eq!(metrics[0].target(), Some(MetricTarget::Value(1500)));
     assert_eq!(metrics[1].target(), Some(MetricTarget::AverageValue(250)));
 }
@@ -321,14 +250,8 @@ fn tolerance_is_per_direction() {
     let spec = with_spec(
         "  maxReplicas: 4\n  behavior:\n    scaleUp:\n      tolerance: 0.05\n    scaleDown:\n      tolerance: 50m\n",
     );
-    let b = parse_manifest(&spec)
-        .map(|m| m.spec.behavior)
-        .expect("valid")
-        .expect("behavior");
-    assert_eq!(
-        (b.scale_up.tolerance, b.scale_down.tolerance),
-        (Some(0.05), Some(0.05))
-    );
+    let b = parse_manifest(&spec).map(|m| m.spec.behavior).expect("valid").expect("behavior");
+    assert_eq!((b.scale_up.tolerance, b.scale_down.tolerance), (Some(0.05), Some(0.05)));
 }
 
 #[test]
@@ -349,10 +272,7 @@ policies = [{ type = "Pods", value = 1, periodSeconds = 60 }]
     let from_toml = parse_spec(value, &FeatureGates::default()).expect("valid");
     assert_eq!(from_toml.max_replicas, 10);
     assert_eq!(
-        from_toml
-            .behavior
-            .as_ref()
-            .map(|b| b.scale_down.policies.clone()),
+        from_toml.behavior.as_ref().map(|b| b.scale_down.policies.clone()),
         Some(vec![HpaScalingPolicy::pods(1, 60)])
     );
 
@@ -368,19 +288,14 @@ policies = [{ type = "Pods", value = 1, periodSeconds = 60 }]
 
 #[test]
 fn spec_field_errors_are_relative_to_the_spec() {
-    let value: toml::Value =
-        toml::from_str("maxReplicas = 3\n[behavior.scaleUp]\npolices = []\n").expect("toml");
-    let msg = parse_spec(value, &FeatureGates::default())
-        .map(|_| ())
-        .map_err(|e| e.to_string());
+    let value: toml::Value = toml::from_str("maxReplicas = 3\n[behavior.scaleUp]\npolices = []\n").expect("toml");
+    let msg = parse_spec(value, &FeatureGates::default()).map(|_| ()).map_err(|e| e.to_string());
     assert_eq!(
         msg,
         Err("behavior.scaleUp.polices: unknown field 'polices', expected one of 'stabilizationWindowSeconds', 'selectPolicy', 'policies', 'tolerance'".to_string())
     );
     let value: toml::Value = toml::from_str("maxReplicas = 0\n").expect("toml");
-    let msg = parse_spec(value, &FeatureGates::default())
-        .map(|_| ())
-        .map_err(|e| e.to_string());
+    let msg = parse_spec(value, &FeatureGates::default()).map(|_| ()).map_err(|e| e.to_string());
     assert_eq!(
         msg,
         Err("invalid HorizontalPodAutoscaler: maxReplicas: Invalid value: '0': must be greater than 0".to_string())

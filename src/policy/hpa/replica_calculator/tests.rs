@@ -93,18 +93,11 @@ fn cpu_requests(n: usize, milli: i64) -> Vec<i64> {
 }
 
 fn cpu(requests: Vec<i64>, levels: Vec<Vec<i64>>) -> Option<Cpu> {
-    Some(Cpu {
-        requests,
-        levels,
-        pod_names: Vec::new(),
-    })
+    Some(Cpu { requests, levels, pod_names: Vec::new() })
 }
 
 fn custom(kind: Kind, levels: &[i64]) -> Option<Custom> {
-    Some(Custom {
-        kind,
-        levels: levels.to_vec(),
-    })
+    Some(Custom { kind, levels: levels.to_vec() })
 }
 
 impl Scenario {
@@ -116,18 +109,11 @@ impl Scenario {
         }
         (0..count)
             .map(|i| {
-                let readiness = self
-                    .pod_readiness
-                    .as_ref()
-                    .and_then(|r| r.get(i).copied())
-                    .unwrap_or(T);
+                let readiness = self.pod_readiness.as_ref().and_then(|r| r.get(i).copied()).unwrap_or(T);
                 let start = self.pod_start_time.as_ref().map_or(SimTime::ZERO, |s| s[i]);
                 let phase = self.pod_phase.as_ref().map_or(Running, |p| p[i]);
                 let deleting = self.pod_deletion.as_ref().is_some_and(|d| d[i]);
-                let mut containers = vec![
-                    Container::named("container1"),
-                    Container::named("container2"),
-                ];
+                let mut containers = vec![Container::named("container1"), Container::named("container2")];
                 if let Some(res) = &self.resource {
                     if let Some(&req) = res.requests.get(i) {
                         for c in &mut containers {
@@ -139,10 +125,7 @@ impl Scenario {
                     name: format!("test-pod-{i}"),
                     phase,
                     deleting,
-                    ready: Some(PodReadyCondition {
-                        status: readiness,
-                        last_transition_time: SimTime::ZERO,
-                    }),
+                    ready: Some(PodReadyCondition { status: readiness, last_transition_time: SimTime::ZERO }),
                     start_time: Some(start),
                     containers,
                     init_containers: Vec::new(),
@@ -157,10 +140,7 @@ impl Scenario {
         let mut snap = MetricsSnapshot::default();
         if let Some(res) = &self.resource {
             for (i, per_container) in res.levels.iter().enumerate() {
-                let pod = res
-                    .pod_names
-                    .get(i)
-                    .map_or_else(|| format!("test-pod-{i}"), |n| n.to_string());
+                let pod = res.pod_names.get(i).map_or_else(|| format!("test-pod-{i}"), |n| n.to_string());
                 // `Containers: make([]ContainerMetrics, numContainersPerPod)`.
                 let mut containers = vec![ContainerMetrics::default(), ContainerMetrics::default()];
                 for (j, &m) in per_container.iter().enumerate() {
@@ -200,11 +180,7 @@ impl Scenario {
 }
 
 fn object_key() -> ObjectMetricKey {
-    ObjectMetricKey {
-        kind: "Deployment".to_string(),
-        name: "some-deployment".to_string(),
-        metric: "qps".to_string(),
-    }
+    ObjectMetricKey { kind: "Deployment".to_string(), name: "some-deployment".to_string(), metric: "qps".to_string() }
 }
 
 /// Expected outcome of a case.
@@ -230,19 +206,11 @@ fn run_resource(s: &Scenario, target: i32, tol: Tolerances, want: Want) -> Resul
     );
     match (got, want) {
         (Ok(r), Want::Ok(replicas, util, raw)) => {
-            let got = (
-                r.replicas,
-                i64::from(r.utilization),
-                r.raw_utilization,
-                r.timestamp,
-            );
+            let got = (r.replicas, i64::from(r.utilization), r.raw_utilization, r.timestamp);
             if got == (replicas, util, raw, s.timestamp) {
                 Ok(())
             } else {
-                Err(format!(
-                    "got {got:?}, want {:?}",
-                    (replicas, util, raw, s.timestamp)
-                ))
+                Err(format!("got {got:?}, want {:?}", (replicas, util, raw, s.timestamp)))
             }
         }
         (Err(e), Want::Err(sub)) if e.0.contains(sub) => Ok(()),
@@ -261,19 +229,13 @@ fn run_metric(s: &Scenario, target: i64, tol: Tolerances, want: Want) -> Result<
     let cur = s.current_replicas;
     let got = match metric.kind {
         Kind::Object => c.get_object_metric_replicas(cur, target, &object_key(), tol, &pods, &snap),
-        Kind::ObjectPerPod => {
-            c.get_object_per_pod_metric_replicas(cur, target, &object_key(), tol, &snap)
-        }
+        Kind::ObjectPerPod => c.get_object_per_pod_metric_replicas(cur, target, &object_key(), tol, &snap),
         Kind::External => c.get_external_metric_replicas(cur, target, "qps", tol, &pods, &snap),
-        Kind::ExternalPerPod => {
-            c.get_external_per_pod_metric_replicas(cur, target, "qps", tol, &snap)
-        }
+        Kind::ExternalPerPod => c.get_external_per_pod_metric_replicas(cur, target, "qps", tol, &snap),
         Kind::Pod => c.get_metric_replicas(NOW, cur, target, "qps", tol, &pods, &snap),
     };
     match (got, want) {
-        (Ok(r), Want::Ok(replicas, usage, _)) if (r.replicas, r.usage) == (replicas, usage) => {
-            Ok(())
-        }
+        (Ok(r), Want::Ok(replicas, usage, _)) if (r.replicas, r.usage) == (replicas, usage) => Ok(()),
         (Err(e), Want::Err(sub)) if e.0.contains(sub) => Ok(()),
         (got, want) => Err(format!("got {got:?}, want {want:?}")),
     }
@@ -291,10 +253,8 @@ fn default_tol() -> Tolerances {
 
 /// Runs named rows and reports every failing row.
 fn run_table(rows: Vec<(&str, Result<(), String>)>) {
-    let failures: Vec<String> = rows
-        .into_iter()
-        .filter_map(|(name, r)| r.err().map(|e| format!("{name}: {e}")))
-        .collect();
+    let failures: Vec<String> =
+        rows.into_iter().filter_map(|(name, r)| r.err().map(|e| format!("{name}: {e}"))).collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
 
@@ -302,8 +262,7 @@ fn run_table(rows: Vec<(&str, Result<(), String>)>) {
 
 #[test]
 fn test_replica_calc_resource_scale() {
-    let row =
-        |name, s: Scenario, target, want| (name, run_resource(&s, target, default_tol(), want));
+    let row = |name, s: Scenario, target, want| (name, run_resource(&s, target, default_tol(), want));
     let rows = vec![
         row(
             "scale up",
@@ -320,10 +279,7 @@ fn test_replica_calc_resource_scale() {
             Scenario {
                 current_replicas: 3,
                 container: "container2",
-                resource: cpu(
-                    cpu_requests(3, 1000),
-                    vec![vec![1000, 300], vec![1000, 500], vec![1000, 700]],
-                ),
+                resource: cpu(cpu_requests(3, 1000), vec![vec![1000, 300], vec![1000, 500], vec![1000, 700]]),
                 ..Default::default()
             },
             30,
@@ -346,10 +302,7 @@ fn test_replica_calc_resource_scale() {
                 current_replicas: 3,
                 pod_start_time: Some(vec![hot(), cool(), cool()]),
                 container: "container2",
-                resource: cpu(
-                    cpu_requests(3, 1000),
-                    vec![vec![0, 300], vec![0, 500], vec![0, 700]],
-                ),
+                resource: cpu(cpu_requests(3, 1000), vec![vec![0, 300], vec![0, 500], vec![0, 700]]),
                 ..Default::default()
             },
             30,
@@ -413,10 +366,7 @@ fn test_replica_calc_resource_scale() {
                 pod_readiness: Some(vec![T, T, F, F]),
                 pod_phase: Some(vec![Running, Running, Failed, Failed]),
                 container: "container2",
-                resource: cpu(
-                    cpu_requests(4, 1000),
-                    vec![vec![1000, 500], vec![9000, 700]],
-                ),
+                resource: cpu(cpu_requests(4, 1000), vec![vec![1000, 500], vec![9000, 700]]),
                 ..Default::default()
             },
             30,
@@ -466,13 +416,7 @@ fn test_replica_calc_resource_scale() {
                 container: "container2",
                 resource: cpu(
                     cpu_requests(5, 1000),
-                    vec![
-                        vec![1000, 100],
-                        vec![1000, 300],
-                        vec![1000, 500],
-                        vec![1000, 250],
-                        vec![1000, 250],
-                    ],
+                    vec![vec![1000, 100], vec![1000, 300], vec![1000, 500], vec![1000, 250], vec![1000, 250]],
                 ),
                 ..Default::default()
             },
@@ -498,13 +442,7 @@ fn test_replica_calc_resource_scale() {
                 container: "container2",
                 resource: cpu(
                     cpu_requests(5, 1000),
-                    vec![
-                        vec![1000, 100],
-                        vec![1000, 300],
-                        vec![1000, 500],
-                        vec![1000, 250],
-                        vec![1000, 250],
-                    ],
+                    vec![vec![1000, 100], vec![1000, 300], vec![1000, 500], vec![1000, 250], vec![1000, 250]],
                 ),
                 ..Default::default()
             },
@@ -532,13 +470,7 @@ fn test_replica_calc_resource_scale() {
                 container: "container2",
                 resource: cpu(
                     cpu_requests(5, 1000),
-                    vec![
-                        vec![1000, 100],
-                        vec![1000, 300],
-                        vec![1000, 500],
-                        vec![1000, 250],
-                        vec![1000, 250],
-                    ],
+                    vec![vec![1000, 100], vec![1000, 300], vec![1000, 500], vec![1000, 250], vec![1000, 250]],
                 ),
                 ..Default::default()
             },
@@ -564,13 +496,7 @@ fn test_replica_calc_resource_scale() {
                 container: "container2",
                 resource: cpu(
                     cpu_requests(5, 1000),
-                    vec![
-                        vec![1000, 100],
-                        vec![1000, 300],
-                        vec![1000, 500],
-                        vec![1000, 1000],
-                        vec![1000, 1000],
-                    ],
+                    vec![vec![1000, 100], vec![1000, 300], vec![1000, 500], vec![1000, 1000], vec![1000, 1000]],
                 ),
                 ..Default::default()
             },
@@ -582,9 +508,7 @@ fn test_replica_calc_resource_scale() {
             Scenario {
                 current_replicas: 5,
                 pod_readiness: Some(vec![T, T, T, T, T, F, F]),
-                pod_phase: Some(vec![
-                    Running, Running, Running, Running, Running, Failed, Failed,
-                ]),
+                pod_phase: Some(vec![Running, Running, Running, Running, Running, Failed, Failed]),
                 resource: cpu(cpu_requests(7, 1000), levels(&[100, 300, 500, 250, 250])),
                 ..Default::default()
             },
@@ -596,19 +520,11 @@ fn test_replica_calc_resource_scale() {
             Scenario {
                 current_replicas: 5,
                 pod_readiness: Some(vec![T, T, T, T, T, F, F]),
-                pod_phase: Some(vec![
-                    Running, Running, Running, Running, Running, Failed, Failed,
-                ]),
+                pod_phase: Some(vec![Running, Running, Running, Running, Running, Failed, Failed]),
                 container: "container2",
                 resource: cpu(
                     cpu_requests(7, 1000),
-                    vec![
-                        vec![1000, 100],
-                        vec![1000, 300],
-                        vec![1000, 500],
-                        vec![1000, 250],
-                        vec![1000, 250],
-                    ],
+                    vec![vec![1000, 100], vec![1000, 300], vec![1000, 500], vec![1000, 250], vec![1000, 250]],
                 ),
                 ..Default::default()
             },
@@ -638,13 +554,7 @@ fn test_replica_calc_resource_scale() {
                 container: "container2",
                 resource: cpu(
                     cpu_requests(7, 1000),
-                    vec![
-                        vec![1000, 100],
-                        vec![1000, 300],
-                        vec![1000, 500],
-                        vec![1000, 250],
-                        vec![1000, 250],
-                    ],
+                    vec![vec![1000, 100], vec![1000, 300], vec![1000, 500], vec![1000, 250], vec![1000, 250]],
                 ),
                 ..Default::default()
             },
@@ -661,80 +571,36 @@ fn test_replica_calc_resource_scale() {
 fn test_replica_calc_disjoint_resources_metrics() {
     let s = Scenario {
         current_replicas: 1,
-        resource: Some(Cpu {
-            requests: vec![1000],
-            levels: levels(&[100]),
-            pod_names: vec!["an-older-pod-name"],
-        }),
+        resource: Some(Cpu { requests: vec![1000], levels: levels(&[100]), pod_names: vec!["an-older-pod-name"] }),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        100,
-        default_tol(),
-        Want::Err("no metrics returned matched known pods"),
-    ));
+    check(run_resource(&s, 100, default_tol(), Want::Err("no metrics returned matched known pods")));
 }
 
 #[test]
 fn test_replica_calc_scale_up_overflow() {
-    let s = Scenario {
-        current_replicas: 3,
-        metric: custom(Kind::Object, &[i64::MAX]),
-        ..Default::default()
-    };
-    check(run_metric(
-        &s,
-        1,
-        default_tol(),
-        Want::Ok(i32::MAX, i64::MAX, 0),
-    ));
+    let s = Scenario { current_replicas: 3, metric: custom(Kind::Object, &[i64::MAX]), ..Default::default() };
+    check(run_metric(&s, 1, default_tol(), Want::Ok(i32::MAX, i64::MAX, 0)));
 }
 
 #[test]
 fn test_external_per_pod_metric_replica_overflow() {
-    let s = Scenario {
-        current_replicas: 1,
-        metric: custom(Kind::ExternalPerPod, &[i64::MAX]),
-        ..Default::default()
-    };
-    check(run_metric(
-        &s,
-        1,
-        default_tol(),
-        Want::Ok(i32::MAX, i64::MAX, 0),
-    ));
+    let s = Scenario { current_replicas: 1, metric: custom(Kind::ExternalPerPod, &[i64::MAX]), ..Default::default() };
+    check(run_metric(&s, 1, default_tol(), Want::Ok(i32::MAX, i64::MAX, 0)));
 }
 
 #[test]
 fn test_external_per_pod_metric_usage_overflow() {
-    let s = Scenario {
-        current_replicas: 1,
-        metric: custom(Kind::ExternalPerPod, &[i64::MAX]),
-        ..Default::default()
-    };
-    check(run_metric(
-        &s,
-        i64::MAX,
-        default_tol(),
-        Want::Ok(1, i64::MAX, 0),
-    ));
+    let s = Scenario { current_replicas: 1, metric: custom(Kind::ExternalPerPod, &[i64::MAX]), ..Default::default() };
+    check(run_metric(&s, i64::MAX, default_tol(), Want::Ok(1, i64::MAX, 0)));
 }
 
 fn pods_metric(current: i32, lv: &[i64]) -> Scenario {
-    Scenario {
-        current_replicas: current,
-        metric: custom(Kind::Pod, lv),
-        ..Default::default()
-    }
+    Scenario { current_replicas: current, metric: custom(Kind::Pod, lv), ..Default::default() }
 }
 
 fn metric_of(kind: Kind, current: i32, lv: &[i64]) -> Scenario {
-    Scenario {
-        current_replicas: current,
-        metric: custom(kind, lv),
-        ..Default::default()
-    }
+    Scenario { current_replicas: current, metric: custom(kind, lv), ..Default::default() }
 }
 
 #[test]
@@ -778,20 +644,14 @@ fn test_replica_calc_scale_up_cm_per_pod_object() {
 #[test]
 fn test_replica_calc_scale_up_cm_object_ignores_unready_pods() {
     // If unready pods were not ignored, 15 replicas.
-    let s = Scenario {
-        pod_readiness: Some(vec![F, T, F]),
-        ..metric_of(Kind::Object, 3, &[50000])
-    };
+    let s = Scenario { pod_readiness: Some(vec![F, T, F]), ..metric_of(Kind::Object, 3, &[50000]) };
     check(run_metric(&s, 10000, default_tol(), Want::Ok(5, 50000, 0)));
 }
 
 #[test]
 fn test_replica_calc_scale_up_cm_external_ignores_unready_pods() {
     // If unready pods were not ignored, 6 replicas.
-    let s = Scenario {
-        pod_readiness: Some(vec![F, T, F]),
-        ..metric_of(Kind::External, 3, &[8600])
-    };
+    let s = Scenario { pod_readiness: Some(vec![F, T, F]), ..metric_of(Kind::External, 3, &[8600]) };
     check(run_metric(&s, 4400, default_tol(), Want::Ok(2, 8600, 0)));
 }
 
@@ -843,12 +703,7 @@ fn test_replica_calc_tolerance() {
         resource: cpu(uneven_requests(), levels(&[1010, 1030, 1020])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        100,
-        default_tol(),
-        Want::Ok(3, 102, 2 * 1020),
-    ));
+    check(run_resource(&s, 100, default_tol(), Want::Ok(3, 102, 2 * 1020)));
 }
 
 #[test]
@@ -885,10 +740,7 @@ fn test_replica_calc_tolerance_per_pod_cm_external() {
 
 #[test]
 fn test_replica_calc_configurable_tolerance() {
-    let tol = |down, up| Tolerances {
-        scale_down: down,
-        scale_up: up,
-    };
+    let tol = |down, up| Tolerances { scale_down: down, scale_up: up };
     let scenario = |lv: &[i64]| Scenario {
         current_replicas: 3,
         resource: cpu(uneven_requests(), levels(lv)),
@@ -897,58 +749,30 @@ fn test_replica_calc_configurable_tolerance() {
     let rows = vec![
         (
             "Outside of a 0% tolerance",
-            run_resource(
-                &scenario(&[909, 1010, 1111]),
-                100,
-                tol(0.0, 0.0),
-                Want::Ok(4, 101, 2 * 1010),
-            ),
+            run_resource(&scenario(&[909, 1010, 1111]), 100, tol(0.0, 0.0), Want::Ok(4, 101, 2 * 1010)),
         ),
         (
             "Within a 200% scale-up tolerance",
-            run_resource(
-                &scenario(&[1890, 1910, 1900]),
-                100,
-                tol(TOL, 2.0),
-                Want::Ok(3, 190, 2 * 1900),
-            ),
+            run_resource(&scenario(&[1890, 1910, 1900]), 100, tol(TOL, 2.0), Want::Ok(3, 190, 2 * 1900)),
         ),
         (
             "Outside 8% scale-up tolerance (and superfuous scale-down tolerance)",
-            run_resource(
-                &scenario(&[1100, 1080, 1090]),
-                100,
-                tol(2.0, 0.08),
-                Want::Ok(4, 109, 2 * 1090),
-            ),
+            run_resource(&scenario(&[1100, 1080, 1090]), 100, tol(2.0, 0.08), Want::Ok(4, 109, 2 * 1090)),
         ),
         (
             "Within a 36% scale-down tolerance",
-            run_resource(
-                &scenario(&[660, 640, 650]),
-                100,
-                tol(0.36, TOL),
-                Want::Ok(3, 65, 2 * 650),
-            ),
+            run_resource(&scenario(&[660, 640, 650]), 100, tol(0.36, TOL), Want::Ok(3, 65, 2 * 650)),
         ),
         (
             "Outside a 34% scale-down tolerance",
-            run_resource(
-                &scenario(&[660, 640, 650]),
-                100,
-                tol(0.34, TOL),
-                Want::Ok(2, 65, 2 * 650),
-            ),
+            run_resource(&scenario(&[660, 640, 650]), 100, tol(0.34, TOL), Want::Ok(2, 65, 2 * 650)),
         ),
     ];
     run_table(rows);
 }
 
 fn up_only(up: f64) -> Tolerances {
-    Tolerances {
-        scale_down: TOL,
-        scale_up: up,
-    }
+    Tolerances { scale_down: TOL, scale_up: up }
 }
 
 #[test]
@@ -987,18 +811,10 @@ fn test_replica_calc_superfluous_metrics() {
     // ceil(5.87 × 4) = 24.
     let s = Scenario {
         current_replicas: 4,
-        resource: cpu(
-            cpu_requests(4, 1000),
-            levels(&[4000, 9500, 3000, 7000, 3200, 2000]),
-        ),
+        resource: cpu(cpu_requests(4, 1000), levels(&[4000, 9500, 3000, 7000, 3200, 2000])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        100,
-        default_tol(),
-        Want::Ok(24, 587, 2 * 5875),
-    ));
+    check(run_resource(&s, 100, default_tol(), Want::Ok(24, 587, 2 * 5875)));
 }
 
 #[test]
@@ -1014,34 +830,19 @@ fn test_replica_calc_missing_metrics() {
 
 #[test]
 fn test_replica_calc_empty_metrics() {
-    let s = Scenario {
-        current_replicas: 4,
-        resource: cpu(cpu_requests(3, 1000), levels(&[])),
-        ..Default::default()
-    };
+    let s = Scenario { current_replicas: 4, resource: cpu(cpu_requests(3, 1000), levels(&[])), ..Default::default() };
     check(run_resource(
         &s,
         100,
         default_tol(),
-        Want::Err(
-            "unable to get metrics for resource cpu: no metrics returned from resource metrics API",
-        ),
+        Want::Err("unable to get metrics for resource cpu: no metrics returned from resource metrics API"),
     ));
 }
 
 #[test]
 fn test_replica_calc_empty_cpu_request() {
-    let s = Scenario {
-        current_replicas: 1,
-        resource: cpu(Vec::new(), levels(&[200])),
-        ..Default::default()
-    };
-    check(run_resource(
-        &s,
-        100,
-        default_tol(),
-        Want::Err("missing request for"),
-    ));
+    let s = Scenario { current_replicas: 1, resource: cpu(Vec::new(), levels(&[200])), ..Default::default() };
+    check(run_resource(&s, 100, default_tol(), Want::Err("missing request for")));
 }
 
 #[test]
@@ -1052,47 +853,23 @@ fn test_plain_metric_replica_calc_missing_metrics_no_change_eq() {
 
 #[test]
 fn test_replica_calc_missing_metrics_no_change_eq() {
-    let s = Scenario {
-        current_replicas: 2,
-        resource: cpu(cpu_requests(2, 1000), levels(&[1000])),
-        ..Default::default()
-    };
-    check(run_resource(
-        &s,
-        100,
-        default_tol(),
-        Want::Ok(2, 100, 2 * 1000),
-    ));
+    let s =
+        Scenario { current_replicas: 2, resource: cpu(cpu_requests(2, 1000), levels(&[1000])), ..Default::default() };
+    check(run_resource(&s, 100, default_tol(), Want::Ok(2, 100, 2 * 1000)));
 }
 
 #[test]
 fn test_replica_calc_missing_metrics_no_change_gt() {
-    let s = Scenario {
-        current_replicas: 2,
-        resource: cpu(cpu_requests(2, 1000), levels(&[1900])),
-        ..Default::default()
-    };
-    check(run_resource(
-        &s,
-        100,
-        default_tol(),
-        Want::Ok(2, 190, 2 * 1900),
-    ));
+    let s =
+        Scenario { current_replicas: 2, resource: cpu(cpu_requests(2, 1000), levels(&[1900])), ..Default::default() };
+    check(run_resource(&s, 100, default_tol(), Want::Ok(2, 190, 2 * 1900)));
 }
 
 #[test]
 fn test_replica_calc_missing_metrics_no_change_lt() {
-    let s = Scenario {
-        current_replicas: 2,
-        resource: cpu(cpu_requests(2, 1000), levels(&[600])),
-        ..Default::default()
-    };
-    check(run_resource(
-        &s,
-        100,
-        default_tol(),
-        Want::Ok(2, 60, 2 * 600),
-    ));
+    let s =
+        Scenario { current_replicas: 2, resource: cpu(cpu_requests(2, 1000), levels(&[600])), ..Default::default() };
+    check(run_resource(&s, 100, default_tol(), Want::Ok(2, 60, 2 * 600)));
 }
 
 #[test]
@@ -1103,12 +880,7 @@ fn test_replica_calc_missing_metrics_unready_change() {
         resource: cpu(cpu_requests(3, 1000), levels(&[100, 450])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        50,
-        default_tol(),
-        Want::Ok(3, 45, 2 * 450),
-    ));
+    check(run_resource(&s, 50, default_tol(), Want::Ok(3, 45, 2 * 450)));
 }
 
 #[test]
@@ -1119,12 +891,7 @@ fn test_replica_calc_missing_metrics_hot_cpu_no_change() {
         resource: cpu(cpu_requests(3, 1000), levels(&[100, 450])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        50,
-        default_tol(),
-        Want::Ok(3, 45, 2 * 450),
-    ));
+    check(run_resource(&s, 50, default_tol(), Want::Ok(3, 45, 2 * 450)));
 }
 
 #[test]
@@ -1135,12 +902,7 @@ fn test_replica_calc_missing_metrics_unready_scale_up() {
         resource: cpu(cpu_requests(3, 1000), levels(&[100, 2000])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        50,
-        default_tol(),
-        Want::Ok(4, 200, 2 * 2000),
-    ));
+    check(run_resource(&s, 50, default_tol(), Want::Ok(4, 200, 2 * 2000)));
 }
 
 #[test]
@@ -1152,12 +914,7 @@ fn test_replica_calc_missing_metrics_hot_cpu_scale_up() {
         resource: cpu(cpu_requests(3, 1000), levels(&[100, 2000])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        50,
-        default_tol(),
-        Want::Ok(4, 200, 2 * 2000),
-    ));
+    check(run_resource(&s, 50, default_tol(), Want::Ok(4, 200, 2 * 2000)));
 }
 
 #[test]
@@ -1168,12 +925,7 @@ fn test_replica_calc_missing_metrics_unready_scale_down() {
         resource: cpu(cpu_requests(4, 1000), levels(&[100, 100, 100])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        50,
-        default_tol(),
-        Want::Ok(3, 10, 2 * 100),
-    ));
+    check(run_resource(&s, 50, default_tol(), Want::Ok(3, 10, 2 * 100)));
 }
 
 #[test]
@@ -1185,12 +937,7 @@ fn test_replica_calc_missing_metrics_scale_down_target_over_100() {
         resource: cpu(vec![1000, 1000, 2000, 2000], levels(&[200, 100, 100])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        300,
-        default_tol(),
-        Want::Ok(2, 6, 2 * 100),
-    ));
+    check(run_resource(&s, 300, default_tol(), Want::Ok(2, 6, 2 * 100)));
 }
 
 #[test]
@@ -1201,20 +948,12 @@ fn test_replica_calc_during_rolling_update_with_max_surge() {
         resource: cpu(cpu_requests(3, 1000), levels(&[100, 100])),
         ..Default::default()
     };
-    check(run_resource(
-        &s,
-        50,
-        default_tol(),
-        Want::Ok(2, 10, 2 * 100),
-    ));
+    check(run_resource(&s, 50, default_tol(), Want::Ok(2, 10, 2 * 100)));
 }
 
 #[test]
 fn test_replica_calc_during_rolling_update_with_max_surge_cm() {
-    let s = Scenario {
-        pod_phase: Some(vec![Running; 3]),
-        ..pods_metric(2, &[10000, 10000])
-    };
+    let s = Scenario { pod_phase: Some(vec![Running; 3]), ..pods_metric(2, &[10000, 10000]) };
     check(run_metric(&s, 17000, default_tol(), Want::Ok(2, 10000, 0)));
 }
 
@@ -1231,10 +970,7 @@ fn test_replica_calc_computed_tolerance_alg_implementation() {
     let final_cpu_percent_target = (target * 100.0) as i32;
     let resources_used_ratio = total_used as f64 / (f64::from(total_requested) * target);
     let final_pods = (resources_used_ratio * f64::from(start_pods)).ceil() as i32;
-    let requests: Vec<i64> = [100, -100, 10, -10, 2, -2, 1, -1, 0, 0]
-        .iter()
-        .map(|d| per_pod_requested + d)
-        .collect();
+    let requests: Vec<i64> = [100, -100, 10, -10, 2, -2, 1, -1, 0, 0].iter().map(|d| per_pod_requested + d).collect();
     let mut s = Scenario {
         current_replicas: start_pods,
         resource: cpu(requests, levels(&[total_used / 10; 10])),
@@ -1264,12 +1000,7 @@ fn test_replica_calc_computed_tolerance_alg_implementation() {
 #[test]
 fn test_replica_calc_external_metric_usage_overflow() {
     let s = metric_of(Kind::External, 3, &[i64::MAX / 2 + 1, i64::MAX / 2 + 1]);
-    check(run_metric(
-        &s,
-        i64::MAX,
-        default_tol(),
-        Want::Ok(3, i64::MAX, 0),
-    ));
+    check(run_metric(&s, i64::MAX, default_tol(), Want::Ok(3, i64::MAX, 0)));
 }
 
 // ---- TestGroupPods (14 rows) ----
@@ -1279,10 +1010,7 @@ fn group_pod(name: &str, start: Option<SimTime>, ready: Option<(ConditionStatus,
         name: name.to_string(),
         phase: PodPhase::Succeeded,
         deleting: false,
-        ready: ready.map(|(status, ltt)| PodReadyCondition {
-            status,
-            last_transition_time: ltt,
-        }),
+        ready: ready.map(|(status, ltt)| PodReadyCondition { status, last_transition_time: ltt }),
         start_time: start,
         containers: Vec::new(),
         init_containers: Vec::new(),
@@ -1291,11 +1019,7 @@ fn group_pod(name: &str, start: Option<SimTime>, ready: Option<(ConditionStatus,
 }
 
 fn sample(ts: SimTime, window: SimDuration) -> PodMetric {
-    PodMetric {
-        value: 1,
-        timestamp: ts,
-        window,
-    }
+    PodMetric { value: 1, timestamp: ts, window }
 }
 
 fn set(names: &[&str]) -> BTreeSet<String> {
@@ -1306,11 +1030,7 @@ fn set(names: &[&str]) -> BTreeSet<String> {
 fn test_group_pods() {
     let ago = |d: SimDuration| NOW.saturating_sub(d);
     let s = SimDuration::from_secs;
-    let bare = PodMetric {
-        value: 1,
-        timestamp: SimTime::ZERO,
-        window: SimDuration::ZERO,
-    };
+    let bare = PodMetric { value: 1, timestamp: SimTime::ZERO, window: SimDuration::ZERO };
     type Row = (
         &'static str,
         Vec<Pod>,
@@ -1345,11 +1065,7 @@ fn test_group_pods() {
         ),
         (
             "count in a ready pod with fresh metrics during initialization period - CPU",
-            vec![group_pod(
-                "bentham",
-                Some(ago(minutes(1))),
-                Some((T, ago(s(30)))),
-            )],
+            vec![group_pod("bentham", Some(ago(minutes(1))), Some((T, ago(s(30)))))],
             vec![("bentham", sample(NOW, s(30)))],
             "cpu",
             1,
@@ -1359,11 +1075,7 @@ fn test_group_pods() {
         ),
         (
             "unready a ready pod without fresh metrics during initialization period - CPU",
-            vec![group_pod(
-                "bentham",
-                Some(ago(minutes(1))),
-                Some((T, ago(s(30)))),
-            )],
+            vec![group_pod("bentham", Some(ago(minutes(1))), Some((T, ago(s(30)))))],
             vec![("bentham", sample(NOW, s(60)))],
             "cpu",
             0,
@@ -1373,11 +1085,7 @@ fn test_group_pods() {
         ),
         (
             "unready an unready pod during initialization period - CPU",
-            vec![group_pod(
-                "lucretius",
-                Some(ago(minutes(10))),
-                Some((F, ago(minutes(9) + s(54)))),
-            )],
+            vec![group_pod("lucretius", Some(ago(minutes(10))), Some((F, ago(minutes(9) + s(54)))))],
             vec![("lucretius", bare)],
             "cpu",
             0,
@@ -1387,11 +1095,7 @@ fn test_group_pods() {
         ),
         (
             "count in a ready pod without fresh metrics after initialization period - CPU",
-            vec![group_pod(
-                "bentham",
-                Some(ago(minutes(3))),
-                Some((T, ago(minutes(3)))),
-            )],
+            vec![group_pod("bentham", Some(ago(minutes(3))), Some((T, ago(minutes(3)))))],
             vec![("bentham", sample(ago(minutes(2)), minutes(1)))],
             "cpu",
             1,
@@ -1401,11 +1105,7 @@ fn test_group_pods() {
         ),
         (
             "count in an unready pod that was ready after initialization period - CPU",
-            vec![group_pod(
-                "lucretius",
-                Some(ago(minutes(10))),
-                Some((F, ago(minutes(9)))),
-            )],
+            vec![group_pod("lucretius", Some(ago(minutes(10))), Some((F, ago(minutes(9)))))],
             vec![("lucretius", bare)],
             "cpu",
             1,
@@ -1415,11 +1115,7 @@ fn test_group_pods() {
         ),
         (
             "unready pod that has never been ready after initialization period - CPU",
-            vec![group_pod(
-                "lucretius",
-                Some(ago(minutes(10))),
-                Some((F, ago(minutes(9) + s(50)))),
-            )],
+            vec![group_pod("lucretius", Some(ago(minutes(10))), Some((F, ago(minutes(9) + s(50)))))],
             vec![("lucretius", bare)],
             "cpu",
             1,
@@ -1453,10 +1149,7 @@ fn test_group_pods() {
         ),
         (
             "pending pods are unreadied",
-            vec![Pod {
-                phase: Pending,
-                ..group_pod("unscheduled", None, None)
-            }],
+            vec![Pod { phase: Pending, ..group_pod("unscheduled", None, None) }],
             vec![],
             "cpu",
             0,
@@ -1466,11 +1159,7 @@ fn test_group_pods() {
         ),
         (
             "ignore pods with deletion timestamps",
-            vec![Pod {
-                phase: Pending,
-                deleting: true,
-                ..group_pod("deleted", None, None)
-            }],
+            vec![Pod { phase: Pending, deleting: true, ..group_pod("deleted", None, None) }],
             vec![("deleted", bare)],
             "cpu",
             0,
@@ -1480,10 +1169,7 @@ fn test_group_pods() {
         ),
         (
             "ignore pods in a failed state",
-            vec![Pod {
-                phase: Failed,
-                ..group_pod("failed", None, None)
-            }],
+            vec![Pod { phase: Failed, ..group_pod("failed", None, None) }],
             vec![("failed", bare)],
             "cpu",
             0,
@@ -1494,17 +1180,10 @@ fn test_group_pods() {
     ];
     let mut failures = Vec::new();
     for (name, pods, metrics, resource, ready, unready, missing, ignored) in rows {
-        let metrics: PodMetricsInfo = metrics
-            .into_iter()
-            .map(|(n, m)| (n.to_string(), m))
-            .collect();
+        let metrics: PodMetricsInfo = metrics.into_iter().map(|(n, m)| (n.to_string(), m)).collect();
         let got = calc().group_pods(NOW, &pods, &metrics, resource);
-        let want = PodGroups {
-            ready_pod_count: ready,
-            unready: set(unready),
-            missing: set(missing),
-            ignored: set(ignored),
-        };
+        let want =
+            PodGroups { ready_pod_count: ready, unready: set(unready), missing: set(missing), ignored: set(ignored) };
         if got != want {
             failures.push(format!("{name}: got {got:?}, want {want:?}"));
         }
@@ -1531,13 +1210,7 @@ fn test_calculate_requests() {
     let want = |v: i64| Ok(BTreeMap::from([("test-pod".to_string(), v)]));
     let mut restartable = c("restartable-container1", 50);
     restartable.restart_policy_always = true;
-    type Row = (
-        &'static str,
-        Vec<Pod>,
-        &'static str,
-        bool,
-        Result<BTreeMap<String, i64>, CalcError>,
-    );
+    type Row = (&'static str, Vec<Pod>, &'static str, bool, Result<BTreeMap<String, i64>, CalcError>);
     let rows: Vec<Row> = vec![
         ("void", vec![], "", false, Ok(BTreeMap::new())),
         (
@@ -1563,24 +1236,14 @@ fn test_calculate_requests() {
         ),
         (
             "Fail if at least one of the containers is missing requests and pod-level feature/requests are not set",
-            vec![pod(
-                vec![Container::named("container1"), c("container2", 50)],
-                vec![],
-                None,
-            )],
+            vec![pod(vec![Container::named("container1"), c("container2", 50)], vec![], None)],
             "",
             false,
-            Err(CalcError(
-                "missing request for cpu in container container1 of Pod test-pod".to_string(),
-            )),
+            Err(CalcError("missing request for cpu in container container1 of Pod test-pod".to_string())),
         ),
         (
             "Pod-level resources override missing container requests when feature enabled and pod resources specified",
-            vec![pod(
-                vec![Container::named("container1"), c("container2", 50)],
-                vec![],
-                Some(800),
-            )],
+            vec![pod(vec![Container::named("container1"), c("container2", 50)], vec![], Some(800))],
             "",
             true,
             want(800),
@@ -1601,11 +1264,7 @@ fn test_calculate_requests() {
         ),
         (
             "pod with restartable init containers",
-            vec![pod(
-                vec![c("container1", 100)],
-                vec![c("init-container1", 20), restartable],
-                None,
-            )],
+            vec![pod(vec![c("container1", 100)], vec![c("init-container1", 20), restartable], None)],
             "",
             false,
             want(150),
@@ -1628,10 +1287,5 @@ fn test_calculate_pod_requests_from_containers_non_existent_container() {
         ..Pod::running("test-pod", 0, SimTime::ZERO)
     };
     let got = calculate_pod_requests_from_containers(&pod, "non-existent-container", "cpu");
-    assert_eq!(
-        got,
-        Err(CalcError(
-            "container non-existent-container not found in Pod test-pod".to_string()
-        ))
-    );
+    assert_eq!(got, Err(CalcError("container non-existent-container not found in Pod test-pod".to_string())));
 }

@@ -1,0 +1,136 @@
+//! The single-writer database: connection admission, queries on `cores` by
+//! processor sharing slowed by Universal Scalability Law contention, and
+//! one global write lock, FIFO.
+//!
+//! USL (Gunther): with n queries running, each progresses at
+//! `(min(n, cores)/n) / (1 + α(n−1) + βn(n−1))`, further divided by
+//! `(1 + γ · open connections)` and by a slowdown fault's factor. The
+//! throughput `n · rate / S` peaks at n* = sqrt((1−α)/β) (when cores ≥ n*)
+//! and then falls: adding concurrency past the peak makes it slower.
+
+use std::collections::VecDeque;
+
+use super::request::ReqRef;
+use crate::engine::ps::PsStation;
+use crate::scenario::database::DatabaseSpec;
+
+/// Marks a processor-sharing job as a connection being established (the
+/// rest of the token is the connect's index), not a query.
+pub const CONNECT_JOB: u64 = 1 << 63;
+
+/// The database.
+#[derive(Clone, Debug)]
+pub struct Database {
+    /// Its settings.
+    pub spec: DatabaseSpec,
+    /// Running queries and connection work.
+    pub cpu: PsStation,
+    /// Open connections (backends).
+    pub open: u32,
+    /// Bumped when every connection drops (an outage): a connection opened
+    /// in an earlier epoch is dead.
+    pub epoch: u32,
+    /// Queries take this many times longer (a slowdown fault).
+    pub slowdown: f64,
+    /// Down: connects refused, queries fail.
+    pub outage: bool,
+    /// Whether a write holds the lock.
+    pub lock_held: bool,
+    /// Writes waiting for the lock, holding their connections.
+    pub lock_waiters: VecDeque<ReqRef>,
+    /// Reads and writes completed.
+    pub reads: u64,
+    /// Writes completed.
+    pub writes: u64,
+    /// Connections admitted.
+    pub connects: u64,
+    /// Connections refused.
+    pub refused: u64,
+    /// Connections closed.
+    pub closed: u64,
+}
+
+impl Database {
+    /// A database with no connections.
+    pub fn new(spec: DatabaseSpec) -> Database {
+        Database {
+            cpu: PsStation::new(spec.cores),
+            spec,
+            open: 0,
+            epoch: 0,
+            slowdown: 1.0,
+            outage: false,
+            lock_held: false,
+            lock_waiters: VecDeque::new(),
+            reads: 0,
+            writes: 0,
+            connects: 0,
+            refused: 0,
+            closed: 0,
+        }
+    }
+
+    /// The per-job rate now.
+    pub fn rate(&self) -> f64 {
+        self.spec.rate(self.cpu.active(), self.open) / self.slowdown
+    }
+
+    /// Admits a connection, or refuses it (down, or at the application's
+    /// limit `max_connections − reserved`, as Postgres refuses a non-superuser).
+    pub fn admit(&mut self) -> bool {
+        if self.outage || self.open >= self.spec.usable_connections() {
+            self.refused += 1;
+            return false;
+        }
+        self.open += 1;
+        self.connects += 1;
+        true
+    }
+
+    /// Closes `n` connections of the current epoch.
+    pub fn close(&mut self, n: u32) {
+        self.open -= n.min(self.open);
+        self.closed += n as u64;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::dist::Dist;
+    use crate::engine::time::SimDuration;
+
+    fn spec(alpha: f64, beta: f64, cores: u32) -> DatabaseSpec {
+        DatabaseSpec {
+            max_connections: 10,
+            reserved_connections: 2,
+            cores,
+            read: Dist::Constant(SimDuration::from_millis(1)),
+            write: Dist::Constant(SimDuration::from_millis(1)),
+            alpha,
+            beta,
+            connection_overhead: 0.0,
+            connect_cost: SimDuration::ZERO,
+        }
+    }
+
+    #[test]
+    fn usl_throughput_peaks_at_n_star() {
+        // α = 0.03, β = 0.0002: n* = sqrt(0.97 / 0.0002) ≈ 69.6.
+        let s = spec(0.03, 0.0002, 1000);
+        let x = |n: u32| n as f64 * s.rate(n, 0);
+        assert!((s.usl_peak() - 69.64).abs() < 0.01);
+        assert!(x(70) > x(60) && x(70) > x(80));
+        assert!(x(280) < x(70) * 0.75, "past the peak, throughput falls");
+    }
+
+    #[test]
+    fn admission_keeps_the_reserved_connections() {
+        let mut db = Database::new(spec(0.0, 0.0, 4));
+        let admitted = (0..10).filter(|_| db.admit()).count();
+        assert_eq!((admitted, db.open, db.refused), (8, 8, 2));
+        db.outage = true;
+        db.close(8);
+        assert!(!db.admit());
+    }
+}
