@@ -339,9 +339,12 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
         Some(dir) if dir.is_dir() || dir.as_os_str().to_string_lossy().ends_with('/') => dir.join(name),
         Some(file) => file,
     };
-    println!("{}", plan.describe());
-    if !shard.is_whole() {
-        println!("  shard {shard}: {} of the {} runs", shard.len(plan.runs()), plan.runs());
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", plan.describe());
+        if !shard.is_whole() {
+            let _ = writeln!(stdout, "  shard {shard}: {} of the {} runs", shard.len(plan.runs()), plan.runs());
+        }
     }
     catch_ctrl_c();
     let started = Instant::now();

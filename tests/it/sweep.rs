@@ -518,16 +518,18 @@ fn every_shipped_sweep_is_valid() {
     assert!(n >= 1);
 }
 
-/// The shipped World Cup sweep, in full (`cargo test --release -- --ignored`):
-/// more than two points on the Pareto front, and a point that meets the SLO.
+/// The shipped World Cup sweeps, in full (`cargo test --release -- --ignored`):
+/// more than two points on each Pareto front, and a point that meets the SLO.
 #[test]
-#[ignore = "runs the full shipped sweep (40 runs); use --release"]
-fn the_world_cup_sweep_has_a_nontrivial_front() {
-    let plan = plan(&support::root().join("sweeps/worldcup-threshold.toml"));
-    let dir = support::temp_dir("sweep-worldcup");
-    let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let o = execute(&plan, jobs, Shard::WHOLE, &dir.join("w.csv"), None);
-    let stats = o.stats.unwrap();
-    assert!(sweep::pareto::front(&stats).len() > 2);
-    assert!(sweep::pareto::cheapest(&stats).is_some());
+#[ignore = "runs the full shipped sweeps (88 runs); use --release"]
+fn the_world_cup_sweeps_have_nontrivial_fronts() {
+    for name in ["worldcup-threshold", "worldcup-hpa-behavior"] {
+        let plan = plan(&support::root().join(format!("sweeps/{name}.toml")));
+        let dir = support::temp_dir(&format!("sweep-{name}"));
+        let jobs = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let o = execute(&plan, jobs, Shard::WHOLE, &dir.join("w.csv"), None);
+        let stats = o.stats.unwrap();
+        assert!(sweep::pareto::front(&stats).len() > 2, "{name}");
+        assert!(sweep::pareto::cheapest(&stats).is_some(), "{name}");
+    }
 }
