@@ -185,6 +185,8 @@ pub struct Sim {
     policy: Box<dyn Policy>,
     policy_spec: PolicySpec,
     frozen: bool,
+    /// What a frozen autoscaler last said it would do (logged once).
+    frozen_would: Option<u32>,
     reading: Option<Reading>,
     /// Whether the policy's recorded inputs have started (their header is out).
     inputs_started: bool,
@@ -281,6 +283,7 @@ impl Sim {
             policy: s.autoscaler.build(),
             policy_spec: s.autoscaler.clone(),
             frozen: false,
+            frozen_would: None,
             reading: None,
             inputs_started: false,
             balancer: Balancer {

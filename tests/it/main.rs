@@ -1,5 +1,6 @@
 //! scalesim's integration tests: one binary, a module per area.
 
+mod advisor;
 mod cli;
 mod data;
 mod determinism;
