@@ -11,6 +11,7 @@ mod policies;
 mod queueing;
 mod scenarios;
 mod support;
+mod sweep;
 mod traffic;
 mod tui;
 mod validation;
