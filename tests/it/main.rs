@@ -7,6 +7,7 @@ mod fleet;
 mod memory;
 mod policies;
 mod queueing;
+mod scale;
 mod scenarios;
 mod support;
 mod traffic;
