@@ -97,5 +97,20 @@ fn full_stack(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, event_queue, mmc, quickstart, full_stack);
+/// What the failure-mode detectors cost: the quickstart with all of them
+/// and with none.
+fn detectors(c: &mut Criterion) {
+    let none = format!("analysis.disable={:?}", scalesim::scenario::analysis::KINDS);
+    for (label, sets) in [("all_detectors", vec![]), ("no_detectors", vec![none.as_str()])] {
+        let s = scenario("quickstart", &sets);
+        let mut g = c.benchmark_group(format!("detectors/{label}"));
+        g.sample_size(20);
+        g.bench_function("quickstart", |b| {
+            b.iter(|| Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap().finish().unwrap())
+        });
+        g.finish();
+    }
+}
+
+criterion_group!(benches, event_queue, mmc, quickstart, full_stack, detectors);
 criterion_main!(benches);

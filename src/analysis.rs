@@ -9,6 +9,7 @@
 //! is confirmed (so a dashboard shows it live) and reported in full in the
 //! summary when its episode ends, worst first.
 
+pub mod advisor;
 mod cache_stampede;
 mod capacity_pending;
 mod cold_start;

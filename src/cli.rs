@@ -53,6 +53,25 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// The game-day dashboard: watch a run live, inject faults, take runbook
+    /// actions. Writes the run's files like `run` and records the session
+    /// for `run --events` to replay.
+    Tui {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Output directory [default: out/<scenario name>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Master seed (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a field: --set fleet.initial=4 (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+        /// Where to record the session [default: session.toml in the output directory].
+        #[arg(long)]
+        session: Option<PathBuf>,
+    },
     /// Validate a scenario without running it.
     Check {
         /// The scenario file.
@@ -113,6 +132,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         Command::Run { scenario, out, seed, set, events, hpa_inputs, quiet } => {
             run(&scenario, out.as_deref(), seed, &overrides(&set)?, events.as_deref(), hpa_inputs, quiet)
         }
+        Command::Tui { scenario, out, seed, set, session } => tui(scenario, out, seed, set, session),
         Command::Check { scenario, set } => check(&scenario, &overrides(&set)?),
         Command::Fields => {
             print!("{}", fields_reference());
@@ -265,9 +285,28 @@ fn run(
     Ok(())
 }
 
+fn tui(
+    path: PathBuf,
+    out: Option<PathBuf>,
+    seed: Option<u64>,
+    sets: Vec<String>,
+    session: Option<PathBuf>,
+) -> Result<(), Error> {
+    let scenario = Arc::new(Scenario::load(&path, &overrides(&sets)?)?);
+    let seed = seed.unwrap_or(scenario.seed);
+    let out = out.unwrap_or_else(|| Path::new("out").join(&scenario.name));
+    let session = session.unwrap_or_else(|| out.join("session.toml"));
+    let options = crate::tui::Options { scenario_path: path, scenario, seed, sets, out, session };
+    print!("{}", crate::tui::run(&options)?);
+    Ok(())
+}
+
 fn check(path: &Path, set: &[Override]) -> Result<(), Error> {
     let s = Scenario::load(path, set)?;
     println!("{}: ok — {} ({}, seed {}, policy {})", path.display(), s.name, s.duration, s.seed, s.autoscaler.name);
+    for advice in crate::analysis::advisor::advise(&s) {
+        println!("  {advice}");
+    }
     Ok(())
 }
 

@@ -14,3 +14,4 @@ pub mod output;
 pub mod policy;
 pub mod scenario;
 pub mod sim;
+pub mod tui;

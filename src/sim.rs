@@ -522,6 +522,17 @@ impl Simulation {
         self.engine.model.frozen
     }
 
+    /// The policy's replica bounds now (min, max), after any operator change.
+    pub fn bounds(&self) -> (u32, u32) {
+        self.engine.model.policy.bounds()
+    }
+
+    /// The metric behind the autoscaler's last decision (what it saw and
+    /// its target), if it has one.
+    pub fn reading(&self) -> Option<crate::policy::Reading> {
+        self.engine.model.reading
+    }
+
     /// The scenario being run.
     pub fn scenario(&self) -> &Arc<Scenario> {
         &self.engine.model.scenario

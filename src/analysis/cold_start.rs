@@ -46,7 +46,9 @@ impl Detector for ColdStart {
         let still_waiting = self.waiting.first().map_or(0.0, |&(at, _)| end - at);
         let cold = row.replicas_warming + row.replicas_starting;
         let short = row.replicas_desired > serving;
-        let on = cx.slo_bad(row) && (row.replicas_warming > 0 || (short && row.replicas_starting > 0));
+        // Cold capacity makes requests slow (not failed): a latency breach.
+        let slow = row.p99_ms.is_some_and(|p| p > cx.slo_p99_ms);
+        let on = slow && (row.replicas_warming > 0 || (short && row.replicas_starting > 0));
         if !self.episode.is_open() {
             self.peak_p99 = 0.0;
             self.peak_cold = 0;

@@ -61,13 +61,12 @@ impl Detector for Flapping {
                 self.open = Some((start, n, n as u64, trail));
                 confirmed.push(self.finding(start, row.t_s, cx));
             }
-            Some(open) if n >= threshold => {
-                if n > open.1 {
-                    open.1 = n;
-                    let path: Vec<String> = self.path.iter().map(u32::to_string).collect();
-                    open.3 = path.join(" → ");
-                }
+            Some(open) if n >= threshold && n > open.1 => {
+                open.1 = n;
+                let path: Vec<String> = self.path.iter().map(u32::to_string).collect();
+                open.3 = path.join(" → ");
             }
+            Some(_) if n >= threshold => {}
             Some(_) if n == 0 => {
                 let end = self.last_reversal;
                 let f = self.finding(self.open.as_ref().expect("open").0, end, cx);

@@ -71,12 +71,12 @@ impl RetryStorm {
             end_s: span.end,
             severity: severity(span.held, self.peak_share),
             evidence: format!(
-                "retries were up to {} of offered load for {:.0} s ({:.0} retries on {:.0} new requests: {amplification:.1}× amplification), in {} waves",
+                "retries were up to {} of offered load for {:.0} s ({:.0} retries on {:.0} new requests: {amplification:.1}× amplification){}",
                 pct(self.peak_share),
                 span.held,
                 self.retries,
                 self.fresh,
-                self.waves.max(1)
+                if self.waves >= 3 { format!(", in {} waves", self.waves) } else { String::new() }
             ),
             fix: FIX.into(),
         }

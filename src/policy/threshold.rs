@@ -188,7 +188,8 @@ impl Policy for Threshold {
             return hold(format!("no {} samples yet; holding at {current}", c.metric.name()), None);
         };
         let m = c.metric;
-        let (target, wanted, rel) = if seen > c.up {
+        // The target a threshold policy defends is its scale-up threshold.
+        let (bound, wanted, rel) = if seen > c.up {
             (c.up, current.saturating_add(c.step), ">")
         } else if seen < c.down {
             (c.down, current.saturating_sub(c.step), "<")
@@ -205,7 +206,7 @@ impl Policy for Threshold {
                 Some(reading),
             );
         };
-        let reading = Some(Reading { metric: m.name(), seen, target });
+        let reading = Some(Reading { metric: m.name(), seen, target: c.up });
         let bounded = wanted.clamp(c.min, c.max.max(c.min));
         if let Some(t) = self.last_change.filter(|t| obs.now < *t + c.cooldown) {
             let left = ((t + c.cooldown) - obs.now).as_secs_f64().ceil();
@@ -214,22 +215,22 @@ impl Policy for Threshold {
                     "{} {} {rel} {}, but in cooldown for {left}s more; holding at {current}",
                     m.name(),
                     m.show(seen),
-                    m.show(target)
+                    m.show(bound)
                 ),
                 reading,
             );
         }
         if bounded == current {
-            let bound = if rel == ">" { "max" } else { "min" };
+            let limit = if rel == ">" { "max" } else { "min" };
             return hold(
-                format!("{} {} {rel} {}, but at {bound} {current}", m.name(), m.show(seen), m.show(target)),
+                format!("{} {} {rel} {}, but at {limit} {current}", m.name(), m.show(seen), m.show(bound)),
                 reading,
             );
         }
         self.last_change = Some(obs.now);
         Decision {
             desired: bounded,
-            reason: format!("{} {} {rel} {} → {bounded}", m.name(), m.show(seen), m.show(target)),
+            reason: format!("{} {} {rel} {} → {bounded}", m.name(), m.show(seen), m.show(bound)),
             reading,
         }
     }

@@ -2,6 +2,8 @@
 //! scenarios and game days alike: a TUI session is saved in this format and
 //! `scalesim run --events` replays it.
 
+use std::fmt::Write as _;
+
 use serde::Deserialize;
 use toml::Value;
 
@@ -205,6 +207,39 @@ impl Action {
         }
     }
 
+    /// The action's own fields (everything but `at` and `action`), in the
+    /// order a person would write them, as [`validate`] reads them back.
+    pub fn fields(&self) -> Vec<(&'static str, Value)> {
+        let time = |d: &SimDuration| Value::String(d.to_string());
+        let period = |d: &Option<SimDuration>| d.iter().map(|d| ("duration", time(d))).collect::<Vec<_>>();
+        let int = |n: u32| Value::Integer(i64::from(n));
+        match self {
+            Action::KillInstances(KillAmount::Count(n)) => vec![("count", int(*n))],
+            Action::KillInstances(KillAmount::Fraction(f)) => vec![("fraction", Value::Float(*f))],
+            Action::KillZone(zone) => vec![("zone", int(*zone))],
+            Action::TrafficMultiplier { factor, duration } => {
+                [("factor", Value::Float(*factor))].into_iter().chain(period(duration)).collect()
+            }
+            Action::AddLatency { latency, duration } => {
+                [("latency", time(latency))].into_iter().chain(period(duration)).collect()
+            }
+            Action::DependencyErrors { rate, duration } => {
+                [("rate", Value::Float(*rate))].into_iter().chain(period(duration)).collect()
+            }
+            Action::DbSlowdown { factor, duration } => {
+                [("factor", Value::Float(*factor))].into_iter().chain(period(duration)).collect()
+            }
+            Action::DbOutage { duration } => period(duration),
+            Action::CacheFlush | Action::FreezeAutoscaler | Action::UnfreezeAutoscaler => vec![],
+            Action::SetMinReplicas(n) | Action::SetMaxReplicas(n) | Action::SetReplicas(n) => {
+                vec![("replicas", int(*n))]
+            }
+            Action::SetPolicyField { field, value } => {
+                vec![("field", Value::String(field.clone())), ("value", value.clone())]
+            }
+        }
+    }
+
     /// Whether this is an operator action (not a fault).
     pub fn is_intervention(&self) -> bool {
         matches!(
@@ -227,6 +262,28 @@ pub struct TimedAction {
     pub at: SimTime,
     /// What.
     pub action: Action,
+}
+
+/// Writes timed actions as `[[events]]` tables in the format [`validate`]
+/// reads, so a game-day session replays with `scalesim run --events`. Times
+/// are exact: `at` is the shortest exact duration (`"20m"`, `"1234567891ns"`).
+pub fn to_toml(events: &[TimedAction]) -> String {
+    let mut out = String::new();
+    for (i, e) in events.iter().enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let _ = writeln!(
+            out,
+            "[[events]]\nat = \"{}\"\naction = \"{}\"",
+            e.at.saturating_since(SimTime::ZERO),
+            e.action.name()
+        );
+        for (key, value) in e.action.fields() {
+            let _ = writeln!(out, "{key} = {value}");
+        }
+    }
+    out
 }
 
 /// Validates the `[[events]]` list, in file order.
@@ -350,4 +407,74 @@ fn action(cx: &mut Cx<'_>, path: &FieldPath, value: Value) -> Option<Action> {
             Action::Resize { tier, to }
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::scenario::document::Document;
+
+    fn parse(text: &str) -> Vec<TimedAction> {
+        let doc = Document::from_text(Path::new("session.toml"), text, &[]).expect("parses");
+        let mut cx = Cx::new(&doc);
+        let out = validate(&mut cx);
+        cx.finish().expect("valid");
+        out
+    }
+
+    #[test]
+    fn written_events_read_back_as_the_same_actions() {
+        let t = |ns: u64| SimTime(ns);
+        let policy_value: toml::Table = toml::from_str("a = 1\nb = \"x\"").unwrap();
+        let events = vec![
+            TimedAction { at: t(0), action: Action::KillInstances(KillAmount::Fraction(0.3)) },
+            TimedAction { at: t(1_234_567_891), action: Action::KillInstances(KillAmount::Count(4)) },
+            TimedAction { at: t(60_000_000_000), action: Action::KillZone(2) },
+            TimedAction {
+                at: t(61_000_000_000),
+                action: Action::TrafficMultiplier { factor: 2.0, duration: Some(SimDuration::from_secs(300)) },
+            },
+            TimedAction { at: t(62_000_000_000), action: Action::TrafficMultiplier { factor: 0.1, duration: None } },
+            TimedAction {
+                at: t(63_000_000_000),
+                action: Action::AddLatency {
+                    latency: SimDuration::from_micros(1500),
+                    duration: Some(SimDuration::from_nanos(7)),
+                },
+            },
+            TimedAction { at: t(64_000_000_000), action: Action::DependencyErrors { rate: 1.0 / 3.0, duration: None } },
+            TimedAction {
+                at: t(64_500_000_000),
+                action: Action::DbSlowdown { factor: 4.0, duration: Some(SimDuration::from_secs(120)) },
+            },
+            TimedAction { at: t(64_600_000_000), action: Action::DbOutage { duration: None } },
+            TimedAction {
+                at: t(64_700_000_000),
+                action: Action::DbOutage { duration: Some(SimDuration::from_millis(1500)) },
+            },
+            TimedAction { at: t(64_800_000_000), action: Action::CacheFlush },
+            TimedAction { at: t(65_000_000_000), action: Action::FreezeAutoscaler },
+            TimedAction { at: t(65_000_000_000), action: Action::UnfreezeAutoscaler },
+            TimedAction { at: t(5_400_000_000_000), action: Action::SetMinReplicas(0) },
+            TimedAction { at: t(5_400_000_000_001), action: Action::SetMaxReplicas(30) },
+            TimedAction { at: t(5_400_000_000_002), action: Action::SetReplicas(12) },
+            TimedAction {
+                at: t(5_400_000_000_003),
+                action: Action::SetPolicyField { field: "scale_up_above".into(), value: Value::Float(0.65) },
+            },
+            TimedAction {
+                at: t(5_400_000_000_004),
+                action: Action::SetPolicyField { field: "x".into(), value: Value::Table(policy_value) },
+            },
+        ];
+        let text = to_toml(&events);
+        assert_eq!(parse(&text), events, "{text}");
+        assert!(text.starts_with("[[events]]\nat = \"0s\"\naction = \"kill_instances\"\nfraction = 0.3\n\n"), "{text}");
+        assert!(text.contains("at = \"1234567891ns\"\naction = \"kill_instances\"\ncount = 4\n"), "{text}");
+        assert!(text.contains("at = \"90m\"\naction = \"set_min_replicas\"\nreplicas = 0\n"), "{text}");
+        assert!(text.contains("factor = 2.0\nduration = \"5m\"\n"), "{text}");
+        assert_eq!(to_toml(&[]), "");
+    }
 }

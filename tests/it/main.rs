@@ -1,9 +1,11 @@
 //! scalesim's integration tests: one binary, a module per area.
 
+mod advisor;
 mod cli;
 mod data;
 mod determinism;
 mod fleet;
+mod gallery;
 mod memory;
 mod policies;
 mod queueing;
@@ -11,4 +13,5 @@ mod scale;
 mod scenarios;
 mod support;
 mod traffic;
+mod tui;
 mod validation;

@@ -1,0 +1,328 @@
+//! The grid of panels: what an SRE watches during a game day.
+//!
+//! ```text
+//!  wide (≥ 150 columns)                     narrow
+//!  ___________________________________      _______________________
+//! | Replicas  | Metric    | Latency   |    | Replicas  | Metric    |
+//! |-----------+-----------+-----------|    |-----------+-----------|
+//! | Traffic   | Errors    | DB conns  |    | Latency   | Traffic   |
+//! |-----------+-----------+-----------|    |-----------+-----------|
+//! | DB util   | Pool wait | Cache hit |    | Errors    | DB conns  |
+//!  -----------------------------------     |-----------+-----------|
+//!                                          | DB util   | Pool wait |
+//!                                          |-----------------------|
+//!                                          | Cache hit             |
+//!                                           -----------------------
+//! ```
+//!
+//! Without a database or a cache, their four panels give way to one panel
+//! of instances by zone (which says the data tier is n/a), so the space goes
+//! to what the scenario has.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Color, Style};
+use ratatui::text::{Line, Span};
+
+use super::DIM;
+use super::plot::{self, Figure, Panel, Series};
+use crate::model::outcome::ErrorKind;
+use crate::output::TickRow;
+use crate::tui::app::App;
+
+const NA: &str = "n/a";
+
+fn or_na(v: Option<f64>, f: impl Fn(f64) -> String) -> String {
+    v.map_or(NA.to_string(), f)
+}
+
+fn ms(v: f64) -> String {
+    match v {
+        v if v >= 1000.0 => format!("{:.1} s", v / 1000.0),
+        v if v >= 10.0 => format!("{v:.0} ms"),
+        v => format!("{v:.1} ms"),
+    }
+}
+
+fn pct(v: f64) -> String {
+    format!("{:.0}%", v * 100.0)
+}
+
+fn rate(v: f64) -> String {
+    if v >= 10_000.0 {
+        format!("{:.1}k/s", v / 1000.0)
+    } else if v >= 10.0 {
+        format!("{v:.0}/s")
+    } else {
+        format!("{v:.1}/s")
+    }
+}
+
+fn count(v: f64) -> String {
+    format!("{v:.0}")
+}
+
+/// A figure with a long and a short label and the same value.
+fn fig(long: &str, short: &str, value: String, color: Color) -> Figure {
+    Figure::new(format!("{long} {value}"), format!("{short} {}", value.replace(' ', "")), color)
+}
+
+fn series<'a>(color: Color, read: impl Fn(&TickRow) -> Option<f64> + 'a) -> Series<'a> {
+    Series { color, read: Box::new(read), peak: false }
+}
+
+fn peak<'a>(color: Color, read: impl Fn(&TickRow) -> Option<f64> + 'a) -> Series<'a> {
+    Series { color, read: Box::new(read), peak: true }
+}
+
+fn panel<'a>(
+    title: &str,
+    figures: Vec<Figure>,
+    series: Vec<Series<'a>>,
+    floor: f64,
+    unit: fn(f64) -> String,
+) -> Panel<'a> {
+    Panel { title: title.into(), short_title: title.into(), alert: false, figures, series, floor, unit, text: None }
+}
+
+fn text(title: &str, lines: Vec<Line<'static>>) -> Panel<'static> {
+    Panel { text: Some(lines), ..panel(title, vec![], vec![], 1.0, count) }
+}
+
+fn absent(title: &str, note: String) -> Panel<'static> {
+    text(title, vec![Line::styled(note, DIM)])
+}
+
+fn replicas(app: &App) -> Panel<'static> {
+    let r = app.last();
+    // A state with no instance gives way first where space is short.
+    let n = |long, short, color, f: fn(&TickRow) -> u32| {
+        let v = r.map(f);
+        fig(long, short, v.map_or(NA.to_string(), |v| v.to_string()), color).drop(u8::from(v.unwrap_or(0) == 0))
+    };
+    let figures = vec![
+        fig("desired", "des", app.status.desired.to_string(), Color::White),
+        n("ready", "rdy", Color::Green, |r| r.replicas_ready),
+        n("warming", "wrm", Color::Yellow, |r| r.replicas_warming),
+        n("starting", "st", Color::Cyan, |r| r.replicas_starting),
+        n("pending", "pnd", Color::Magenta, |r| r.replicas_pending),
+        n("draining", "drn", Color::Red, |r| r.replicas_draining),
+    ];
+    let s = |color, f: fn(&TickRow) -> u32| series(color, move |r| Some(f64::from(f(r))));
+    let lines = vec![
+        s(Color::Green, |r| r.replicas_ready),
+        s(Color::White, |r| r.replicas_desired),
+        s(Color::Yellow, |r| r.replicas_warming),
+        s(Color::Cyan, |r| r.replicas_starting),
+        s(Color::Magenta, |r| r.replicas_pending),
+        s(Color::Red, |r| r.replicas_draining),
+    ];
+    panel("Replicas", figures, lines, 4.0, count)
+}
+
+fn metric(app: &App) -> Panel<'static> {
+    let Some(name) = app.status.metric.map(str::to_string).or_else(|| app.info.metric.clone()) else {
+        return absent("Metric", format!("policy '{}' scales on no metric", app.info.policy));
+    };
+    let ratio = name == "cpu";
+    let show: fn(f64) -> String = if ratio { pct } else { |v| format!("{v:.1}") };
+    let r = app.last();
+    let figures = vec![
+        fig("seen", "seen", or_na(r.and_then(|r| r.metric_seen), show), Color::Yellow),
+        fig("true", "true", or_na(r.and_then(|r| r.metric_true), show), Color::Green).drop(1),
+        fig("target", "tgt", or_na(r.and_then(|r| r.metric_target), show), Color::Red),
+    ];
+    let lines = vec![
+        series(Color::Yellow, |r| r.metric_seen),
+        series(Color::Green, |r| r.metric_true),
+        series(Color::Red, |r| r.metric_target),
+    ];
+    let mut p = panel(&format!("Metric {name}"), figures, lines, if ratio { 1.0 } else { 0.0 }, show);
+    p.short_title = name;
+    if app.status.frozen {
+        p.title.push_str(" FROZEN");
+        p.short_title.push_str(" FROZEN");
+        p.alert = true;
+    }
+    p
+}
+
+fn latency(app: &App) -> Panel<'static> {
+    let slo = app.info.slo_p99_ms;
+    let r = app.last();
+    let p99 = r.and_then(|r| r.p99_ms);
+    let figures = vec![
+        fig("p50", "p50", or_na(r.and_then(|r| r.p50_ms), ms), Color::Green).drop(1),
+        fig("p95", "p95", or_na(r.and_then(|r| r.p95_ms), ms), Color::Blue).drop(2),
+        fig("p99", "p99", or_na(p99, ms), Color::Magenta),
+        fig("SLO", "SLO", ms(slo), Color::Red),
+    ];
+    let lines = vec![
+        peak(Color::Magenta, |r| r.p99_ms),
+        peak(Color::Blue, |r| r.p95_ms),
+        peak(Color::Green, |r| r.p50_ms),
+        series(Color::Red, move |_| Some(slo)),
+    ];
+    let mut p = panel("Latency", figures, lines, slo * 1.1, ms);
+    p.alert = p99.is_some_and(|v| v > slo);
+    p
+}
+
+fn traffic(app: &App) -> Panel<'static> {
+    let r = app.last();
+    let quiet = |v: Option<f64>| v.unwrap_or(0.0) == 0.0;
+    let (retries, queued) = (r.map(|r| r.retries_rps), r.map(|r| r.queue as f64));
+    let figures = vec![
+        fig("offered", "in", or_na(r.map(|r| r.offered_rps), rate), Color::Cyan),
+        fig("completed", "ok", or_na(r.map(|r| r.completed_rps), rate), Color::Green),
+        fig("retries", "retry", or_na(retries, rate), Color::Yellow).drop(u8::from(quiet(retries))),
+        fig("queued", "queued", or_na(queued, count), Color::Magenta).drop(u8::from(quiet(queued))),
+    ];
+    let lines = vec![
+        series(Color::Cyan, |r| Some(r.offered_rps)),
+        series(Color::Green, |r| Some(r.completed_rps)),
+        series(Color::Yellow, |r| Some(r.retries_rps)),
+    ];
+    panel("Traffic", figures, lines, 1.0, rate)
+}
+
+/// Each error kind's colour.
+const ERROR_COLORS: [Color; ErrorKind::ALL.len()] = [
+    Color::Yellow,
+    Color::Magenta,
+    Color::LightMagenta,
+    Color::Cyan,
+    Color::LightCyan,
+    Color::LightRed,
+    Color::Red,
+    Color::Blue,
+];
+
+fn errors(app: &App) -> Panel<'static> {
+    let (x0, _) = plot::window(app);
+    let seen: Vec<ErrorKind> =
+        ErrorKind::ALL.into_iter().filter(|k| app.history.since(x0).any(|r| r.error(*k) > 0.0)).collect();
+    let last = app.last();
+    let mut figures: Vec<Figure> = seen
+        .iter()
+        .map(|k| fig(k.name(), k.name(), rate(last.map_or(0.0, |r| r.error(*k))), ERROR_COLORS[k.index()]))
+        .collect();
+    if figures.is_empty() {
+        figures.push(Figure::new("none".into(), "none".into(), Color::Green));
+    }
+    let lines = seen.iter().map(|k| (*k, ERROR_COLORS[k.index()])).map(|(k, c)| peak(c, move |r| Some(r.error(k))));
+    let mut p = panel("Errors", figures, lines.collect(), 1.0, rate);
+    p.alert = last.is_some_and(|r| r.errors.iter().any(|e| *e > 0.0));
+    p
+}
+
+fn db_connections(app: &App) -> Panel<'static> {
+    let d = app.last().map(|r| &r.data);
+    let figures = vec![
+        fig("open", "open", or_na(d.and_then(|d| d.db_connections), count), Color::Cyan),
+        fig("max", "max", or_na(d.and_then(|d| d.db_max_connections), count), Color::Red),
+        fig("active", "act", or_na(d.and_then(|d| d.db_active), count), Color::Yellow),
+    ];
+    let lines = vec![
+        series(Color::Cyan, |r| r.data.db_connections),
+        series(Color::Red, |r| r.data.db_max_connections),
+        series(Color::Yellow, |r| r.data.db_active),
+    ];
+    let mut p = panel("DB connections", figures, lines, 10.0, count);
+    p.short_title = "DB conns".into();
+    p
+}
+
+fn db_util(app: &App) -> Panel<'static> {
+    let d = app.last().map(|r| &r.data);
+    let figures = vec![
+        fig("util", "util", or_na(d.and_then(|d| d.db_util), pct), Color::Yellow),
+        fig("lock wait", "lock", or_na(d.and_then(|d| d.db_lock_wait_ms), ms), Color::DarkGray).drop(1),
+    ];
+    let mut p = panel("DB utilization", figures, vec![series(Color::Yellow, |r| r.data.db_util)], 1.0, pct);
+    p.short_title = "DB util".into();
+    p
+}
+
+fn pool_wait(app: &App) -> Panel<'static> {
+    let d = app.last().map(|r| &r.data);
+    let figures = vec![fig("p99", "p99", or_na(d.and_then(|d| d.pool_wait_p99_ms), ms), Color::Magenta)];
+    panel("Pool wait", figures, vec![peak(Color::Magenta, |r| r.data.pool_wait_p99_ms)], 1.0, ms)
+}
+
+fn cache(app: &App) -> Panel<'static> {
+    let d = app.last().map(|r| &r.data);
+    let figures = vec![fig("hit", "hit", or_na(d.and_then(|d| d.cache_hit_ratio), pct), Color::Green)];
+    let mut p = panel("Cache hit ratio", figures, vec![series(Color::Green, |r| r.data.cache_hit_ratio)], 1.0, pct);
+    p.short_title = "Cache".into();
+    p
+}
+
+/// Instances by zone, and what the data tier would show.
+fn fleet(app: &App, what: &str, width: u16) -> Panel<'static> {
+    let zones = &app.status.zones;
+    let widest = zones.iter().map(|z| z.live).max().unwrap_or(0).max(1);
+    let bar = usize::from(width).saturating_sub(34).clamp(4, 40);
+    let mut lines: Vec<Line<'static>> = zones
+        .iter()
+        .enumerate()
+        .map(|(i, z)| {
+            let running = (z.running as usize * bar).div_ceil(widest as usize);
+            let other = (z.live as usize * bar).div_ceil(widest as usize).saturating_sub(running);
+            Line::from(vec![
+                Span::raw(format!("zone {i} ")),
+                Span::styled("█".repeat(running), Style::new().fg(Color::Green)),
+                Span::styled("▒".repeat(other), Style::new().fg(Color::Yellow)),
+                Span::raw(" ".repeat(bar + 1 - running - other)),
+                Span::raw(format!("{:>3} ready", z.running)),
+                Span::styled(format!(" of {:>3} live", z.live), DIM),
+            ])
+        })
+        .collect();
+    let r = app.last();
+    lines.push(Line::from(vec![
+        Span::styled("in flight ", DIM),
+        Span::raw(r.map_or(NA.into(), |r| r.in_flight.to_string())),
+        Span::styled(" · queued ", DIM),
+        Span::raw(r.map_or(NA.into(), |r| r.queue.to_string())),
+        Span::styled(" · capacity ", DIM),
+        Span::raw(r.map_or(NA.into(), |r| r.capacity.map_or("unlimited".into(), |c| c.to_string()))),
+    ]));
+    lines.push(Line::styled(format!("data tier n/a: no {what}"), DIM));
+    text("Fleet by zone", lines)
+}
+
+/// The panels this scenario has, in reading order.
+fn panels(app: &App, width: u16) -> Vec<Panel<'static>> {
+    let mut all = vec![replicas(app), metric(app), latency(app), traffic(app), errors(app)];
+    let (db, cached) = (app.info.database, app.info.cache);
+    if db {
+        all.extend([db_connections(app), db_util(app), pool_wait(app)]);
+    }
+    if cached {
+        all.push(cache(app));
+    } else if db {
+        all.push(absent("Cache hit ratio", "n/a — this scenario has no [cache]".into()));
+    }
+    if !db {
+        all.push(fleet(app, if cached { "[database]" } else { "[database] or [cache]" }, width));
+        if cached {
+            all.push(cache(app));
+        }
+    }
+    all
+}
+
+/// Draws the grid.
+pub(super) fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    let columns: u16 = if area.width >= 150 { 3 } else { 2 };
+    let all = panels(app, area.width / columns);
+    let rows: Vec<&[Panel<'_>]> = all.chunks(usize::from(columns)).collect();
+    let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows.len()]).split(area);
+    for (row, row_area) in rows.iter().zip(row_areas.iter()) {
+        let cells = Layout::horizontal(vec![Constraint::Fill(1); row.len()]).split(*row_area);
+        for (p, cell) in row.iter().zip(cells.iter()) {
+            plot::draw(p, app, frame, *cell);
+        }
+    }
+}
