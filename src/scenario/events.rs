@@ -237,6 +237,13 @@ impl Action {
             Action::SetPolicyField { field, value } => {
                 vec![("field", Value::String(field.clone())), ("value", value.clone())]
             }
+            Action::Resize { tier, to } => {
+                let to = match to {
+                    Size::Type(name) => ("type", Value::String(name.clone())),
+                    Size::Step(n) => ("step", Value::Integer(i64::from(*n))),
+                };
+                vec![("tier", Value::String(tier.name().into())), to]
+            }
         }
     }
 
@@ -468,6 +475,11 @@ mod tests {
                 at: t(5_400_000_000_004),
                 action: Action::SetPolicyField { field: "x".into(), value: Value::Table(policy_value) },
             },
+            TimedAction {
+                at: t(5_400_000_000_005),
+                action: Action::Resize { tier: Tier::Database, to: Size::Type("db.r6g.2xlarge".into()) },
+            },
+            TimedAction { at: t(5_400_000_000_006), action: Action::Resize { tier: Tier::App, to: Size::Step(-2) } },
         ];
         let text = to_toml(&events);
         assert_eq!(parse(&text), events, "{text}");
