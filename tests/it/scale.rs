@@ -54,3 +54,256 @@ fn costs_match_a_hand_calculation_for_a_fixed_fleet() {
         assert_eq!(row.app_cores, 16);
     }
 }
+
+/// Four m6i.large instances at 300 rps × 20 ms = 6 cores of work (75% of
+/// their 8 cores), resized to m6i.xlarge at 3 minutes. Provisioning 30 s,
+/// boot 20 s and warm-up 60 s are constant, so each replacement takes 110 s.
+fn resized(resize: &str) -> Arc<Scenario> {
+    from_text(&format!(
+        r#"
+duration = "15m"
+[traffic]
+shape = {{ kind = "constant", rps = 300 }}
+[balancer]
+algorithm = "least_outstanding"
+deregistration_delay = "10s"
+[fleet]
+types = "../models/instance-types/m6i.toml"
+type = "m6i.large"
+initial = 4
+workers_per_core = 8
+service = {{ dist = "exponential", mean = "20ms" }}
+provisioning = "30s"
+boot = "20s"
+warmup = {{ duration = "60s", slowdown = 2.0 }}
+resize = "{resize}"
+[[events]]
+at = "3m"
+action = "resize"
+type = "m6i.xlarge"
+"#
+    ))
+}
+
+fn event_at(out: &scalesim::output::MemorySink, subject: &str, fragment: &str) -> Option<f64> {
+    out.events.iter().find(|e| e.subject == subject && e.detail.contains(fragment)).map(|e| e.at.as_secs_f64())
+}
+
+/// Recreate (the VPA updater): each of the 4 instances is evicted and its
+/// replacement provisions, boots and warms up before the next goes, so the
+/// rollout ends at 180 + 4 × 110 = 620 s, and for 4 × 50 s a quarter of the
+/// capacity is missing (6 cores of work on 6 cores: the queue grows). In
+/// place: no restart, no dip, done at 180 s, and the app costs exactly
+/// 4 × $0.096 × 180 s + 4 × $0.192 × 720 s = $0.1728. Surge: one extra
+/// instance at a time, no dip, the same 620 s, and extra instances paid.
+/// Both replacements pay for instances that serve nothing while they start.
+#[test]
+fn a_resize_pays_its_replacement_cost() {
+    let recreate = run(&resized("recreate"), 1);
+    let in_place = run(&resized("in_place"), 1);
+    let surge = run(&resized("surge"), 1);
+    assert_eq!(event_at(&recreate, "rollout", "every instance is m6i.xlarge"), Some(620.0));
+    assert_eq!(event_at(&surge, "rollout", "every instance is m6i.xlarge"), Some(620.0));
+    assert_eq!(event_at(&in_place, "rollout", "every instance"), None, "nothing to roll out");
+    let serving = |out: &scalesim::output::MemorySink, t: f64| {
+        out.ticks.iter().find(|r| r.t_s == t).map(|r| r.replicas_ready + r.replicas_warming).unwrap()
+    };
+    let short = |out: &scalesim::output::MemorySink| {
+        out.ticks.iter().filter(|r| r.t_s >= 180.0 && r.replicas_ready + r.replicas_warming < 4).count()
+    };
+    // Gauges are read at each tick's end: a 50 s gap (30 s provisioning +
+    // 20 s boot) from t to t + 50 covers the 49 tick ends strictly inside it.
+    assert_eq!(short(&recreate), 4 * 49, "4 replacements × 50 s without the instance");
+    assert_eq!((short(&in_place), short(&surge)), (0, 0));
+    assert_eq!(serving(&recreate, 200.0), 3);
+    let p99 = |out: &scalesim::output::MemorySink| {
+        out.ticks.iter().filter(|r| (180.0..620.0).contains(&r.t_s)).filter_map(|r| r.p99_ms).fold(0.0, f64::max)
+    };
+    let (r, i, s) = (p99(&recreate), p99(&in_place), p99(&surge));
+    eprintln!("worst tick p99 during the rollout: recreate {r:.0} ms, in place {i:.0} ms, surge {s:.0} ms");
+    assert!(r > 3.0 * i && r > 3.0 * s, "the recreate dip shows in latency");
+    let cost = |out: &scalesim::output::MemorySink| out.summary.as_ref().unwrap().cost.clone();
+    assert!((cost(&in_place).app - 0.1728).abs() < 1e-9, "in place: {}", cost(&in_place).app);
+    // The surged instance, and the replaced one while it drains (10 s)
+    // as the next surge starts provisioning.
+    assert_eq!(cost(&surge).peak_replicas, 6);
+    assert!(cost(&surge).app > cost(&recreate).app);
+    // Recreate by hand: the k-th old instance is paid until 180 + 110k s, its
+    // replacement from then: Σₖ [0.096 (180 + 110k) + 0.192 (720 − 110k)] / 3600
+    // = (155.52 + 144.96 + 134.40 + 123.84) / 3600 = $0.1552 (plus the few
+    // milliseconds the old ones drain).
+    assert!((cost(&recreate).app - 0.1552).abs() < 1e-4, "recreate: {}", cost(&recreate).app);
+    eprintln!(
+        "app cost: recreate {:.4}, surge {:.4}, in place {:.4}",
+        cost(&recreate).app,
+        cost(&surge).app,
+        cost(&in_place).app
+    );
+    for out in [&recreate, &in_place, &surge] {
+        assert_eq!(out.ticks.last().unwrap().app_cores, 16, "four m6i.xlarge at the end");
+    }
+}
+
+/// The largest type is the ceiling: a resize one size up from it is
+/// refused with an event that says so, and nothing changes.
+#[test]
+fn the_type_ceiling_refuses_a_resize_past_the_largest_type() {
+    let s = from_text(
+        r#"
+duration = "2m"
+[traffic]
+shape = { kind = "constant", rps = 50 }
+[fleet]
+types = "../models/instance-types/m6i.toml"
+type = "m6i.16xlarge"
+initial = 2
+[[events]]
+at = "1m"
+action = "resize"
+step = 1
+"#,
+    );
+    let out = run(&s, 1);
+    let e = out.events.iter().find(|e| e.subject == "resize").expect("the resize is logged");
+    assert!(
+        e.detail.contains("refused: m6i.16xlarge (64 cores) is the largest type of m6i: the ceiling"),
+        "{}",
+        e.detail
+    );
+    assert!(out.ticks.iter().all(|r| r.app_cores == 128));
+}
+
+/// The vertical autoscaler on two m6i.large (2 cores) under 400 rps × 20 ms
+/// = 8 cores of work: each instance is saturated at 2 cores, so usage's
+/// p50 × 1.15 = 2.3 > 2 (below the lower bound): it moves to the smallest
+/// type with ≥ p90 × 1.15 = 2.3 cores, m6i.xlarge; saturated again at 4,
+/// to m6i.2xlarge (8). There 4 cores are used: p50 × 1.15 = 4.6 ≤ 8, and
+/// the target 4.6 still needs 8 — it stays. With max_type = m6i.xlarge it
+/// stops at 4 cores, overloaded, and says that the ceiling is reached.
+fn vpa(max_type: &str) -> Arc<Scenario> {
+    from_text(&format!(
+        r#"
+duration = "40m"
+[traffic]
+shape = {{ kind = "constant", rps = 400 }}
+[client]
+timeout = "2s"
+[balancer]
+algorithm = "least_outstanding"
+[fleet]
+types = "../models/instance-types/m6i.toml"
+type = "m6i.large"
+initial = 2
+workers_per_core = 16
+queue = 1000
+service = {{ dist = "exponential", mean = "20ms" }}
+provisioning = "20s"
+boot = "10s"
+resize = "surge"
+[metrics]
+scrape_interval = "15s"
+window = "60s"
+delay = "0s"
+[vertical]
+window = "5m"
+max_type = "{max_type}"
+"#
+    ))
+}
+
+#[test]
+fn the_vertical_autoscaler_follows_usage_up_to_its_ceiling() {
+    let free = run(&vpa("m6i.16xlarge"), 1);
+    let capped = run(&vpa("m6i.xlarge"), 1);
+    let cores = |out: &scalesim::output::MemorySink| out.ticks.last().unwrap().app_cores;
+    let resizes = |out: &scalesim::output::MemorySink| -> Vec<String> {
+        out.events.iter().filter(|e| e.subject == "vertical").map(|e| e.detail.clone()).collect()
+    };
+    eprintln!("free: {:#?}\ncapped: {:#?}", resizes(&free), resizes(&capped));
+    assert_eq!(cores(&free), 16, "two m6i.2xlarge");
+    assert_eq!(cores(&capped), 8, "two m6i.xlarge: the ceiling");
+    assert!(resizes(&capped).iter().any(|d| d.contains("capped at m6i.xlarge (4 cores): the ceiling")));
+    // Over the last 10 minutes: served in full, or short of 8 cores of work.
+    let late = |out: &scalesim::output::MemorySink| -> (f64, f64) {
+        let rows: Vec<_> = out.ticks.iter().filter(|r| r.t_s >= 1800.0).collect();
+        let n = rows.len() as f64;
+        (
+            rows.iter().map(|r| r.completed_rps).sum::<f64>() / n,
+            rows.iter().map(|r| r.errors.iter().sum::<f64>()).sum::<f64>() / n,
+        )
+    };
+    let ((free_done, free_err), (capped_done, capped_err)) = (late(&free), late(&capped));
+    eprintln!(
+        "last 10 min: free {free_done:.0} rps done, {free_err:.1} errors/s; capped {capped_done:.0} rps done, {capped_err:.1} errors/s"
+    );
+    assert!(free_done > 390.0 && free_err < 1.0, "two m6i.2xlarge serve 8 cores of work");
+    assert!(capped_err > 10.0, "two m6i.xlarge (8 cores for 8 cores of work) stay overloaded");
+}
+
+/// 200 rps, a fifth of them writes, on a db.r6g.large primary (2 cores,
+/// max_connections 1802 by RDS's formula), resized at 2 minutes to
+/// db.r6g.xlarge (4 cores, 3604) with a 60 s failover.
+fn db_resize(replicas: u32) -> Arc<Scenario> {
+    from_text(&format!(
+        r#"
+duration = "6m"
+[traffic]
+shape = {{ kind = "constant", rps = 200 }}
+write_fraction = 0.2
+[fleet]
+initial = 4
+cores = 4
+workers = 64
+service = "2ms"
+[pool]
+size = 10
+min_idle = 2
+acquire_timeout = "500ms"
+[database]
+types = "../models/instance-types/rds-r6g.toml"
+type = "db.r6g.large"
+failover = "60s"
+read = {{ dist = "exponential", mean = "2ms" }}
+write = {{ dist = "exponential", mean = "3ms" }}
+[replicas]
+count = {replicas}
+[[events]]
+at = "2m"
+action = "resize"
+tier = "database"
+type = "db.r6g.xlarge"
+"#
+    ))
+}
+
+/// During the failover every write fails, and so does every read unless a
+/// replica serves it; after it the new limits hold. The primary costs
+/// $0.225/h for 3 minutes and $0.449/h for the other 3 (billed from the
+/// failover on): ($0.225 + $0.449) / 20 = $0.0337.
+#[test]
+fn a_database_resize_pays_its_failover() {
+    for replicas in [0, 1] {
+        let out = run(&db_resize(replicas), 1);
+        let window = |lo: f64, hi: f64| out.ticks.iter().filter(move |r| (lo..hi).contains(&r.t_s));
+        let failed = |r: &&scalesim::output::TickRow| r.errors.iter().sum::<f64>();
+        let during: f64 = window(121.0, 179.0).map(|r| failed(&r)).sum::<f64>() / 58.0;
+        let writes: f64 = window(121.0, 179.0).map(|r| r.data.db_writes_rps.unwrap()).sum::<f64>();
+        let before: f64 = window(0.0, 119.0).map(|r| failed(&r)).sum();
+        let after: f64 = window(185.0, 360.0).map(|r| failed(&r)).sum();
+        eprintln!("{replicas} replica(s): {during:.1} errors/s during the failover; {before} before, {after} after");
+        assert_eq!((before, after, writes), (0.0, 0.0, 0.0), "no errors outside the failover, no write in it");
+        if replicas == 0 {
+            assert!(during > 190.0, "every request needs the database: {during}");
+        } else {
+            // Writes (40/s) fail; reads go on at the replica, except those of
+            // a key written since the replica's replay point.
+            assert!((38.0..60.0).contains(&during), "{during}");
+        }
+        let max = |t: f64| out.ticks.iter().find(|r| r.t_s == t).unwrap().data.db_max_connections.unwrap();
+        let replica_max = 1802.0 * replicas as f64;
+        assert_eq!((max(100.0), max(200.0)), (1802.0 + replica_max, 3604.0 + replica_max));
+        let c = out.summary.unwrap().cost;
+        assert!((c.database - (0.225 + 0.449) / 20.0).abs() < 1e-9, "{}", c.database);
+        assert!((c.read_replicas - 0.225 * replicas as f64 / 10.0).abs() < 1e-9, "{}", c.read_replicas);
+    }
+}
