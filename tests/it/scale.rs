@@ -453,3 +453,115 @@ replication_cost = 0.0
     eprintln!("keeping up: worst lag {worst:.1} ms");
     assert!(worst < 200.0, "{worst}");
 }
+
+/// A serverless database (Aurora Serverless v2-like) from 0.5 ACU: 300
+/// reads/s of 4 ms need 1.2 cores, 4.8 ACU at 0.25 core an ACU, 6.9 ACU at
+/// the 70% target. Capacity climbs by at most ×1/0.7 per 5 s interval (the
+/// utilization it sees is at most 100%), so from 0.5 ACU it takes about
+/// ln(6.9/0.5)/ln(1/0.7) ≈ 7.4 intervals, under 40 s (rounding up to half
+/// ACUs speeds the first steps); max_acu = 4 caps it
+/// below the need, with an event, and the queue grows. The bill is the
+/// ACU-seconds × $0.12/3600, which the time series' db_cores shows.
+#[test]
+fn serverless_capacity_follows_load_up_to_max_acu() {
+    let serverless = |max_acu: f64| {
+        from_text(&format!(
+            r#"
+duration = "5m"
+[traffic]
+shape = {{ kind = "constant", rps = 300 }}
+[client]
+timeout = "2s"
+[fleet]
+initial = 2
+cores = 8
+workers = 200
+service = "1ms"
+[pool]
+size = 50
+acquire_timeout = "1s"
+[database]
+read = {{ dist = "exponential", mean = "4ms" }}
+serverless = {{ min_acu = 0.5, max_acu = {max_acu} }}
+"#
+        ))
+    };
+    let out = run(&serverless(32.0), 1);
+    let acu = |r: &scalesim::output::TickRow| r.data.db_cores.unwrap() / 0.25;
+    let settled = out.ticks.iter().find(|r| acu(r) >= 6.5).map(|r| r.t_s).expect("it grows");
+    let late: Vec<f64> = out.ticks.iter().filter(|r| r.t_s >= 120.0).map(acu).collect();
+    let mean = late.iter().sum::<f64>() / late.len() as f64;
+    eprintln!("serverless: ≥ 6.5 ACU at {settled} s; {mean:.1} ACU on average after 2 min");
+    assert!((25.0..70.0).contains(&settled), "{settled}");
+    assert!((5.0..9.0).contains(&mean), "{mean}");
+    let acu_seconds: f64 = out.ticks.iter().map(acu).sum();
+    let cost = out.summary.as_ref().unwrap().cost.database;
+    assert!((cost / (acu_seconds * 0.12 / 3600.0) - 1.0).abs() < 0.02, "{cost} vs {acu_seconds} ACU-s");
+    let capped = run(&serverless(4.0), 1);
+    assert!(capped.events.iter().any(|e| e.detail.contains("at max_acu 4")));
+    assert!(capped.summary.unwrap().requests.failed > 1000, "1 core for 1.2 cores of work");
+}
+
+/// Replicas resized one at a time: each leaves the read rotation for its
+/// failover, and its reads go to the other replica (or the primary).
+#[test]
+fn replicas_are_resized_one_at_a_time() {
+    let s = from_text(
+        r#"
+duration = "5m"
+[traffic]
+shape = { kind = "constant", rps = 200 }
+write_fraction = 0.1
+[fleet]
+initial = 2
+cores = 8
+workers = 100
+service = "1ms"
+[database]
+types = "../models/instance-types/rds-r6g.toml"
+type = "db.r6g.xlarge"
+failover = "30s"
+[replicas]
+count = 2
+type = "db.r6g.large"
+[[events]]
+at = "1m"
+action = "resize"
+tier = "replicas"
+step = 1
+"#,
+    );
+    let out = run(&s, 1);
+    let back: Vec<f64> = out
+        .events
+        .iter()
+        .filter(|e| e.detail.starts_with("back as db.r6g.xlarge"))
+        .map(|e| e.at.as_secs_f64())
+        .collect();
+    assert_eq!(back, [90.0, 120.0], "one failover after the other");
+    let rotation = |t: f64| out.ticks.iter().find(|r| r.t_s == t).unwrap().data.replicas_in_rotation.unwrap();
+    assert_eq!((rotation(50.0), rotation(70.0), rotation(100.0), rotation(150.0)), (2.0, 1.0, 1.0, 2.0));
+    let c = out.summary.unwrap().cost;
+    // Two replicas at $0.225/h: one until 90 s, the other until 120 s, then $0.449/h.
+    let expected = (0.225 * 90.0 + 0.449 * 210.0 + 0.225 * 120.0 + 0.449 * 180.0) / 3600.0;
+    assert!((c.read_replicas - expected).abs() < 1e-9, "{} vs {expected}", c.read_replicas);
+}
+
+/// A problem inside a family file is located in that file.
+#[test]
+fn a_bad_family_file_is_refused_with_its_own_line() {
+    let dir = crate::support::temp_dir("bad-family");
+    std::fs::write(
+        dir.join("family.toml"),
+        "name = \"x\"\n\n[[types]]\nname = \"a\"\ncores = 2\nmemory = \"8GiB\"\nprice_per_hour = -1.0\n",
+    )
+    .unwrap();
+    let scenario = dir.join("s.toml");
+    std::fs::write(
+        &scenario,
+        "[traffic]\nshape = { kind = \"constant\", rps = 1 }\n[fleet]\ntypes = \"family.toml\"\ntype = \"a\"\n",
+    )
+    .unwrap();
+    let err = Scenario::load(&scenario, &[]).unwrap_err().to_string();
+    assert!(err.contains("family.toml:7: types[0].price_per_hour: '-1' is out of range"), "{err}");
+}
