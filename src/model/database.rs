@@ -143,6 +143,7 @@ mod tests {
     fn spec(alpha: f64, beta: f64, cores: u32) -> DatabaseSpec {
         DatabaseSpec {
             max_connections: 10,
+            max_connections_set: true,
             reserved_connections: 2,
             cores,
             read: Dist::Constant(SimDuration::from_millis(1)),

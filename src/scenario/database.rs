@@ -19,8 +19,8 @@ use crate::engine::time::SimDuration;
 pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "max_connections",
-        default: "100",
-        doc: "a connection attempt beyond this many open connections is refused at once (db_refused), as Postgres does",
+        default: "100, or the type's",
+        doc: "a connection attempt beyond this many open connections is refused at once (db_refused), as Postgres does. With a type it defaults to the type's (RDS's formula); a value given overrides it and stays through a resize, as a parameter group's does",
     },
     FieldDoc {
         key: "reserved_connections",
@@ -173,6 +173,9 @@ struct RawUsl {
 pub struct DatabaseSpec {
     /// Connection ceiling.
     pub max_connections: u32,
+    /// Whether max_connections was set (a parameter group's fixed value)
+    /// rather than taken from the type: a resize keeps it.
+    pub max_connections_set: bool,
     /// Of which reserved (not for the application).
     pub reserved_connections: u32,
     /// Cores.
@@ -253,10 +256,9 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<Option<DatabaseSpec>> {
         (Some(t), _) => {
             let ty = t.get();
             let cores = types::with_type(cx, &at, "cores", raw_cores.map(|c| c as f64), ty.cores as f64) as u32;
-            let max = match ty.max_connections {
-                Some(m) => types::with_type(cx, &at, "max_connections", raw_max.map(|c| c as f64), m as f64) as u32,
-                None => raw_max.unwrap_or(100) as u32,
-            };
+            // A parameter, not hardware: a value given overrides the type's
+            // default, as a DB parameter group does.
+            let max = raw_max.map(|m| m as u32).or(ty.max_connections).unwrap_or(100);
             (cores, max, types::with_type(cx, &at, "price_per_hour", raw.price_per_hour, ty.price_per_hour))
         }
         (None, Some(sl)) => {
@@ -296,6 +298,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<Option<DatabaseSpec>> {
     }
     Some(Some(DatabaseSpec {
         max_connections,
+        max_connections_set: raw_max.is_some(),
         reserved_connections: reserved,
         cores,
         read: cx.dist(&at.key("read"), raw.read.as_ref(), Dist::Exponential { mean: 2e6 }),

@@ -168,12 +168,8 @@ pub fn validate(cx: &mut Cx<'_>, primary: Option<&DatabaseSpec>) -> Option<Optio
             let ty = t.get();
             db.instance_type = Some(t.index);
             db.cores = types::with_type(cx, &at, "cores", raw_cores.map(|c| c as f64), ty.cores as f64) as u32;
-            if let Some(m) = ty.max_connections {
-                db.max_connections =
-                    types::with_type(cx, &at, "max_connections", raw_max.map(|c| c as f64), m as f64) as u32;
-            } else if let Some(m) = raw_max {
-                db.max_connections = m as u32;
-            }
+            db.max_connections = raw_max.map(|m| m as u32).or(ty.max_connections).unwrap_or(db.max_connections);
+            db.max_connections_set = raw_max.is_some();
             db.price_per_hour = types::with_type(cx, &at, "price_per_hour", raw.price_per_hour, ty.price_per_hour);
         }
         None if raw_cores.is_some() || raw_max.is_some() || primary.serverless.is_some() => {
@@ -184,6 +180,7 @@ pub fn validate(cx: &mut Cx<'_>, primary: Option<&DatabaseSpec>) -> Option<Optio
             }
             if let Some(m) = raw_max {
                 db.max_connections = m as u32;
+                db.max_connections_set = true;
             }
             db.price_per_hour = cx.float_in(
                 &at.key("price_per_hour"),

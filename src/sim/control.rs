@@ -203,6 +203,11 @@ impl Sim {
             app_cores,
         };
         let mut row = row;
+        // Replicas leave or rejoin the rotation as their lag moves, reads or not.
+        let replicas = self.data.as_ref().map_or_else(Vec::new, |d| d.replica_indexes());
+        for db in replicas {
+            self.in_rotation(now, db);
+        }
         if let Some(d) = &mut self.data {
             let (columns, burst) = d.columns(start, now);
             row.data = columns;

@@ -87,10 +87,11 @@ impl Sim {
                 r.out_since = Some(now);
             }
             let name = d.name(db);
+            let (lag, max_lag) = (lag.as_secs_f64(), max_lag.as_secs_f64());
             let detail = if is {
-                format!("back in the read rotation: lag {lag} < max_lag/2")
+                format!("back in the read rotation: lag {lag:.2} s < max_lag/2 = {:.2} s", max_lag / 2.0)
             } else {
-                format!("out of the read rotation: lag {lag} > max_lag {max_lag}; its reads go elsewhere")
+                format!("out of the read rotation: lag {lag:.2} s > max_lag {max_lag:.2} s; its reads go elsewhere")
             };
             self.rec.event(now, "db", name, detail);
         }

@@ -421,7 +421,9 @@ impl Sim {
         let delta = t.price_per_hour - node.price_per_hour;
         node.cpu.set_servers(now, t.cores as f64);
         node.cores = t.cores as f64;
-        node.max_connections = t.max_connections.unwrap_or(node.max_connections);
+        if !node.spec.max_connections_set {
+            node.max_connections = t.max_connections.unwrap_or(node.max_connections);
+        }
         node.instance_type = Some(to);
         node.price_per_hour = t.price_per_hour;
         node.failing_over = false;
