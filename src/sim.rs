@@ -206,6 +206,8 @@ pub struct Sim {
     policy: Box<dyn Policy>,
     policy_spec: PolicySpec,
     frozen: bool,
+    /// What a frozen autoscaler last said it would do (logged once).
+    frozen_would: Option<u32>,
     reading: Option<Reading>,
     /// Whether the policy's recorded inputs have started (their header is out).
     inputs_started: bool,
@@ -320,6 +322,7 @@ impl Sim {
             policy: s.autoscaler.build(),
             policy_spec: s.autoscaler.clone(),
             frozen: false,
+            frozen_would: None,
             reading: None,
             inputs_started: false,
             app_type: s.fleet.instance_type,

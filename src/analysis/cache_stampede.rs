@@ -2,7 +2,7 @@
 //! database — after a flush, after a scale-out with empty local caches, or
 //! when keys filled together expire together.
 
-use super::episode::{Episode, Span, Step};
+use super::episode::{Episode, Span, report};
 use super::{Context, Detector, severity};
 use crate::output::summary::Finding;
 use crate::output::{EventRow, TickRow};
@@ -45,11 +45,8 @@ impl Detector for CacheStampede {
             self.peak_reads = self.peak_reads.max(reads);
         }
         // Stampedes are short: one tick of it is enough.
-        match self.episode.step(row.t_s, dt, on, dt.min(1.0), 5.0) {
-            Step::Confirmed(span) => confirmed.push(self.finding(span)),
-            Step::Ended(span) => done.push(self.finding(span)),
-            Step::Quiet => {}
-        }
+        let step = self.episode.step(row.t_s, dt, on, dt.min(1.0), 5.0);
+        report(step, |span| self.finding(span), confirmed, done);
     }
 
     fn event(&mut self, row: &EventRow) {

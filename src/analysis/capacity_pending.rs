@@ -2,7 +2,7 @@
 //! place — they wait in Pending for capacity (a quota, or nodes still being
 //! added).
 
-use super::episode::{Episode, Span, Step};
+use super::episode::{Episode, Span, report};
 use super::{Context, Detector, severity};
 use crate::output::TickRow;
 use crate::output::summary::Finding;
@@ -30,11 +30,8 @@ impl Detector for CapacityPending {
             self.peak = self.peak.max(row.replicas_pending);
             self.capacity = row.capacity;
         }
-        match self.episode.step(row.t_s, dt, on, cx.spec.pending_for.as_secs_f64(), 5.0) {
-            Step::Confirmed(span) => confirmed.push(self.finding(span)),
-            Step::Ended(span) => done.push(self.finding(span)),
-            Step::Quiet => {}
-        }
+        let step = self.episode.step(row.t_s, dt, on, cx.spec.pending_for.as_secs_f64(), 5.0);
+        report(step, |span| self.finding(span), confirmed, done);
     }
 
     fn finish(&mut self, _end_s: f64, _cx: &Context, done: &mut Vec<Finding>) {

@@ -2,7 +2,7 @@
 //! the database behind it is saturated or past its USL peak — adding app
 //! replicas there makes it worse, not better.
 
-use super::episode::{Episode, Span, Step};
+use super::episode::{Episode, Span, report};
 use super::{Context, Detector, pct, severity};
 use crate::output::TickRow;
 use crate::output::summary::Finding;
@@ -38,11 +38,8 @@ impl Detector for DownstreamSaturation {
             self.db_util = self.db_util.max(d.db_util.unwrap_or(0.0));
             self.db_active = self.db_active.max(d.db_active.unwrap_or(0.0));
         }
-        match self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 30.0) {
-            Step::Confirmed(span) => confirmed.push(self.finding(span, cx)),
-            Step::Ended(span) => done.push(self.finding(span, cx)),
-            Step::Quiet => {}
-        }
+        let step = self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 30.0);
+        report(step, |span| self.finding(span, cx), confirmed, done);
     }
 
     fn finish(&mut self, _end_s: f64, cx: &Context, done: &mut Vec<Finding>) {

@@ -1,6 +1,8 @@
 //! An episode: a stretch of ticks over which a detector's signature holds,
 //! tolerating short interruptions, confirmed once it has held long enough.
 
+use crate::output::summary::Finding;
+
 /// The extent of an episode.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
 pub(super) struct Span {
@@ -21,6 +23,21 @@ pub(super) enum Step {
     Confirmed(Span),
     /// A confirmed episode ended.
     Ended(Span),
+}
+
+/// Routes a step's finding: a confirmed episode is logged now, an ended one
+/// goes to the summary.
+pub(super) fn report(
+    step: Step,
+    finding: impl FnOnce(Span) -> Finding,
+    confirmed: &mut Vec<Finding>,
+    done: &mut Vec<Finding>,
+) {
+    match step {
+        Step::Confirmed(span) => confirmed.push(finding(span)),
+        Step::Ended(span) => done.push(finding(span)),
+        Step::Quiet => {}
+    }
 }
 
 /// Tracks one episode at a time.

@@ -2,7 +2,7 @@
 //! the truth (scrape interval, averaging window, delay): capacity follows
 //! the load too late.
 
-use super::episode::{Episode, Span, Step};
+use super::episode::{Episode, Span, report};
 use super::{Context, Detector, severity};
 use crate::output::TickRow;
 use crate::output::summary::Finding;
@@ -40,11 +40,8 @@ impl Detector for MetricLag {
             }
             self.peak_p99 = self.peak_p99.max(row.p99_ms.unwrap_or(0.0));
         }
-        match self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 30.0) {
-            Step::Confirmed(span) => confirmed.push(self.finding(span, cx)),
-            Step::Ended(span) => done.push(self.finding(span, cx)),
-            Step::Quiet => {}
-        }
+        let step = self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 30.0);
+        report(step, |span| self.finding(span, cx), confirmed, done);
     }
 
     fn finish(&mut self, _end_s: f64, cx: &Context, done: &mut Vec<Finding>) {

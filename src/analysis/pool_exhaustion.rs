@@ -2,7 +2,7 @@
 //! refused connects) while the database itself is not busy — the connection
 //! budget, replicas × pool size against max_connections, is the limit.
 
-use super::episode::{Episode, Span, Step};
+use super::episode::{Episode, Span, report};
 use super::{Context, Detector, errors, pct, severity};
 use crate::model::outcome::ErrorKind;
 use crate::output::TickRow;
@@ -42,11 +42,8 @@ impl Detector for PoolExhaustion {
             }
             self.db_util = self.db_util.max(row.data.db_util.unwrap_or(0.0));
         }
-        match self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 30.0) {
-            Step::Confirmed(span) => confirmed.push(self.finding(span, cx)),
-            Step::Ended(span) => done.push(self.finding(span, cx)),
-            Step::Quiet => {}
-        }
+        let step = self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 30.0);
+        report(step, |span| self.finding(span, cx), confirmed, done);
     }
 
     fn finish(&mut self, _end_s: f64, cx: &Context, done: &mut Vec<Finding>) {

@@ -1,7 +1,7 @@
 //! Retry storm: after a blip, clients' retries come back in synchronized
 //! waves that multiply the offered load and keep the service down.
 
-use super::episode::{Episode, Span, Step};
+use super::episode::{Episode, Span, report};
 use super::{Context, Detector, pct, severity};
 use crate::output::TickRow;
 use crate::output::summary::Finding;
@@ -48,11 +48,8 @@ impl Detector for RetryStorm {
             }
         }
         self.last_retries = row.retries_rps;
-        match self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 10.0) {
-            Step::Confirmed(span) => confirmed.push(self.finding(span)),
-            Step::Ended(span) => done.push(self.finding(span)),
-            Step::Quiet => {}
-        }
+        let step = self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 10.0);
+        report(step, |span| self.finding(span), confirmed, done);
     }
 
     fn finish(&mut self, _end_s: f64, _cx: &Context, done: &mut Vec<Finding>) {

@@ -267,6 +267,23 @@ pub(crate) fn alarm(cx: &mut Cx<'_>, at: &FieldPath, raw: &RawAlarm, above: bool
 }
 
 /// Checks `min ≤ max` of a policy's bounds.
+/// What step and simple scaling check alike: the scale-in alarm's threshold
+/// below the scale-out alarm's (else both fire), and a non-zero period.
+pub(crate) fn check_alarms(cx: &mut Cx<'_>, at: &FieldPath, out: Option<f64>, in_: Option<f64>, period: SimDuration) {
+    if let (Some(o), Some(i)) = (out, in_)
+        && i >= o
+    {
+        cx.error(
+            &at.key("scale_in").key("threshold"),
+            format!("'{i}' is not below the scale-out threshold '{o}'"),
+            Some("the alarms would both fire; leave a band between them".into()),
+        );
+    }
+    if period.is_zero() {
+        cx.error(&at.key("period"), "'0s' is not a period", Some("use e.g. \"60s\"".into()));
+    }
+}
+
 pub(crate) fn check_bounds(cx: &mut Cx<'_>, at: &FieldPath, min: u32, max: u32) {
     if min > max {
         cx.error(

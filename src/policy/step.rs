@@ -226,18 +226,8 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<StepCo
         min: cx.int_in(&at.key("min_replicas"), raw.min_replicas, 1, 0, 100_000) as u32,
         max: cx.int_in(&at.key("max_replicas"), raw.max_replicas, 10, 1, 100_000) as u32,
     };
-    if let (Some(o), Some(i)) = (&c.scale_out, &c.scale_in)
-        && i.alarm.threshold >= o.alarm.threshold
-    {
-        cx.error(
-            &at.key("scale_in").key("threshold"),
-            format!("'{}' is not below the scale-out threshold '{}'", i.alarm.threshold, o.alarm.threshold),
-            Some("the alarms would both fire; leave a band between them".into()),
-        );
-    }
-    if c.period.is_zero() {
-        cx.error(&at.key("period"), "'0s' is not a period", Some("use e.g. \"60s\"".into()));
-    }
+    let threshold = |p: &Option<StepPolicy>| p.as_ref().map(|p| p.alarm.threshold);
+    aws::check_alarms(cx, at, threshold(&c.scale_out), threshold(&c.scale_in), c.period);
     aws::check_bounds(cx, at, c.min, c.max);
     Some(c)
 }

@@ -128,12 +128,13 @@ impl Sim {
             return;
         }
         if self.frozen {
-            self.rec.event(
-                now,
-                "scale",
-                name,
-                format!("frozen; would scale {} → {}: {}", self.desired, d.desired, d.reason),
-            );
+            // Say what a frozen autoscaler would do once per change of mind,
+            // not at every sync.
+            if self.frozen_would != Some(d.desired) {
+                self.frozen_would = Some(d.desired);
+                let detail = format!("frozen; would scale {} → {}: {}", self.desired, d.desired, d.reason);
+                self.rec.event(now, "scale", name, detail);
+            }
             return;
         }
         self.rec.scaled(self.desired, d.desired);
@@ -311,6 +312,7 @@ impl Sim {
             }
             Action::UnfreezeAutoscaler => {
                 self.frozen = false;
+                self.frozen_would = None;
                 "autoscaler unfrozen".into()
             }
             Action::SetMinReplicas(n) => {
