@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +16,9 @@ use crate::policy::hpa::{self, HpaControllerConfig, record, record::ReplayOption
 use crate::scenario::problem::{FieldPath, Origin, Problem, Problems};
 use crate::scenario::{Override, SECTIONS, Scenario};
 use crate::sim::Simulation;
+use crate::sweep;
+use crate::sweep::progress::Progress;
+use crate::sweep::shard::Shard;
 
 /// A deterministic discrete-event simulator of autoscaled web services.
 #[derive(Debug, Parser)]
@@ -82,6 +86,45 @@ pub enum Command {
     },
     /// Print every scenario field with its default and meaning.
     Fields,
+    /// Run a parameter sweep: many variants of a scenario in parallel, one
+    /// CSV row per run, an aggregate per point, and the Pareto front of cost
+    /// against SLO attainment (see docs/sweeps.md).
+    Sweep {
+        /// The sweep file.
+        sweep: PathBuf,
+        /// The runs CSV [default: out/<sweep name>.csv, or
+        /// out/<name>.shard-I-of-N.csv for a shard; a directory (or a path
+        /// ending in '/') gets that name inside]. The aggregate goes beside
+        /// it as <stem>.points.csv.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Runs at once [default: the number of CPUs].
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Run only shard I of N (0-based; runs with index ≡ I mod N).
+        /// Without it: $SCALESIM_SHARD, or $JOB_COMPLETION_INDEX /
+        /// $SLURM_ARRAY_TASK_ID with $SCALESIM_SHARDS (or
+        /// $SLURM_ARRAY_TASK_COUNT) as the count.
+        #[arg(long, value_name = "I/N")]
+        shard: Option<String>,
+        /// Keep every run's outputs in DIR/run-NNN/.
+        #[arg(long, value_name = "DIR")]
+        keep_runs: Option<PathBuf>,
+        /// Print no progress.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Join the shard files of a sweep into the file one machine would have
+    /// written (and its aggregate); refuses shards of different sweeps and
+    /// missing or incomplete shards.
+    Merge {
+        /// The shard files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The merged runs CSV (the aggregate goes beside it).
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Replay recorded metrics through a Kubernetes HPA controller alone and
     /// write each sync's decision with its reason (CSV): what this HPA would
     /// have done. The metrics format is documented in `scalesim::policy::hpa::record`
@@ -138,6 +181,21 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             print!("{}", fields_reference());
             Ok(())
         }
+        Command::Sweep { sweep, out, jobs, shard, keep_runs, quiet } => {
+            let shard = match shard {
+                Some(s) => Shard::parse(&s).map_err(|e| Error::Usage(format!("--shard: {e}")))?,
+                None => {
+                    Shard::from_env(&|k: &str| std::env::var(k).ok()).map_err(Error::Usage)?.unwrap_or(Shard::WHOLE)
+                }
+            };
+            let jobs = match jobs {
+                Some(0) => return Err(Error::Usage("--jobs must be at least 1".into())),
+                Some(n) => n,
+                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
+            };
+            run_sweep(&sweep, out, sweep::Options { jobs, shard, keep_runs }, quiet)
+        }
+        Command::Merge { files, out } => merge(&files, &out),
         Command::Hpa {
             manifest,
             metrics,
@@ -247,6 +305,104 @@ pub fn hpa_replay(
     })?;
     let rows = record::replay(spec, config, &recorded, options);
     Ok(record::decisions_csv(&rows))
+}
+
+/// Set by Ctrl-C; a second Ctrl-C exits at once.
+static STOP: AtomicBool = AtomicBool::new(false);
+
+fn catch_ctrl_c() {
+    // Fails only if a handler is already installed (e.g. a second command in
+    // the same process), which is fine.
+    let _ = ctrlc::set_handler(|| {
+        if STOP.swap(true, Ordering::SeqCst) {
+            std::process::exit(130);
+        }
+        eprintln!("\nstopping: finishing no new run, keeping the finished rows (Ctrl-C again to quit at once)");
+    });
+}
+
+fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: bool) -> Result<(), Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(opts.jobs)
+        .build()
+        .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", opts.jobs)))?;
+    let plan = pool.install(|| sweep::Plan::load(path))?;
+    drop(pool);
+    let shard = opts.shard;
+    let name = if shard.is_whole() {
+        format!("{}.csv", plan.file.name)
+    } else {
+        format!("{}.shard-{}-of-{}.csv", plan.file.name, shard.index, shard.count)
+    };
+    let out = match out {
+        None => Path::new("out").join(name),
+        Some(dir) if dir.is_dir() || dir.as_os_str().to_string_lossy().ends_with('/') => dir.join(name),
+        Some(file) => file,
+    };
+    {
+        let mut stdout = std::io::stdout().lock();
+        let _ = writeln!(stdout, "{}", plan.describe());
+        if !shard.is_whole() {
+            let _ = writeln!(stdout, "  shard {shard}: {} of the {} runs", shard.len(plan.runs()), plan.runs());
+        }
+    }
+    catch_ctrl_c();
+    let started = Instant::now();
+    let mut progress = Progress::new(&plan.file.name, shard.len(plan.runs()), quiet);
+    let outcome = sweep::execute(&plan, &opts, &out, &STOP, &mut |done, total| progress.update(done, total));
+    progress.finish();
+    let outcome = outcome?;
+    let f = &outcome.finished;
+    if f.interrupted {
+        return Err(Error::Interrupted(format!(
+            "interrupted: kept the {} finished runs of {} in {} (in run order; no aggregate, it needs every run)",
+            f.done,
+            f.total,
+            outcome.runs_path.display()
+        )));
+    }
+    let wall = started.elapsed().as_secs_f64();
+    let mut stdout = std::io::stdout().lock();
+    let memory = peak_rss_mib().map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
+    let _ = writeln!(
+        stdout,
+        "ran {} runs on {} job{} in {wall:.1} s ({:.0} runs/min{memory})",
+        f.done,
+        opts.jobs,
+        if opts.jobs == 1 { "" } else { "s" },
+        f.done as f64 * 60.0 / wall.max(1e-9)
+    );
+    match (&outcome.points_path, &outcome.stats) {
+        (Some(points), Some(stats)) => {
+            let _ = writeln!(stdout, "wrote {} and {}", outcome.runs_path.display(), points.display());
+            let _ = write!(stdout, "{}", sweep::pareto::render(&plan.param_names(), stats));
+        }
+        _ => {
+            let _ = writeln!(
+                stdout,
+                "wrote shard {shard} to {}; join the shards with: scalesim merge FILES... --out FILE",
+                outcome.runs_path.display()
+            );
+        }
+    }
+    Ok(())
+}
+
+fn merge(files: &[PathBuf], out: &Path) -> Result<(), Error> {
+    let merged = sweep::merge::merge(files, out)?;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(
+        stdout,
+        "merged {} shard file{} of sweep {} ({} runs) into {} and {}",
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
+        merged.header.name,
+        merged.header.runs,
+        out.display(),
+        merged.points_path.display()
+    );
+    let _ = write!(stdout, "{}", sweep::pareto::render(&merged.params, &merged.stats));
+    Ok(())
 }
 
 fn run(

@@ -1,5 +1,6 @@
 //! The library's error type. The binary maps it to exit codes: 1 for
-//! invalid input or a failed check, 2 for usage and I/O problems.
+//! invalid input or a failed check, 2 for usage and I/O problems, 130 (the
+//! shell's code for SIGINT) when Ctrl-C stopped a command.
 
 use std::io;
 use std::path::PathBuf;
@@ -24,6 +25,10 @@ pub enum Error {
     /// The command line is wrong.
     #[error("{0}")]
     Usage(String),
+    /// Stopped by the user (Ctrl-C) after keeping what was finished; the
+    /// message says what was kept.
+    #[error("{0}")]
+    Interrupted(String),
 }
 
 impl Error {
@@ -32,6 +37,7 @@ impl Error {
         match self {
             Error::Invalid(_) => 1,
             Error::Io { .. } | Error::Usage(_) => 2,
+            Error::Interrupted(_) => 130,
         }
     }
 

@@ -14,4 +14,5 @@ pub mod output;
 pub mod policy;
 pub mod scenario;
 pub mod sim;
+pub mod sweep;
 pub mod tui;

@@ -12,6 +12,7 @@ mod queueing;
 mod scale;
 mod scenarios;
 mod support;
+mod sweep;
 mod traffic;
 mod tui;
 mod validation;
