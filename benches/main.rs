@@ -88,12 +88,13 @@ fn events(s: &Arc<Scenario>) -> u64 {
 }
 
 /// The full stack — local and shared caches, pools, database — on the NASA
-/// keyed trace, and a fleet scaling past its connection budget; reported
-/// in events per second.
+/// keyed trace, a fleet scaling past its connection budget, and a primary
+/// with three read replicas (the multi-database path); reported in events
+/// per second.
 fn full_stack(c: &mut Criterion) {
-    for name in ["data/nasa-cache", "data/connection-budget"] {
+    for name in ["data/nasa-cache", "data/connection-budget", "scale/nasa-replicas"] {
         let s = scenario(name, &[]);
-        let mut g = c.benchmark_group(format!("full_stack/{}", name.trim_start_matches("data/")));
+        let mut g = c.benchmark_group(format!("full_stack/{}", name.rsplit('/').next().unwrap_or(name)));
         g.sample_size(10);
         g.throughput(Throughput::Elements(events(&s)));
         g.bench_function("events", |b| {

@@ -474,13 +474,21 @@ pub fn peak_rss_mib() -> Option<f64> {
     Some(kib / 1024.0)
 }
 
+/// The family files' pseudo-section in the reference.
+const FAMILY: &str = "instance types";
+
 /// The reference of every field, as `scalesim fields` prints it.
 pub fn fields_reference() -> String {
     let mut out = String::from("# Scenario fields\n\nEvery field, its default and its meaning (`scalesim fields`).\n");
-    let sections = SECTIONS.iter().copied().chain(crate::policy::NAMES.iter().map(|(n, f)| (*n, *f)));
+    let sections = SECTIONS
+        .iter()
+        .copied()
+        .chain(crate::policy::NAMES.iter().map(|(n, f)| (*n, *f)))
+        .chain([(FAMILY, crate::scenario::types::FIELDS)]);
     for (section, fields) in sections {
         let title = match section {
             "" => "top level".to_string(),
+            FAMILY => "instance type families (the file `types = \"...\"` names)".to_string(),
             s if crate::policy::NAMES.iter().any(|(n, _)| *n == s) => {
                 format!("[autoscaler] policy = \"{s}\"")
             }

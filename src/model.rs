@@ -9,5 +9,6 @@ pub mod instance;
 pub mod metrics;
 pub mod outcome;
 pub mod pool;
+pub mod replication;
 pub mod request;
 pub mod traffic;

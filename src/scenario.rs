@@ -22,8 +22,11 @@ pub mod metrics;
 pub mod pool;
 pub mod pooler;
 pub mod problem;
+pub mod replicas;
 pub mod trace;
 pub mod traffic;
+pub mod types;
+pub mod vertical;
 
 use std::path::{Path, PathBuf};
 
@@ -67,7 +70,9 @@ pub const SECTIONS: &[(&str, &[FieldDoc])] = &[
     ("pooler", pooler::FIELDS),
     ("cache", cache::FIELDS),
     ("database", database::FIELDS),
+    ("replicas", replicas::FIELDS),
     ("autoscaler", autoscaler::FIELDS),
+    ("vertical", vertical::FIELDS),
     ("analysis", analysis::FIELDS),
     ("events", events::FIELDS),
 ];
@@ -126,8 +131,14 @@ pub struct Scenario {
     pub pooler: Option<pooler::PoolerSpec>,
     /// `[cache]`, if there is one.
     pub cache: Option<cache::CacheSpec>,
+    /// `[replicas]`, if there are read replicas.
+    pub replicas: Option<replicas::ReplicaSpec>,
     /// `[autoscaler]`.
     pub autoscaler: PolicySpec,
+    /// `[vertical]`, if the app tier is scaled vertically.
+    pub vertical: Option<vertical::VerticalSpec>,
+    /// The currency of every price in the run.
+    pub currency: String,
     /// `[analysis]`: the detectors' thresholds.
     pub analysis: analysis::AnalysisSpec,
     /// `[[events]]`, in time order.
@@ -204,6 +215,8 @@ impl Scenario {
         let fleet = fleet::validate(&mut cx);
         let metrics = metrics::validate(&mut cx);
         let data = validate_data_tier(&mut cx);
+        let replicas = replicas::validate(&mut cx, data.as_ref().and_then(|d| d.0.as_ref()));
+        let vertical = vertical::validate(&mut cx, fleet.as_ref());
         let initial = fleet.as_ref().map_or(1, |f| f.initial);
         let autoscaler = autoscaler::validate(&mut cx, initial);
         let mut events = events::validate(&mut cx);
@@ -221,6 +234,12 @@ impl Scenario {
         if let Some((database, _, _, cache)) = &data {
             check_data_events(&mut cx, &events, database.is_some(), cache.is_some());
         }
+        let replicas = replicas.flatten();
+        if let (Some(fleet), Some(data)) = (&fleet, &data) {
+            check_resize_events(&mut cx, &events, fleet, data.0.as_ref(), replicas.as_ref());
+        }
+        let currency =
+            fleet.as_ref().map_or_else(|| "USD".into(), |f| currency(&mut cx, f, data.as_ref(), replicas.as_ref()));
         events.sort_by_key(|e| e.at); // stable: equal times keep file order
         let (
             Some(traffic),
@@ -231,8 +250,9 @@ impl Scenario {
             Some(autoscaler),
             Some(data),
             Some(analysis),
+            Some(vertical),
             true,
-        ) = (traffic, client, balancer, fleet, metrics, autoscaler, data, analysis, cx.ok())
+        ) = (traffic, client, balancer, fleet, metrics, autoscaler, data, analysis, vertical, cx.ok())
         else {
             cx.finish()?;
             unreachable!("finish() fails when a section did not validate");
@@ -257,7 +277,10 @@ impl Scenario {
             pool: data.1,
             pooler: data.2,
             cache: data.3,
+            replicas,
             autoscaler,
+            vertical,
+            currency,
             analysis,
             events,
             hash,
@@ -330,6 +353,96 @@ fn check_data_events(cx: &mut Cx<'_>, events: &[events::TimedAction], database: 
             None,
         );
     }
+}
+
+/// A resize names a tier that has a family of types (and, for a named
+/// type, one of them); a serverless database is not resized by type.
+fn check_resize_events(
+    cx: &mut Cx<'_>,
+    events: &[events::TimedAction],
+    fleet: &fleet::FleetSpec,
+    database: Option<&database::DatabaseSpec>,
+    replicas: Option<&replicas::ReplicaSpec>,
+) {
+    for (i, e) in events.iter().enumerate() {
+        let events::Action::Resize { tier, to } = &e.action else { continue };
+        let at = FieldPath::root().key("events").index(i);
+        let family = match tier {
+            events::Tier::App => fleet.family.as_ref(),
+            events::Tier::Database => match database {
+                None => {
+                    cx.error(&at.key("tier"), "'database' needs a [database] section in the scenario", None);
+                    continue;
+                }
+                Some(d) if d.serverless.is_some() => {
+                    cx.error(
+                        &at.key("tier"),
+                        "a serverless database scales itself between min_acu and max_acu",
+                        Some("resize a provisioned database (with type), or change the ACU range".into()),
+                    );
+                    continue;
+                }
+                Some(d) => d.family.as_ref(),
+            },
+            events::Tier::Replicas => match replicas {
+                None => {
+                    cx.error(&at.key("tier"), "'replicas' needs a [replicas] section in the scenario", None);
+                    continue;
+                }
+                Some(r) => r.db.family.as_ref(),
+            },
+        };
+        let Some(family) = family else {
+            cx.error(
+                &at.key("tier"),
+                format!("the {} tier has no instance types to resize along", tier.name()),
+                Some(format!("give [{}] types = \"...\" and type = \"...\"", section_of(*tier))),
+            );
+            continue;
+        };
+        if let events::Size::Type(name) = to
+            && family.find(name).is_none()
+        {
+            let hint = format!("the types of {} are: {}", family.name, family.names().join(", "));
+            cx.error(&at.key("type"), format!("'{name}' is not a type of the {} family", family.name), Some(hint));
+        }
+    }
+}
+
+fn section_of(tier: events::Tier) -> &'static str {
+    match tier {
+        events::Tier::App => "fleet",
+        events::Tier::Database => "database",
+        events::Tier::Replicas => "replicas",
+    }
+}
+
+/// The currency of the run: every family named must use the same one.
+fn currency(
+    cx: &mut Cx<'_>,
+    fleet: &fleet::FleetSpec,
+    data: Option<&DataTier>,
+    replicas: Option<&replicas::ReplicaSpec>,
+) -> String {
+    let families = [
+        ("fleet", fleet.family.as_ref()),
+        ("database", data.and_then(|d| d.0.as_ref()).and_then(|d| d.family.as_ref())),
+        ("replicas", replicas.and_then(|r| r.db.family.as_ref())),
+    ];
+    let mut currency: Option<(&str, &str)> = None;
+    for (section, family) in families {
+        let Some(f) = family else { continue };
+        match currency {
+            None => currency = Some((section, &f.currency)),
+            Some((first, c)) if c != f.currency => cx.error(
+                &FieldPath::root().key(section).key("types"),
+                format!("prices in '{}' do not add up with [{first}]'s in '{c}'", f.currency),
+                Some("use families priced in one currency".into()),
+            ),
+            Some(_) => {}
+        }
+    }
+    currency.map_or_else(|| "USD".into(), |(_, c)| c.to_string())
 }
 
 /// `set_policy_field` actions are checked against the policy before the run.

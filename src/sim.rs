@@ -8,7 +8,11 @@
 //!   nodes, health checks, slow start;
 //! - `control`: the metrics pipeline, the autoscaler, faults and operator
 //!   actions;
-//! - `record`: counting, time-series rows, the summary.
+//! - `data`: the data tier on the request path (pools, pooler, caches,
+//!   databases); `replicas`: read routing and replication;
+//! - `scale`: instance types, resizes and their rollouts, the vertical
+//!   autoscaler, database failovers and serverless capacity;
+//! - `record`: counting, time-series rows, cost, the summary.
 //!
 //! [`Simulation`] is the public handle: tests, batch runs and the TUI all
 //! drive it with `step`, `run_until` and `run`.
@@ -17,7 +21,9 @@ mod control;
 mod data;
 mod fleet;
 pub mod record;
+mod replicas;
 mod requests;
+mod scale;
 
 use std::collections::{BTreeSet, VecDeque};
 use std::io;
@@ -96,8 +102,11 @@ pub enum Event {
     Tick,
     /// A connect reaches the pooler or the database (index of the connect).
     ConnectArrive(u32),
-    /// The next completion on the database (a query or connection work).
+    /// The next completion on a database (a query, connection work or a
+    /// replayed write).
     DbDone {
+        /// The database's index.
+        db: u32,
         /// The station's generation when scheduled.
         generation: u32,
     },
@@ -111,11 +120,23 @@ pub enum Event {
         instance: u32,
         /// The pool's epoch when scheduled.
         epoch: u32,
+        /// The database the pool is for.
+        db: u16,
     },
     /// A fault or operator action (index into the action list).
     Action(u32),
     /// A timed fault ends (index of the action that started it).
     Revert(u32),
+    /// A committed write reaches a replica (its index) to be replayed.
+    Replay(u32),
+    /// A database's (index) failover into its new size is over.
+    Failover(u32),
+    /// Serverless databases re-evaluate their capacity.
+    Serverless,
+    /// The vertical autoscaler recommends.
+    Vertical,
+    /// The next step of an instance-type rollout.
+    Rollout,
 }
 
 /// Faults in force.
@@ -190,6 +211,16 @@ pub struct Sim {
     reading: Option<Reading>,
     /// Whether the policy's recorded inputs have started (their header is out).
     inputs_started: bool,
+    /// The app tier's instance type now: what new instances get.
+    app_type: Option<usize>,
+    /// A rollout of that type in progress.
+    rollout: Option<scale::Rollout>,
+    /// Instances asked for beyond `desired` by a surge rollout.
+    surge: u32,
+    /// The vertical autoscaler, if `[vertical]`.
+    vpa: Option<scale::Vpa>,
+    /// A database resize in progress.
+    db_resize: Option<scale::DbResize>,
     balancer: Balancer,
     /// The pools' database, the pooler and the shared cache, if any.
     data: Option<data::DataTier>,
@@ -229,12 +260,17 @@ impl Model for Sim {
             Event::Evaluate => self.on_evaluate(now, q),
             Event::Tick => self.on_tick(now, q),
             Event::ConnectArrive(c) => self.on_connect_arrive(now, c, q),
-            Event::DbDone { generation } => self.on_db_done(now, generation, q),
+            Event::DbDone { db, generation } => self.on_db_done(now, db, generation, q),
             Event::AcquireTimeout(r) => self.on_acquire_timeout(now, r, q),
             Event::CacheReply(r) => self.on_cache_reply(now, r, q),
-            Event::PoolRefill { instance, epoch } => self.on_pool_refill(now, instance, epoch, q),
+            Event::PoolRefill { instance, epoch, db } => self.on_pool_refill(now, instance, epoch, db, q),
             Event::Action(i) => self.on_action(now, i, q),
             Event::Revert(i) => self.on_revert(now, i, q),
+            Event::Replay(db) => self.on_replay(now, db, q),
+            Event::Failover(db) => self.on_failover(now, db, q),
+            Event::Serverless => self.on_serverless(now, q),
+            Event::Vertical => self.on_vertical(now, q),
+            Event::Rollout => self.on_rollout(now, q),
         }
     }
 }
@@ -261,7 +297,10 @@ impl Sim {
             arrival_generation: 0,
             next_arrival: None,
             zipf: Zipf::new(s.traffic.key_count, s.traffic.zipf),
-            uses_keys: s.cache.is_some(),
+            // Keys matter to caches, read-your-writes routing and shards.
+            uses_keys: s.cache.is_some()
+                || s.replicas.as_ref().is_some_and(|r| r.count > 0)
+                || s.database.as_ref().is_some_and(|d| d.shards > 1),
             rng: Streams {
                 keys: stream("traffic.keys"),
                 mix: stream("traffic.mix"),
@@ -286,6 +325,11 @@ impl Sim {
             frozen_would: None,
             reading: None,
             inputs_started: false,
+            app_type: s.fleet.instance_type,
+            rollout: None,
+            surge: 0,
+            vpa: s.vertical.as_ref().map(|_| scale::Vpa::new()),
+            db_resize: None,
             balancer: Balancer {
                 held: VecDeque::new(),
                 in_flight: 0,
@@ -323,11 +367,18 @@ impl Sim {
     /// actions and the first arrival.
     fn start(&mut self, q: &mut EventQueue<Event>) {
         let s = self.scenario.clone();
+        self.start_costs();
         for _ in 0..s.fleet.initial {
             self.create_instance(SimTime::ZERO, true, q);
         }
         q.schedule(SimTime::ZERO, Event::Scrape);
         q.schedule(SimTime::ZERO, Event::Evaluate);
+        if let Some(v) = &s.vertical {
+            q.schedule(SimTime::ZERO + v.interval, Event::Vertical);
+        }
+        if let Some(sl) = s.database.as_ref().and_then(|d| d.serverless.as_ref()) {
+            q.schedule(SimTime::ZERO + sl.interval, Event::Serverless);
+        }
         q.schedule(SimTime::ZERO + s.tick.min(s.duration), Event::Tick);
         for (i, e) in s.events.iter().enumerate() {
             q.schedule_first(e.at, Event::Action(i as u32));
@@ -519,7 +570,7 @@ impl Simulation {
             latency_ms,
             slo,
             system,
-            data: sim.data.as_ref().map(|d| d.summary()),
+            data: sim.data.as_ref().map(|d| d.summary(end)),
             cost,
             scaling,
             findings: sim.rec.findings(end),

@@ -49,7 +49,7 @@ const EPSILON: f64 = 1e-6;
 /// The processor-sharing station.
 #[derive(Clone, Debug)]
 pub struct PsStation {
-    servers: u32,
+    servers: f64,
     vtime: f64,
     last: SimTime,
     rate: f64,
@@ -68,7 +68,7 @@ impl PsStation {
     /// A station with `servers` servers (cores); the rate starts at 1.
     pub fn new(servers: u32) -> PsStation {
         PsStation {
-            servers,
+            servers: servers as f64,
             vtime: 0.0,
             last: SimTime::ZERO,
             rate: 1.0,
@@ -87,9 +87,16 @@ impl PsStation {
         self.active
     }
 
-    /// Servers (cores).
-    pub fn servers(&self) -> u32 {
+    /// Servers (cores; fractional for a serverless database's capacity).
+    pub fn servers(&self) -> f64 {
         self.servers
+    }
+
+    /// Changes the number of servers from `now` on (a resize). The owner
+    /// sets the new per-job rate after.
+    pub fn set_servers(&mut self, now: SimTime, servers: f64) {
+        self.advance(now);
+        self.servers = servers;
     }
 
     /// The current per-job rate.
@@ -116,7 +123,7 @@ impl PsStation {
         let dt = (now.0 - self.last.0) as f64;
         if self.active > 0 {
             self.vtime += dt * self.rate;
-            self.busy_server_ns += dt * self.active.min(self.servers) as f64;
+            self.busy_server_ns += dt * (self.active as f64).min(self.servers);
         }
         self.last = now;
     }

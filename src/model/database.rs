@@ -18,11 +18,28 @@ use crate::scenario::database::DatabaseSpec;
 /// rest of the token is the connect's index), not a query.
 pub const CONNECT_JOB: u64 = 1 << 63;
 
-/// The database.
+/// Marks a processor-sharing job as a replica replaying a write (with
+/// [`CONNECT_JOB`]; connect indexes are 32 bits, so this bit is free).
+pub const APPLY_JOB: u64 = CONNECT_JOB | 1 << 62;
+
+/// A database: a primary (of a shard) or a read replica.
 #[derive(Clone, Debug)]
 pub struct Database {
-    /// Its settings.
+    /// Its settings (demand, USL, reserved connections; the size it
+    /// started with).
     pub spec: DatabaseSpec,
+    /// Cores now (a resize changes them; fractional for serverless).
+    pub cores: f64,
+    /// The connection ceiling now.
+    pub max_connections: u32,
+    /// Its instance type now, if typed.
+    pub instance_type: Option<usize>,
+    /// Its price per hour now.
+    pub price_per_hour: f64,
+    /// Capacity in ACUs, if serverless.
+    pub acu: Option<f64>,
+    /// Restarting into a new size (a resize's failover): down like an outage.
+    pub failing_over: bool,
     /// Running queries and connection work.
     pub cpu: PsStation,
     /// Open connections (backends).
@@ -53,8 +70,21 @@ pub struct Database {
 impl Database {
     /// A database with no connections.
     pub fn new(spec: DatabaseSpec) -> Database {
+        let acu = spec.serverless.as_ref().map(|s| s.initial_acu);
+        let cores = match &spec.serverless {
+            Some(s) => s.initial_acu * s.cores_per_acu,
+            None => spec.cores as f64,
+        };
+        let mut cpu = PsStation::new(spec.cores);
+        cpu.set_servers(crate::engine::time::SimTime::ZERO, cores);
         Database {
-            cpu: PsStation::new(spec.cores),
+            cpu,
+            cores,
+            max_connections: spec.max_connections,
+            instance_type: spec.instance_type,
+            price_per_hour: spec.price_per_hour,
+            acu,
+            failing_over: false,
             spec,
             open: 0,
             epoch: 0,
@@ -72,13 +102,23 @@ impl Database {
 
     /// The per-job rate now.
     pub fn rate(&self) -> f64 {
-        self.spec.rate(self.cpu.active(), self.open) / self.slowdown
+        self.spec.rate_on(self.cores, self.cpu.active(), self.open) / self.slowdown
+    }
+
+    /// Down: an outage or a failover.
+    pub fn down(&self) -> bool {
+        self.outage || self.failing_over
+    }
+
+    /// Connections the application may open now.
+    pub fn usable_connections(&self) -> u32 {
+        self.max_connections.saturating_sub(self.spec.reserved_connections)
     }
 
     /// Admits a connection, or refuses it (down, or at the application's
     /// limit `max_connections − reserved`, as Postgres refuses a non-superuser).
     pub fn admit(&mut self) -> bool {
-        if self.outage || self.open >= self.spec.usable_connections() {
+        if self.down() || self.open >= self.usable_connections() {
             self.refused += 1;
             return false;
         }
@@ -103,6 +143,7 @@ mod tests {
     fn spec(alpha: f64, beta: f64, cores: u32) -> DatabaseSpec {
         DatabaseSpec {
             max_connections: 10,
+            max_connections_set: true,
             reserved_connections: 2,
             cores,
             read: Dist::Constant(SimDuration::from_millis(1)),
@@ -111,6 +152,12 @@ mod tests {
             beta,
             connection_overhead: 0.0,
             connect_cost: SimDuration::ZERO,
+            family: None,
+            instance_type: None,
+            price_per_hour: 0.0,
+            failover: SimDuration::ZERO,
+            shards: 1,
+            serverless: None,
         }
     }
 

@@ -118,8 +118,19 @@ pub struct Instance {
     pub memory: u64,
     /// Recent scrapes, oldest first.
     pub scrapes: VecDeque<Scrape>,
-    /// Its database connection pool.
-    pub pool: Pool,
+    /// Its database connection pools, one per database it talks to
+    /// (primary, replicas, shards), by database index.
+    pub pools: Vec<Pool>,
+    /// Cores (its type's, or the fleet's).
+    pub cores: u32,
+    /// Its CPU request, cores (the utilization denominator).
+    pub request: f64,
+    /// Worker threads.
+    pub worker_limit: u32,
+    /// Its instance type (an index into the fleet's family), if typed.
+    pub instance_type: Option<usize>,
+    /// What it costs per hour while it holds capacity.
+    pub price_per_hour: f64,
     /// Its local cache, if the scenario has one.
     pub local: Option<LocalCache>,
     /// Head of the list (through the request slab) of requests holding a
@@ -152,7 +163,12 @@ impl Instance {
             completed: 0,
             memory: 0,
             scrapes: VecDeque::new(),
-            pool: Pool::default(),
+            pools: Vec::new(),
+            cores,
+            request: cores as f64,
+            worker_limit: 1,
+            instance_type: None,
+            price_per_hour: 0.0,
             local: None,
             workers: NIL,
             boot_busy_ns: 0.0,

@@ -67,6 +67,8 @@ pub struct Request {
     pub reading_key: bool,
     /// The database epoch of the connection it queries on.
     pub conn_epoch: u32,
+    /// The database (index) it was routed to.
+    pub db: u16,
     /// When its current wait (pool, pooler, lock) began.
     pub waiting_since: SimTime,
     /// Neighbours in its instance's list of requests holding a worker.
@@ -128,6 +130,7 @@ impl Requests {
             lock: false,
             reading_key: false,
             conn_epoch: 0,
+            db: 0,
             waiting_since: arrival,
             prev: NIL,
             next: NIL,

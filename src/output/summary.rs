@@ -107,17 +107,75 @@ pub struct DataSummary {
     pub cache_hit_ratio: Option<f64>,
     /// Database reads of a key while another read of it was in flight.
     pub cache_duplicate_reads: Option<u64>,
+    /// The most any read replica lagged at a tick, ms.
+    pub replication_lag_peak_ms: Option<f64>,
+    /// Each database: a shard's primary or a read replica. (The totals
+    /// above sum over them; `db_util_*` are the busiest one's.)
+    pub databases: Vec<DatabaseSummary>,
 }
 
-/// What the fleet cost.
+/// One database over the run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseSummary {
+    /// `primary`, `replica-1`, `shard-0`, `shard-0/replica-1`.
+    pub name: String,
+    /// `primary` or `replica`.
+    pub role: String,
+    /// Its instance type at the end, if typed.
+    pub instance_type: Option<String>,
+    /// Its cores at the end.
+    pub cores: f64,
+    /// Its capacity at the end, ACU, if serverless.
+    pub acu: Option<f64>,
+    /// Reads completed.
+    pub reads: u64,
+    /// Writes completed.
+    pub writes: u64,
+    /// Mean CPU utilization.
+    pub util_mean: Option<f64>,
+    /// Highest per-tick CPU utilization.
+    pub util_peak: f64,
+    /// Most connections open at a tick.
+    pub peak_connections: u32,
+    /// Its connection ceiling at the end.
+    pub max_connections: u32,
+    /// Connections it refused.
+    pub refused_connects: u64,
+    /// The most it lagged at a tick, ms (replicas).
+    pub replication_lag_peak_ms: Option<f64>,
+    /// Time out of the read rotation, s (replicas).
+    pub out_of_rotation_s: Option<f64>,
+}
+
+/// What the run cost: instance-hours × price, per tier. An app instance
+/// is paid from provisioning to the end of draining; databases, replicas,
+/// the pooler and the cache for the whole run (at their size of the moment).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Cost {
-    /// Instance-hours of instances holding capacity (provisioning to draining).
+    /// Instance-hours of app instances holding capacity (provisioning to draining).
     pub replica_hours: f64,
     /// Most instances holding capacity at once.
     pub peak_replicas: u32,
     /// Mean instances holding capacity.
     pub mean_replicas: f64,
+    /// The prices' currency.
+    pub currency: String,
+    /// Everything.
+    pub total: f64,
+    /// App instances.
+    pub app: f64,
+    /// Database primaries (every shard).
+    pub database: f64,
+    /// Read replicas.
+    pub read_replicas: f64,
+    /// The pooler's host.
+    pub pooler: f64,
+    /// The shared cache.
+    pub cache: f64,
+    /// Total over the run's hours.
+    pub mean_per_hour: f64,
+    /// The highest cost rate.
+    pub peak_per_hour: f64,
 }
 
 /// What the autoscaler did.
@@ -220,10 +278,28 @@ impl Summary {
             o.error_budget_burn.map_or("-".into(), |b| format!("{b:.2}×")),
         );
         let c = &self.cost;
+        let tiers: Vec<String> = [
+            ("app", c.app),
+            ("database", c.database),
+            ("read replicas", c.read_replicas),
+            ("pooler", c.pooler),
+            ("cache", c.cache),
+        ]
+        .iter()
+        .filter(|(_, x)| *x > 0.0)
+        .map(|(name, x)| format!("{name} {x:.2}"))
+        .collect();
         let _ = writeln!(
             s,
-            "  cost       {:.2} replica-hours (mean {:.1}, peak {})",
-            c.replica_hours, c.mean_replicas, c.peak_replicas
+            "  cost       {} {:.2} ({}); {:.2}/h mean, {:.2}/h peak; {:.2} replica-hours (mean {:.1}, peak {})",
+            c.currency,
+            c.total,
+            if tiers.is_empty() { "nothing priced".to_string() } else { tiers.join(", ") },
+            c.mean_per_hour,
+            c.peak_per_hour,
+            c.replica_hours,
+            c.mean_replicas,
+            c.peak_replicas
         );
         let g = &self.scaling;
         let _ = writeln!(

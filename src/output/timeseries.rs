@@ -2,6 +2,11 @@
 //! tick `[t_s, t_s + tick)`; gauges (replicas, queue, utilization of the
 //! data tier) are read at its end. An empty cell means "not applicable":
 //! no responses in the tick, or a component the scenario does not have.
+//!
+//! With several databases (read replicas, shards) the `db_*` columns sum
+//! over them (connections, ceilings, running queries, reads, writes,
+//! connects), except `db_util`, which is the busiest database's: what
+//! saturates first.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -52,6 +57,11 @@ pub const COLUMNS: &[&str] = &[
     "pooler_clients",
     "pooler_server_connections",
     "pooler_wait_p99_ms",
+    "cost_per_hour",
+    "app_cores",
+    "db_cores",
+    "replication_lag_ms",
+    "replicas_in_rotation",
 ];
 
 /// The data tier's columns (empty until the scenario has one).
@@ -85,6 +95,13 @@ pub struct DataTierColumns {
     pub pooler_server_connections: Option<f64>,
     /// 99th percentile wait for a server connection at the pooler, ms.
     pub pooler_wait_p99_ms: Option<f64>,
+    /// Cores of every database (primaries and replicas) at the tick's end:
+    /// resizes and serverless capacity show here.
+    pub db_cores: Option<f64>,
+    /// The most any read replica lags at the tick's end, ms.
+    pub replication_lag_ms: Option<f64>,
+    /// Read replicas in the read rotation at the tick's end.
+    pub replicas_in_rotation: Option<f64>,
 }
 
 /// One tick.
@@ -134,6 +151,10 @@ pub struct TickRow {
     pub queue: u64,
     /// The data tier.
     pub data: DataTierColumns,
+    /// What everything costs per hour at the tick's end (every tier).
+    pub cost_per_hour: f64,
+    /// Cores of the app instances holding capacity at the tick's end.
+    pub app_cores: u32,
 }
 
 /// Writes the header line.
@@ -190,6 +211,10 @@ impl TickRow {
         opt(out, d.pooler_clients, 0);
         opt(out, d.pooler_server_connections, 0);
         opt(out, d.pooler_wait_p99_ms, 3);
+        let _ = write!(out, ",{:.4},{}", self.cost_per_hour, self.app_cores);
+        opt(out, d.db_cores, 3);
+        opt(out, d.replication_lag_ms, 3);
+        opt(out, d.replicas_in_rotation, 0);
         out.push('\n');
     }
 

@@ -27,6 +27,11 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "off",
         doc: "{ capacity, ttl = \"1m\" }: a cache inside each instance (LRU over capacity keys), empty at start and gone with the instance",
     },
+    FieldDoc {
+        key: "price_per_hour",
+        default: "0.206",
+        doc: "what the shared cache costs per hour (ElastiCache for Redis cache.r6g.large on-demand, us-east-1)",
+    },
 ];
 
 #[derive(Deserialize)]
@@ -37,6 +42,7 @@ struct Raw {
     ttl_jitter: Option<f64>,
     single_flight: Option<bool>,
     local: Option<RawLocal>,
+    price_per_hour: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -68,6 +74,8 @@ pub struct CacheSpec {
     pub single_flight: bool,
     /// Local caches, if any.
     pub local: Option<LocalCacheSpec>,
+    /// Price of the shared cache per hour.
+    pub price_per_hour: f64,
 }
 
 /// Validates `[cache]` (absent: no cache; every read goes to the database).
@@ -85,6 +93,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<Option<CacheSpec>> {
         ttl_jitter: cx.float_in(&at.key("ttl_jitter"), raw.ttl_jitter, 0.0, 0.0, 1.0),
         single_flight: raw.single_flight.unwrap_or(false),
         local,
+        price_per_hour: cx.float_in(&at.key("price_per_hour"), raw.price_per_hour, 0.206, 0.0, 1e6),
     };
     if spec.ttl.is_zero() {
         cx.error(&at.key("ttl"), "'0s' would never hit", Some("use e.g. ttl = \"5m\"".into()));

@@ -17,27 +17,92 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "action",
         default: "required",
-        doc: "kill_instances { count | fraction } · kill_zone { zone } · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · db_slowdown { factor, duration = forever } · db_outage { duration = forever } · cache_flush · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value }",
+        doc: "kill_instances { count | fraction } · kill_zone { zone } · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · db_slowdown { factor, duration = forever } · db_outage { duration = forever } (both on every primary; read replicas go on) · cache_flush · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value } · resize { tier = \"app\" | \"database\" | \"replicas\", type | step } (another instance type, or step sizes up (+) or down (−) the family; the largest type is the ceiling)",
     },
 ];
 
 #[derive(Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 enum RawAction {
-    KillInstances { count: Option<i64>, fraction: Option<f64> },
-    KillZone { zone: i64 },
-    TrafficMultiplier { factor: f64, duration: Option<Value> },
-    AddLatency { latency: Value, duration: Option<Value> },
-    DependencyErrors { rate: f64, duration: Option<Value> },
-    DbSlowdown { factor: f64, duration: Option<Value> },
-    DbOutage { duration: Option<Value> },
+    KillInstances {
+        count: Option<i64>,
+        fraction: Option<f64>,
+    },
+    KillZone {
+        zone: i64,
+    },
+    TrafficMultiplier {
+        factor: f64,
+        duration: Option<Value>,
+    },
+    AddLatency {
+        latency: Value,
+        duration: Option<Value>,
+    },
+    DependencyErrors {
+        rate: f64,
+        duration: Option<Value>,
+    },
+    DbSlowdown {
+        factor: f64,
+        duration: Option<Value>,
+    },
+    DbOutage {
+        duration: Option<Value>,
+    },
     CacheFlush {},
     FreezeAutoscaler {},
     UnfreezeAutoscaler {},
-    SetMinReplicas { replicas: i64 },
-    SetMaxReplicas { replicas: i64 },
-    SetReplicas { replicas: i64 },
-    SetPolicyField { field: String, value: Value },
+    SetMinReplicas {
+        replicas: i64,
+    },
+    SetMaxReplicas {
+        replicas: i64,
+    },
+    SetReplicas {
+        replicas: i64,
+    },
+    SetPolicyField {
+        field: String,
+        value: Value,
+    },
+    Resize {
+        tier: Option<String>,
+        #[serde(rename = "type")]
+        instance_type: Option<String>,
+        step: Option<i64>,
+    },
+}
+
+/// What a resize applies to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tier {
+    /// The app fleet (as `[fleet] resize` says: recreate, surge or in place).
+    App,
+    /// The database primary (every shard), with a failover pause.
+    Database,
+    /// The read replicas, one at a time, each out of rotation while it restarts.
+    Replicas,
+}
+
+impl Tier {
+    /// Its name in a scenario.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::App => "app",
+            Tier::Database => "database",
+            Tier::Replicas => "replicas",
+        }
+    }
+}
+
+/// The size a resize goes to.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Size {
+    /// A named type of the tier's family.
+    Type(String),
+    /// This many sizes up (positive) or down (negative) from the current type.
+    Step(i32),
 }
 
 /// How many instances a kill takes.
@@ -110,6 +175,14 @@ pub enum Action {
         /// The new value.
         value: Value,
     },
+    /// Move a tier to another instance type of its family (scale up or
+    /// down); refused past the family's largest type, the ceiling.
+    Resize {
+        /// Which tier.
+        tier: Tier,
+        /// To what size.
+        to: Size,
+    },
 }
 
 impl Action {
@@ -130,6 +203,7 @@ impl Action {
             Action::SetMaxReplicas(_) => "set_max_replicas",
             Action::SetReplicas(_) => "set_replicas",
             Action::SetPolicyField { .. } => "set_policy_field",
+            Action::Resize { .. } => "resize",
         }
     }
 
@@ -163,6 +237,13 @@ impl Action {
             Action::SetPolicyField { field, value } => {
                 vec![("field", Value::String(field.clone())), ("value", value.clone())]
             }
+            Action::Resize { tier, to } => {
+                let to = match to {
+                    Size::Type(name) => ("type", Value::String(name.clone())),
+                    Size::Step(n) => ("step", Value::Integer(i64::from(*n))),
+                };
+                vec![("tier", Value::String(tier.name().into())), to]
+            }
         }
     }
 
@@ -176,6 +257,7 @@ impl Action {
                 | Action::SetMaxReplicas(_)
                 | Action::SetReplicas(_)
                 | Action::SetPolicyField { .. }
+                | Action::Resize { .. }
         )
     }
 }
@@ -309,6 +391,28 @@ fn action(cx: &mut Cx<'_>, path: &FieldPath, value: Value) -> Option<Action> {
             Action::SetReplicas(cx.int_in(&path.key("replicas"), Some(replicas), 0, 0, 100_000) as u32)
         }
         RawAction::SetPolicyField { field, value } => Action::SetPolicyField { field, value },
+        RawAction::Resize { tier, instance_type, step } => {
+            let tier = match cx.choice(&path.key("tier"), tier.as_deref(), "app", &["app", "database", "replicas"]) {
+                "database" => Tier::Database,
+                "replicas" => Tier::Replicas,
+                _ => Tier::App,
+            };
+            let to = match (instance_type, step) {
+                (Some(t), None) => Size::Type(t),
+                (None, Some(n)) if n != 0 => {
+                    Size::Step(cx.int_in(&path.key("step"), Some(n.abs()), 1, 1, 64) as i32 * n.signum() as i32)
+                }
+                _ => {
+                    cx.error(
+                        path,
+                        "resize needs exactly one of type and step (not 0)",
+                        Some("e.g. type = \"m6i.4xlarge\", or step = 1 for one size up".into()),
+                    );
+                    return None;
+                }
+            };
+            Action::Resize { tier, to }
+        }
     })
 }
 
@@ -371,6 +475,11 @@ mod tests {
                 at: t(5_400_000_000_004),
                 action: Action::SetPolicyField { field: "x".into(), value: Value::Table(policy_value) },
             },
+            TimedAction {
+                at: t(5_400_000_000_005),
+                action: Action::Resize { tier: Tier::Database, to: Size::Type("db.r6g.2xlarge".into()) },
+            },
+            TimedAction { at: t(5_400_000_000_006), action: Action::Resize { tier: Tier::App, to: Size::Step(-2) } },
         ];
         let text = to_toml(&events);
         assert_eq!(parse(&text), events, "{text}");

@@ -1,11 +1,14 @@
 //! `[fleet]`: the app instances — how many, how big, how they start, how
 //! fast they serve, and where the schedulable capacity ends.
 
+use std::sync::Arc;
+
 use serde::Deserialize;
 use toml::Value;
 
 use super::check::{Cx, FieldDoc};
 use super::problem::FieldPath;
+use super::types::{self, Family};
 use crate::engine::dist::Dist;
 use crate::engine::time::SimDuration;
 
@@ -19,8 +22,33 @@ pub const FIELDS: &[FieldDoc] = &[
     },
     FieldDoc {
         key: "cores",
-        default: "1",
+        default: "1, or the type's",
         doc: "cores per instance, shared by processor sharing among requests in compute",
+    },
+    FieldDoc {
+        key: "types",
+        default: "none",
+        doc: "a family of instance types with prices (\"../models/instance-types/m6i.toml\"): what type names, and what vertical scaling moves along (its largest type is the ceiling)",
+    },
+    FieldDoc {
+        key: "type",
+        default: "none",
+        doc: "the instance type (\"m6i.2xlarge\"): sets cores and the price; needs types",
+    },
+    FieldDoc {
+        key: "price_per_hour",
+        default: "the type's, else 0.048 × cores",
+        doc: "what one instance costs per hour while it holds capacity (provisioning to draining); without a type, the m6i on-demand rate per vCPU",
+    },
+    FieldDoc {
+        key: "workers_per_core",
+        default: "none",
+        doc: "if set, workers = ceil(workers_per_core × cores), also after a resize (a thread pool sized to the machine); else workers is fixed",
+    },
+    FieldDoc {
+        key: "resize",
+        default: "\"recreate\"",
+        doc: "how a change of type reaches running instances: recreate (evict one, its replacement provisions, boots and warms up, then the next: the VPA updater), surge (start one new, then remove one old: a rolling update with maxSurge 1), in_place (cores and price change at once, no restart: in-place pod resize)",
     },
     FieldDoc {
         key: "cpu_request",
@@ -90,6 +118,12 @@ struct Raw {
     warmup: Option<RawWarmup>,
     zones: Option<i64>,
     memory: Option<RawMemory>,
+    types: Option<Value>,
+    #[serde(rename = "type")]
+    instance_type: Option<String>,
+    price_per_hour: Option<f64>,
+    workers_per_core: Option<f64>,
+    resize: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -167,6 +201,30 @@ pub struct MemorySpec {
     pub leak_per_request: u64,
 }
 
+/// How a change of instance type reaches the running instances.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Resize {
+    /// Evict one outdated instance; its replacement provisions, boots and
+    /// warms up; then the next (the Kubernetes VPA updater).
+    Recreate,
+    /// Start one new instance; when it is ready, remove one outdated one (a
+    /// rolling update with maxSurge 1, maxUnavailable 0).
+    Surge,
+    /// Change cores and price at once, without a restart (in-place resize).
+    InPlace,
+}
+
+impl Resize {
+    /// Its name in a scenario.
+    pub fn name(self) -> &'static str {
+        match self {
+            Resize::Recreate => "recreate",
+            Resize::Surge => "surge",
+            Resize::InPlace => "in_place",
+        }
+    }
+}
+
 /// The validated `[fleet]` section.
 #[derive(Clone, Debug, PartialEq)]
 pub struct FleetSpec {
@@ -196,6 +254,37 @@ pub struct FleetSpec {
     pub zones: u32,
     /// Memory model, if on.
     pub memory: Option<MemorySpec>,
+    /// The family of instance types, if named.
+    pub family: Option<Arc<Family>>,
+    /// The instance type (an index into the family), if named.
+    pub instance_type: Option<usize>,
+    /// Price of one instance per hour.
+    pub price_per_hour: f64,
+    /// Workers per core, if workers follow the machine's size.
+    pub workers_per_core: Option<f64>,
+    /// How a change of type reaches running instances.
+    pub resize: Resize,
+}
+
+/// Price per hour of one vCPU with no type named: the m6i family's
+/// on-demand rate (m6i.large, 2 vCPU, $0.096/h; see
+/// `models/instance-types/m6i.toml`).
+pub const PRICE_PER_CORE_HOUR: f64 = 0.048;
+
+impl FleetSpec {
+    /// Workers of an instance with `cores`.
+    pub fn workers_for(&self, cores: u32) -> u32 {
+        match self.workers_per_core {
+            Some(w) => ((w * cores as f64).ceil() as u32).max(1),
+            None => self.workers,
+        }
+    }
+
+    /// The CPU request of an instance with `cores` (the fleet's request,
+    /// scaled with the cores).
+    pub fn request_for(&self, cores: u32) -> f64 {
+        self.cpu_request * cores as f64 / self.cores as f64
+    }
 }
 
 /// Validates `[fleet]`.
@@ -204,7 +293,26 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
     let empty = Value::Table(Default::default());
     let value = cx.value(&at).unwrap_or(&empty);
     let raw: Raw = cx.parse(&at, value)?;
-    let cores = cx.int_in(&at.key("cores"), raw.cores, 1, 1, 1024) as u32;
+    let (family, typed) = types::resolve(cx, &at, raw.types.as_ref(), raw.instance_type.as_ref());
+    let raw_cores = raw.cores.map(|c| cx.int_in(&at.key("cores"), Some(c), 1, 1, 4096));
+    let (cores, price_per_hour) = match &typed {
+        Some(t) => {
+            let ty = t.get();
+            let cores = types::with_type(cx, &at, "cores", raw_cores.map(|c| c as f64), ty.cores as f64) as u32;
+            (cores, types::with_type(cx, &at, "price_per_hour", raw.price_per_hour, ty.price_per_hour))
+        }
+        None => {
+            let cores = raw_cores.unwrap_or(1) as u32;
+            let price = cx.float_in(
+                &at.key("price_per_hour"),
+                raw.price_per_hour,
+                PRICE_PER_CORE_HOUR * cores as f64,
+                0.0,
+                1e6,
+            );
+            (cores, price)
+        }
+    };
     let capacity = match &raw.capacity {
         None => Capacity::Unlimited,
         Some(Value::Integer(n)) => {
@@ -279,6 +387,22 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
         warmup,
         zones: cx.int_in(&at.key("zones"), raw.zones, 1, 1, 64) as u32,
         memory,
+        family,
+        instance_type: typed.map(|t| t.index),
+        price_per_hour,
+        workers_per_core: raw
+            .workers_per_core
+            .map(|w| cx.float_in(&at.key("workers_per_core"), Some(w), 1.0, 0.01, 10_000.0)),
+        resize: match cx.choice(
+            &at.key("resize"),
+            raw.resize.as_deref(),
+            "recreate",
+            &["recreate", "surge", "in_place"],
+        ) {
+            "surge" => Resize::Surge,
+            "in_place" => Resize::InPlace,
+            _ => Resize::Recreate,
+        },
     };
     if let Some(ceiling) = spec.capacity.ceiling().filter(|c| spec.initial > *c) {
         cx.error(

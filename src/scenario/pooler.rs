@@ -28,6 +28,11 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "\"120s\"",
         doc: "a query waiting this long for a server connection fails as pool_timeout (PgBouncer query_wait_timeout)",
     },
+    FieldDoc {
+        key: "price_per_hour",
+        default: "0.096",
+        doc: "what the pooler's host costs per hour (one m6i.large on-demand)",
+    },
 ];
 
 #[derive(Deserialize)]
@@ -36,6 +41,7 @@ struct Raw {
     max_client_conn: Option<i64>,
     default_pool_size: Option<i64>,
     query_wait_timeout: Option<Value>,
+    price_per_hour: Option<f64>,
 }
 
 /// The validated `[pooler]` section.
@@ -48,6 +54,8 @@ pub struct PoolerSpec {
 
     /// Longest wait for a server connection.
     pub query_wait_timeout: SimDuration,
+    /// Price of its host per hour.
+    pub price_per_hour: f64,
 }
 
 /// Validates `[pooler]` (absent: app pools connect to the database directly).
@@ -64,5 +72,6 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<Option<PoolerSpec>> {
             raw.query_wait_timeout.as_ref(),
             SimDuration::from_secs(120),
         ),
+        price_per_hour: cx.float_in(&at.key("price_per_hour"), raw.price_per_hour, 0.096, 0.0, 1e6),
     }))
 }

@@ -62,13 +62,13 @@ impl Sim {
     /// What the autoscaler sees now.
     fn observe(&self, now: SimTime) -> (Vec<PodView>, FleetMetrics) {
         let spec = &self.scenario.metrics;
-        let request_milli = (self.scenario.fleet.cpu_request * 1000.0).round() as u64;
         let pods: Vec<PodView> = self
             .live
             .iter()
             .map(|&i| {
                 let inst = &self.instances[i as usize];
                 let m = metrics::pod_metrics(inst, now, spec);
+                let request_milli = (inst.request * 1000.0).round() as u64;
                 PodView {
                     id: i,
                     // Kubernetes: Running once the containers start, ready
@@ -92,10 +92,12 @@ impl Sim {
             .collect();
         let sampled: Vec<&PodView> = pods.iter().filter(|p| p.ready && !p.deleting && p.cpu_milli.is_some()).collect();
         let n = sampled.len() as f64;
+        // Σ requests in whole millicores: exactly n × request for a uniform fleet.
+        let requested = sampled.iter().map(|p| p.cpu_request_milli).sum::<u64>() as f64;
         let sum = |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
         let (queue, offered_rps, latency_p95_ms) = metrics::fleet_figures(&self.fleet_scrapes, now, spec);
         let fleet = FleetMetrics {
-            cpu_utilization: (n > 0.0).then(|| sum(&|p| p.cpu_milli.map(|s| s.value)) / (n * request_milli as f64)),
+            cpu_utilization: (n > 0.0).then(|| sum(&|p| p.cpu_milli.map(|s| s.value)) / requested),
             rps_per_instance: (n > 0.0).then(|| sum(&|p| p.rps.map(|s| s.value)) / n),
             in_flight_per_instance: (n > 0.0).then(|| sum(&|p| p.in_flight.map(|s| s.value)) / n),
             queue,
@@ -155,11 +157,15 @@ impl Sim {
         // the instances that ran during the tick.
         let mut busy = self.retired_busy;
         let mut queue = self.balancer.held.len() as u64;
+        let mut app_cores = 0;
         for &i in &self.live {
             let inst = &mut self.instances[i as usize];
             inst.cpu.advance(now);
             busy += inst.cpu.busy_server_ns();
             queue += (inst.queue.len() - inst.stale as usize) as u64;
+            if inst.state.holds_capacity() {
+                app_cores += inst.cores;
+            }
         }
         self.request_core_ns += (now - self.request_since).as_nanos() as f64 * self.running_request;
         self.request_since = now;
@@ -194,8 +200,15 @@ impl Sim {
             in_flight: self.balancer.in_flight,
             queue,
             data: DataTierColumns::default(),
+            cost_per_hour: self.rec.cost_per_hour(),
+            app_cores,
         };
         let mut row = row;
+        // Replicas leave or rejoin the rotation as their lag moves, reads or not.
+        let replicas = self.data.as_ref().map_or_else(Vec::new, |d| d.replica_indexes());
+        for db in replicas {
+            self.in_rotation(now, db);
+        }
         if let Some(d) = &mut self.data {
             let (columns, burst) = d.columns(start, now);
             row.data = columns;
@@ -284,7 +297,7 @@ impl Sim {
             }
             Action::DbOutage { duration } => {
                 self.faults.db_outage = Some(index);
-                self.db_down(now, q);
+                self.db_outage(now, true, q);
                 self.revert_after(now, index, *duration, q);
                 format!("database down{}", for_(duration))
             }
@@ -320,6 +333,7 @@ impl Sim {
                 format!("autoscaler frozen; replicas set to {n}")
             }
             Action::SetPolicyField { field, value } => self.set_policy_field(field, value),
+            Action::Resize { tier, to } => self.resize(now, *tier, to, q),
         };
         self.rec.event(now, kind, action.name(), detail);
     }
@@ -373,7 +387,7 @@ impl Sim {
             self.db_slowdown(now, 1.0, q);
         } else if self.faults.db_outage == me {
             self.faults.db_outage = None;
-            self.db_up(now, q);
+            self.db_outage(now, false, q);
         } else {
             return; // superseded by a later action of the same sort
         }

@@ -13,6 +13,11 @@
 //! A request keeps its worker thread throughout but uses no CPU while it
 //! waits. Connections are counted per pool; one opened before a database
 //! outage is recognised as dead by its epoch and discarded when returned.
+//!
+//! There may be several databases — each shard's primary and its read
+//! replicas, by index (`replicas` routes a query to one) — and then every
+//! instance has a pool per database, and the pooler a server pool per
+//! database. One database is the common case, and costs nothing extra.
 
 use hdrhistogram::Histogram;
 
@@ -23,26 +28,35 @@ use crate::engine::queue::EventQueue;
 use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::cache::SharedCache;
-use crate::model::database::CONNECT_JOB;
-use crate::model::database::Database;
+use crate::model::database::{APPLY_JOB, CONNECT_JOB, Database};
 use crate::model::instance::State;
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
+use crate::model::replication::Replication;
 use crate::model::request::{ReqRef, Stage};
-use crate::output::summary::DataSummary;
+use crate::output::summary::{DataSummary, DatabaseSummary};
 use crate::output::timeseries::DataTierColumns;
 use crate::scenario::Scenario;
 use crate::scenario::trace::Kind;
 
 type Q = EventQueue<Event>;
 
-/// Whose pool a connection belongs to.
+/// Whose pool a connection belongs to (and for which database).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Owner {
-    /// An instance's pool (to the pooler or to the database).
-    Instance(u32),
-    /// The pooler's server connections to the database.
-    Pooler,
+    /// An instance's pool for a database (to the pooler or to the database).
+    Instance(u32, u16),
+    /// The pooler's server connections to a database.
+    Pooler(u16),
+}
+
+impl Owner {
+    /// The database the pool is for.
+    fn db(self) -> usize {
+        match self {
+            Owner::Instance(_, db) | Owner::Pooler(db) => db as usize,
+        }
+    }
 }
 
 /// A connection being opened.
@@ -164,23 +178,28 @@ impl Sim {
 
     fn pool_mut(&mut self, owner: Owner) -> &mut Pool {
         match owner {
-            Owner::Instance(i) => &mut self.instances[i as usize].pool,
-            Owner::Pooler => &mut self.data.as_mut().expect("data tier").pooler.as_mut().expect("pooler").servers,
+            Owner::Instance(i, db) => &mut self.instances[i as usize].pools[db as usize],
+            Owner::Pooler(db) => {
+                &mut self.data.as_mut().expect("data tier").pooler.as_mut().expect("pooler").servers[db as usize]
+            }
         }
     }
 
     /// (size, min_idle) of a pool.
     fn pool_limits(&self, owner: Owner) -> (u32, u32) {
         match owner {
-            Owner::Instance(_) => self.scenario.pool.as_ref().map_or((0, 0), |p| (p.size, p.min_idle)),
-            Owner::Pooler => self.scenario.pooler.as_ref().map_or((0, 0), |p| (p.default_pool_size, 0)),
+            Owner::Instance(..) => self.scenario.pool.as_ref().map_or((0, 0), |p| (p.size, p.min_idle)),
+            Owner::Pooler(_) => self.scenario.pooler.as_ref().map_or((0, 0), |p| (p.default_pool_size, 0)),
         }
     }
 
-    /// `r` needs a connection of its instance's pool.
+    /// `r` needs a connection of its instance's pool for the database its
+    /// query is routed to.
     fn acquire(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+        let db = if self.data.as_ref().expect("data tier").dbs.len() == 1 { 0 } else { self.route_db(now, r) };
+        self.requests.get_mut(r).expect("live").db = db;
         let timeout = self.scenario.pool.as_ref().expect("pool").acquire_timeout;
-        self.wait_for(now, r, Owner::Instance(i), Stage::WaitingPool, timeout, q);
+        self.wait_for(now, r, Owner::Instance(i, db), Stage::WaitingPool, timeout, q);
     }
 
     /// Queues `r` for a connection of `owner`'s pool, opening connections
@@ -236,11 +255,11 @@ impl Sim {
     /// from boot until termination).
     fn owner_epoch(&self, owner: Owner) -> Option<u32> {
         match owner {
-            Owner::Instance(i) => {
+            Owner::Instance(i, db) => {
                 let inst = &self.instances[i as usize];
-                app_running(inst.state).then_some(inst.pool.epoch)
+                app_running(inst.state).then_some(inst.pools[db as usize].epoch)
             }
-            Owner::Pooler => Some(self.data.as_ref()?.pooler.as_ref()?.servers.epoch),
+            Owner::Pooler(db) => Some(self.data.as_ref()?.pooler.as_ref()?.servers[db as usize].epoch),
         }
     }
 
@@ -252,11 +271,12 @@ impl Sim {
             self.data.as_mut().expect("data tier").free_connects.push(id);
             return;
         }
-        let cost = self.scenario.database.as_ref().expect("database").connect_cost;
+        let db = c.owner.db();
         let d = self.data.as_mut().expect("data tier");
+        let cost = d.dbs[db].db.spec.connect_cost;
         match (c.owner, &mut d.pooler) {
             // A client connection to the pooler: cheap, no database work.
-            (Owner::Instance(_), Some(pooler)) => {
+            (Owner::Instance(..), Some(pooler)) => {
                 let ok = pooler.clients < self.scenario.pooler.as_ref().expect("pooler").max_client_conn;
                 pooler.clients += u32::from(ok);
                 self.connect_done(now, id, ok, q);
@@ -264,10 +284,10 @@ impl Sim {
             // A backend: admitted (or refused) at once, then set up by real
             // database work that competes with queries.
             _ => {
-                if d.db.admit() {
+                if d.dbs[db].db.admit() {
                     d.tick.connects += 1;
-                    d.db.cpu.add(now, CONNECT_JOB | id as u64, cost.as_nanos() as f64);
-                    self.update_db(now, q);
+                    d.dbs[db].db.cpu.add(now, CONNECT_JOB | id as u64, cost.as_nanos() as f64);
+                    self.update_db(now, db, q);
                 } else {
                     d.tick.refused_connects += 1;
                     self.connect_done(now, id, false, q);
@@ -309,8 +329,8 @@ impl Sim {
     fn close_connections(&mut self, owner: Owner, n: u32) {
         let d = self.data.as_mut().expect("data tier");
         match (owner, &mut d.pooler) {
-            (Owner::Instance(_), Some(pooler)) => pooler.clients -= n.min(pooler.clients),
-            _ => d.db.close(n),
+            (Owner::Instance(..), Some(pooler)) => pooler.clients -= n.min(pooler.clients),
+            _ => d.dbs[owner.db()].db.close(n),
         }
         d.tick.closed += n as u64;
     }
@@ -320,16 +340,16 @@ impl Sim {
         let pool = self.pool_mut(owner);
         if pool.committed() < min_idle.max(pool.waiting) && !pool.refill_scheduled {
             pool.refill_scheduled = true;
-            let (instance, epoch) = match owner {
-                Owner::Instance(i) => (i, pool.epoch),
-                Owner::Pooler => (NO_INSTANCE, pool.epoch),
+            let (instance, epoch, db) = match owner {
+                Owner::Instance(i, db) => (i, pool.epoch, db),
+                Owner::Pooler(db) => (NO_INSTANCE, pool.epoch, db),
             };
-            q.schedule(now + REFILL_RETRY, Event::PoolRefill { instance, epoch });
+            q.schedule(now + REFILL_RETRY, Event::PoolRefill { instance, epoch, db });
         }
     }
 
-    pub(super) fn on_pool_refill(&mut self, now: SimTime, instance: u32, epoch: u32, q: &mut Q) {
-        let owner = if instance == NO_INSTANCE { Owner::Pooler } else { Owner::Instance(instance) };
+    pub(super) fn on_pool_refill(&mut self, now: SimTime, instance: u32, epoch: u32, db: u16, q: &mut Q) {
+        let owner = if instance == NO_INSTANCE { Owner::Pooler(db) } else { Owner::Instance(instance, db) };
         if self.owner_epoch(owner) != Some(epoch) {
             return;
         }
@@ -339,7 +359,7 @@ impl Sim {
 
     /// The first waiter of `owner`'s pool that is still waiting.
     fn next_waiter(&mut self, owner: Owner) -> Option<ReqRef> {
-        let want = if owner == Owner::Pooler { Stage::WaitingServer } else { Stage::WaitingPool };
+        let want = if matches!(owner, Owner::Pooler(_)) { Stage::WaitingServer } else { Stage::WaitingPool };
         loop {
             let w = self.pool_mut(owner).waiters.pop_front()?;
             if self.requests.get(w).is_some_and(|x| x.stage == want) {
@@ -360,7 +380,7 @@ impl Sim {
             let waited = now - req.waiting_since;
             let d = self.data.as_mut().expect("data tier");
             let us = (waited.as_nanos() / 1000).max(1);
-            if owner == Owner::Pooler {
+            if matches!(owner, Owner::Pooler(_)) {
                 d.tick.pooler_wait.saturating_record(us);
                 self.got_server(now, w, q);
             } else {
@@ -372,18 +392,20 @@ impl Sim {
     }
 
     fn got_connection(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let epoch = self.data.as_ref().expect("data tier").db.epoch;
+        let db = self.requests.get(r).expect("live").db;
+        let epoch = self.data.as_ref().expect("data tier").dbs[db as usize].db.epoch;
         let req = self.requests.get_mut(r).expect("live");
         req.conn = true;
         req.conn_epoch = epoch;
         match &self.scenario.pooler {
-            Some(p) => self.wait_for(now, r, Owner::Pooler, Stage::WaitingServer, p.query_wait_timeout, q),
+            Some(p) => self.wait_for(now, r, Owner::Pooler(db), Stage::WaitingServer, p.query_wait_timeout, q),
             None => self.db_session(now, r, q),
         }
     }
 
     fn got_server(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let epoch = self.data.as_ref().expect("data tier").db.epoch;
+        let db = self.requests.get(r).expect("live").db;
+        let epoch = self.data.as_ref().expect("data tier").dbs[db as usize].db.epoch;
         let req = self.requests.get_mut(r).expect("live");
         req.server = true;
         req.conn_epoch = epoch;
@@ -394,8 +416,8 @@ impl Sim {
     pub(super) fn on_acquire_timeout(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let Some(req) = self.requests.get(r) else { return };
         let owner = match req.stage {
-            Stage::WaitingPool => Owner::Instance(req.instance),
-            Stage::WaitingServer => Owner::Pooler,
+            Stage::WaitingPool => Owner::Instance(req.instance, req.db),
+            Stage::WaitingServer => Owner::Pooler(req.db),
             _ => return,
         };
         if now < req.waiting_since + self.wait_limit(owner) {
@@ -407,8 +429,8 @@ impl Sim {
 
     fn wait_limit(&self, owner: Owner) -> SimDuration {
         match owner {
-            Owner::Instance(_) => self.scenario.pool.as_ref().map_or(SimDuration::ZERO, |p| p.acquire_timeout),
-            Owner::Pooler => self.scenario.pooler.as_ref().map_or(SimDuration::ZERO, |p| p.query_wait_timeout),
+            Owner::Instance(..) => self.scenario.pool.as_ref().map_or(SimDuration::ZERO, |p| p.acquire_timeout),
+            Owner::Pooler(_) => self.scenario.pooler.as_ref().map_or(SimDuration::ZERO, |p| p.query_wait_timeout),
         }
     }
 
@@ -421,12 +443,13 @@ impl Sim {
             return self.start_query(now, r, q);
         }
         let d = self.data.as_mut().expect("data tier");
-        if d.db.lock_held {
+        let db = &mut d.dbs[req.db as usize].db;
+        if db.lock_held {
             req.stage = Stage::WaitingLock;
             req.waiting_since = now;
-            d.db.lock_waiters.push_back(r);
+            db.lock_waiters.push_back(r);
         } else {
-            d.db.lock_held = true;
+            db.lock_held = true;
             req.lock = true;
             d.tick.lock_waits += 1;
             self.start_query(now, r, q);
@@ -434,41 +457,49 @@ impl Sim {
     }
 
     fn start_query(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let d = self.data.as_mut().expect("data tier");
-        if d.db.outage {
+        let req = self.requests.get_mut(r).expect("live");
+        let db = req.db as usize;
+        let DataTier { dbs, rng, write_factor, .. } = self.data.as_mut().expect("data tier");
+        if dbs[db].db.down() {
             return self.fail_in_session(now, r, ErrorKind::DbError, q);
         }
-        let req = self.requests.get_mut(r).expect("live");
         req.stage = Stage::Querying;
-        let spec = self.scenario.database.as_ref().expect("database");
-        let dist = if req.kind == Kind::Write { &spec.write } else { &spec.read };
-        let demand = dist.sample(&mut d.rng).as_nanos() as f64;
-        d.db.cpu.add(now, r.token(), demand);
-        self.update_db(now, q);
+        let spec = &dbs[db].db.spec;
+        let demand = if req.kind == Kind::Write {
+            // A primary with replicas also ships every write to each of them.
+            spec.write.sample(rng).as_nanos() as f64 * *write_factor
+        } else {
+            spec.read.sample(rng).as_nanos() as f64
+        };
+        dbs[db].db.cpu.add(now, r.token(), demand);
+        self.update_db(now, db, q);
     }
 
-    /// Sets the database's per-job rate and reschedules its next completion.
-    pub(super) fn update_db(&mut self, now: SimTime, q: &mut Q) {
-        let db = &mut self.data.as_mut().expect("data tier").db;
-        let rate = db.rate();
-        if rate != db.cpu.rate() {
-            db.cpu.set_rate(now, rate);
+    /// Sets database `db`'s per-job rate and reschedules its next completion.
+    pub(super) fn update_db(&mut self, now: SimTime, db: usize, q: &mut Q) {
+        let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+        let rate = node.rate();
+        if rate != node.cpu.rate() {
+            node.cpu.set_rate(now, rate);
         }
-        if let Some((t, generation)) = db.cpu.reschedule() {
-            q.schedule(t, Event::DbDone { generation });
+        if let Some((t, generation)) = node.cpu.reschedule() {
+            q.schedule(t, Event::DbDone { db: db as u32, generation });
         }
     }
 
-    pub(super) fn on_db_done(&mut self, now: SimTime, generation: u32, q: &mut Q) {
-        let d = self.data.as_mut().expect("data tier");
-        if !d.db.cpu.take_event(generation) {
+    pub(super) fn on_db_done(&mut self, now: SimTime, db: u32, generation: u32, q: &mut Q) {
+        let db = db as usize;
+        let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+        if !node.cpu.take_event(generation) {
             return;
         }
         let mut done = std::mem::take(&mut self.scratch);
-        d.db.cpu.pop_finished(now, &mut done);
-        self.update_db(now, q);
+        node.cpu.pop_finished(now, &mut done);
+        self.update_db(now, db, q);
         for token in done.drain(..) {
-            if token & CONNECT_JOB != 0 {
+            if token & APPLY_JOB == APPLY_JOB {
+                self.replay_done(now, db, q);
+            } else if token & CONNECT_JOB != 0 {
                 self.connect_done(now, (token & !CONNECT_JOB) as u32, true, q);
             } else {
                 self.query_done(now, ReqRef::from_token(token), q);
@@ -479,16 +510,19 @@ impl Sim {
 
     fn query_done(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
-        let (i, key, kind, reading) = (req.instance, req.key, req.kind, req.reading_key);
+        let (i, key, kind, reading, db) = (req.instance, req.key, req.kind, req.reading_key, req.db as usize);
         let d = self.data.as_mut().expect("data tier");
         match kind {
             Kind::Read => {
-                d.db.reads += 1;
+                d.dbs[db].db.reads += 1;
                 d.tick.reads += 1;
             }
             Kind::Write => {
-                d.db.writes += 1;
+                d.dbs[db].db.writes += 1;
                 d.tick.writes += 1;
+                if d.stride > 1 {
+                    self.replicate(now, db, key, q);
+                }
             }
         }
         self.release_session(now, r, false, q);
@@ -519,25 +553,25 @@ impl Sim {
     /// dead and is discarded.
     fn release_session(&mut self, now: SimTime, r: ReqRef, close: bool, q: &mut Q) {
         let req = self.requests.get_mut(r).expect("live");
-        let (i, lock, server, conn, epoch) = (req.instance, req.lock, req.server, req.conn, req.conn_epoch);
+        let (i, lock, server, conn, epoch, db) = (req.instance, req.lock, req.server, req.conn, req.conn_epoch, req.db);
         req.lock = false;
         req.server = false;
         req.conn = false;
-        let current = self.data.as_ref().expect("data tier").db.epoch == epoch;
+        let current = self.data.as_ref().expect("data tier").dbs[db as usize].db.epoch == epoch;
         if lock {
-            self.data.as_mut().expect("data tier").db.lock_held = false;
-            self.grant_lock(now, q);
+            self.data.as_mut().expect("data tier").dbs[db as usize].db.lock_held = false;
+            self.grant_lock(now, db as usize, q);
         }
         if server {
-            let servers = self.pool_mut(Owner::Pooler);
+            let servers = self.pool_mut(Owner::Pooler(db));
             servers.busy -= 1;
             if current {
                 servers.idle += 1;
-                self.hand_off(now, Owner::Pooler, q);
+                self.hand_off(now, Owner::Pooler(db), q);
             }
         }
         if conn {
-            let owner = Owner::Instance(i);
+            let owner = Owner::Instance(i, db);
             self.pool_mut(owner).busy -= 1;
             let pooled = self.scenario.pooler.is_some();
             if close {
@@ -553,14 +587,14 @@ impl Sim {
         }
     }
 
-    /// The write lock is free: the first writer still waiting takes it.
-    fn grant_lock(&mut self, now: SimTime, q: &mut Q) {
+    /// Database `db`'s write lock is free: the first writer still waiting takes it.
+    fn grant_lock(&mut self, now: SimTime, db: usize, q: &mut Q) {
         loop {
             let d = self.data.as_mut().expect("data tier");
-            let Some(w) = d.db.lock_waiters.pop_front() else { return };
+            let Some(w) = d.dbs[db].db.lock_waiters.pop_front() else { return };
             let Some(req) = self.requests.get_mut(w).filter(|x| x.stage == Stage::WaitingLock) else { continue };
             req.lock = true;
-            d.db.lock_held = true;
+            d.dbs[db].db.lock_held = true;
             d.tick.lock_waits += 1;
             d.tick.lock_wait_ns += (now - req.waiting_since).as_nanos() as f64;
             return self.start_query(now, w, q);
@@ -572,14 +606,14 @@ impl Sim {
     /// going away), and a key read it was doing passes to a waiter.
     pub(super) fn abort_data(&mut self, now: SimTime, r: ReqRef, close: bool, q: &mut Q) {
         let Some(req) = self.requests.get(r) else { return };
-        let (stage, i, key, reading) = (req.stage, req.instance, req.key, req.reading_key);
+        let (stage, i, key, reading, db) = (req.stage, req.instance, req.key, req.reading_key, req.db);
         match stage {
             Stage::Querying => {
-                self.data.as_mut().expect("data tier").db.cpu.remove(now, r.token());
-                self.update_db(now, q);
+                self.data.as_mut().expect("data tier").dbs[db as usize].db.cpu.remove(now, r.token());
+                self.update_db(now, db as usize, q);
             }
-            Stage::WaitingPool => self.instances[i as usize].pool.waiting -= 1,
-            Stage::WaitingServer => self.pool_mut(Owner::Pooler).waiting -= 1,
+            Stage::WaitingPool => self.instances[i as usize].pools[db as usize].waiting -= 1,
+            Stage::WaitingServer => self.pool_mut(Owner::Pooler(db)).waiting -= 1,
             _ => {}
         }
         // Its place in a wait queue is skipped when reached.
@@ -605,10 +639,11 @@ impl Sim {
 
     // ----- instance lifecycle and faults -----------------------------------
 
-    /// An instance's app starts: its pool opens `min_idle` connections.
+    /// An instance's app starts: each of its pools opens `min_idle` connections.
     pub(super) fn open_pool(&mut self, now: SimTime, i: u32, q: &mut Q) {
-        if self.data.is_some() {
-            self.fill_pool(now, Owner::Instance(i), true, q);
+        let Some(d) = &self.data else { return };
+        for db in 0..d.dbs.len() as u16 {
+            self.fill_pool(now, Owner::Instance(i, db), true, q);
         }
     }
 
@@ -619,44 +654,54 @@ impl Sim {
         if self.data.is_none() {
             return;
         }
-        let pool = &mut self.instances[i as usize].pool;
-        let idle = pool.idle;
-        let epoch = pool.epoch.wrapping_add(1);
-        *pool = Pool { epoch, ..Pool::default() };
-        self.close_connections(Owner::Instance(i), idle);
+        for db in 0..self.instances[i as usize].pools.len() {
+            let pool = &mut self.instances[i as usize].pools[db];
+            let idle = pool.idle;
+            let epoch = pool.epoch.wrapping_add(1);
+            *pool = Pool { epoch, ..Pool::default() };
+            self.close_connections(Owner::Instance(i, db as u16), idle);
+        }
         if let Some(spec) = self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()) {
             self.instances[i as usize].local = Some(crate::model::cache::LocalCache::new(spec.capacity));
         }
     }
 
-    /// The database goes down: every connection drops, running queries and
-    /// waiting writers fail, connects are refused until it returns.
-    pub(super) fn db_down(&mut self, now: SimTime, q: &mut Q) {
+    /// Database `db` goes down (an outage or a failover: the caller set
+    /// which): every connection drops, running queries and waiting writers
+    /// fail, connects are refused until it returns.
+    pub(super) fn db_down(&mut self, now: SimTime, db: usize, q: &mut Q) {
         let d = self.data.as_mut().expect("data tier");
-        d.db.outage = true;
-        d.db.epoch = d.db.epoch.wrapping_add(1);
-        let open = d.db.open;
-        d.db.close(open);
+        let node = &mut d.dbs[db];
+        node.db.epoch = node.db.epoch.wrapping_add(1);
+        let open = node.db.open;
+        node.db.close(open);
         d.tick.closed += open as u64;
+        if let Some(r) = &mut node.replica {
+            r.replaying = false;
+        }
         let direct = d.pooler.is_none();
         if let Some(p) = &mut d.pooler {
-            p.servers.idle = 0;
+            p.servers[db].idle = 0;
         }
         if direct {
             for &i in &self.live {
-                self.instances[i as usize].pool.idle = 0;
+                if let Some(pool) = self.instances[i as usize].pools.get_mut(db) {
+                    pool.idle = 0;
+                }
             }
         }
-        let writers: Vec<ReqRef> = self.data.as_mut().expect("data tier").db.lock_waiters.drain(..).collect();
+        let writers: Vec<ReqRef> = self.data.as_mut().expect("data tier").dbs[db].db.lock_waiters.drain(..).collect();
         for w in writers {
             if self.requests.get(w).is_some_and(|x| x.stage == Stage::WaitingLock) {
                 self.fail_in_session(now, w, ErrorKind::DbError, q);
             }
         }
-        let running = self.data.as_mut().expect("data tier").db.cpu.drain(now);
-        self.update_db(now, q);
+        let running = self.data.as_mut().expect("data tier").dbs[db].db.cpu.drain(now);
+        self.update_db(now, db, q);
         for token in running {
-            if token & CONNECT_JOB != 0 {
+            if token & APPLY_JOB == APPLY_JOB {
+                // The replay starts over when the replica is back.
+            } else if token & CONNECT_JOB != 0 {
                 self.connect_done(now, (token & !CONNECT_JOB) as u32, false, q);
             } else {
                 let r = ReqRef::from_token(token);
@@ -664,38 +709,60 @@ impl Sim {
                 self.fail_in_session(now, r, ErrorKind::DbError, q);
             }
         }
-        self.refill_all(now, q);
+        self.refill_all(now, db, q);
     }
 
-    /// The database is back: pools reconnect (the reconnect storm).
-    pub(super) fn db_up(&mut self, now: SimTime, q: &mut Q) {
-        self.data.as_mut().expect("data tier").db.outage = false;
-        self.refill_all(now, q);
+    /// Database `db` is back: pools reconnect (the reconnect storm), a
+    /// replica resumes replaying.
+    pub(super) fn db_up(&mut self, now: SimTime, db: usize, q: &mut Q) {
+        self.refill_all(now, db, q);
+        if self.data.as_ref().expect("data tier").dbs[db].replica.is_some() {
+            self.start_replay(now, db, q);
+        }
     }
 
-    fn refill_all(&mut self, now: SimTime, q: &mut Q) {
+    fn refill_all(&mut self, now: SimTime, db: usize, q: &mut Q) {
         if self.data.as_ref().expect("data tier").pooler.is_some() {
-            self.fill_pool(now, Owner::Pooler, true, q);
+            self.fill_pool(now, Owner::Pooler(db as u16), true, q);
         }
         let live: Vec<u32> =
             self.live.iter().copied().filter(|&i| app_running(self.instances[i as usize].state)).collect();
         for i in live {
-            self.fill_pool(now, Owner::Instance(i), true, q);
+            self.fill_pool(now, Owner::Instance(i, db as u16), true, q);
         }
     }
 
-    /// A slowdown fault starts or ends.
+    /// A slowdown fault starts or ends (on every primary).
     pub(super) fn db_slowdown(&mut self, now: SimTime, factor: f64, q: &mut Q) {
-        let db = &mut self.data.as_mut().expect("data tier").db;
-        db.cpu.advance(now);
-        db.slowdown = factor;
-        self.update_db(now, q);
+        for db in self.data.as_ref().expect("data tier").primaries() {
+            let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+            node.cpu.advance(now);
+            node.slowdown = factor;
+            self.update_db(now, db, q);
+        }
+    }
+
+    /// An outage fault starts or ends on every primary (replicas go on
+    /// serving reads).
+    pub(super) fn db_outage(&mut self, now: SimTime, down: bool, q: &mut Q) {
+        for db in self.data.as_ref().expect("data tier").primaries() {
+            let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+            let was = node.down();
+            node.outage = down;
+            let is = node.down();
+            if is && !was {
+                self.db_down(now, db, q);
+            } else if was && !is {
+                self.db_up(now, db, q);
+            }
+        }
     }
 }
 
-/// The pooler: its server connections and how many clients it holds.
+/// The pooler: its server connections (a pool per database) and how many
+/// clients it holds.
 pub(super) struct Pooler {
-    pub(super) servers: Pool,
+    pub(super) servers: Vec<Pool>,
     pub(super) clients: u32,
 }
 
@@ -734,9 +801,55 @@ impl DataTick {
     }
 }
 
+/// One database of the run: a shard's primary or one of its replicas.
+pub(super) struct DbNode {
+    pub(super) db: Database,
+    /// The shard it belongs to.
+    pub(super) shard: u32,
+    /// Its replication state, if it is a read replica.
+    pub(super) replica: Option<Replication>,
+    busy_at_tick: f64,
+    util_sum: f64,
+    util_peak: f64,
+    peak_open: u32,
+    /// Busy server-ns and time at the last serverless evaluation.
+    pub(super) scaled_busy: f64,
+    pub(super) scaled_at: SimTime,
+}
+
+impl DbNode {
+    fn new(db: Database, shard: u32, replica: Option<Replication>) -> DbNode {
+        DbNode {
+            db,
+            shard,
+            replica,
+            busy_at_tick: 0.0,
+            util_sum: 0.0,
+            util_peak: 0.0,
+            peak_open: 0,
+            scaled_busy: 0.0,
+            scaled_at: SimTime::ZERO,
+        }
+    }
+}
+
 /// The data tier's state in a run.
 pub(super) struct DataTier {
-    pub(super) db: Database,
+    /// The databases: for each shard, its primary then its replicas.
+    pub(super) dbs: Vec<DbNode>,
+    /// Databases per shard (1 + replicas).
+    pub(super) stride: usize,
+    /// Shards.
+    pub(super) shards: u32,
+    /// A primary's write demand multiplier: 1 + replication_cost × replicas.
+    pub(super) write_factor: f64,
+    /// When each key was last written, for read-your-writes routing (empty
+    /// unless there are replicas that need it).
+    pub(super) last_write: Vec<SimTime>,
+    /// Each shard's round-robin cursor over its replicas.
+    pub(super) next_replica: Vec<u32>,
+    /// Draws replay work.
+    pub(super) replay_rng: Stream,
     pub(super) pooler: Option<Pooler>,
     pub(super) cache: Option<SharedCache>,
     pub(super) connects: Vec<Connect>,
@@ -745,7 +858,6 @@ pub(super) struct DataTier {
     pub(super) tick: DataTick,
     /// Acquire waits over the whole run.
     pub(super) pool_wait: Histogram<u64>,
-    busy_at_tick: f64,
     util_sum: f64,
     util_peak: f64,
     ticks: u64,
@@ -775,21 +887,38 @@ const BURST_REPORT: SimDuration = SimDuration::from_secs(60);
 impl DataTier {
     /// The data tier of `s`, if it has a database.
     pub(super) fn new(s: &Scenario, seed: u64) -> Option<DataTier> {
-        let db = Database::new(s.database.clone()?);
+        let spec = s.database.clone()?;
         let keys = match &s.traffic.source {
             crate::scenario::traffic::Source::Requests(log) => log.keys.len().max(1),
             _ => s.traffic.key_count as usize,
         };
+        let replicas = s.replicas.as_ref().map_or(0, |r| r.count) as usize;
+        let shards = spec.shards;
+        let mut dbs = Vec::with_capacity(shards as usize * (1 + replicas));
+        for shard in 0..shards {
+            dbs.push(DbNode::new(Database::new(spec.clone()), shard, None));
+            for _ in 0..replicas {
+                let r = s.replicas.as_ref().expect("replicas");
+                dbs.push(DbNode::new(Database::new(r.db.clone()), shard, Some(Replication::new())));
+            }
+        }
+        let ryw = s.replicas.as_ref().is_some_and(|r| r.read_your_writes) && replicas > 0;
+        let n = dbs.len();
         Some(DataTier {
-            db,
-            pooler: s.pooler.as_ref().map(|_| Pooler { servers: Pool::default(), clients: 0 }),
+            dbs,
+            stride: 1 + replicas,
+            shards,
+            write_factor: 1.0 + s.replicas.as_ref().map_or(0.0, |r| r.replication_cost * replicas as f64),
+            last_write: if ryw { vec![SimTime::ZERO; keys] } else { Vec::new() },
+            next_replica: vec![0; shards as usize],
+            replay_rng: Stream::new(seed, "replication"),
+            pooler: s.pooler.as_ref().map(|_| Pooler { servers: vec![Pool::default(); n], clients: 0 }),
             cache: s.cache.as_ref().map(|_| SharedCache::new(keys)),
             connects: Vec::new(),
             free_connects: Vec::new(),
             rng: Stream::new(seed, "database"),
             tick: DataTick::new(),
             pool_wait: latency_histogram(),
-            busy_at_tick: 0.0,
             util_sum: 0.0,
             util_peak: 0.0,
             ticks: 0,
@@ -802,29 +931,69 @@ impl DataTier {
         })
     }
 
+    /// The index of every primary (one per shard).
+    pub(super) fn primaries(&self) -> Vec<usize> {
+        (0..self.shards as usize).map(|s| s * self.stride).collect()
+    }
+
+    /// The index of every read replica.
+    pub(super) fn replica_indexes(&self) -> Vec<usize> {
+        (0..self.dbs.len()).filter(|&i| i % self.stride != 0).collect()
+    }
+
+    /// A database's name in events and the summary: `primary`,
+    /// `replica-1`; with shards, `shard-0`, `shard-0/replica-1`.
+    pub(super) fn name(&self, db: usize) -> String {
+        let (shard, k) = (db / self.stride, db % self.stride);
+        match (self.shards > 1, k) {
+            (false, 0) => "primary".into(),
+            (false, k) => format!("replica-{k}"),
+            (true, 0) => format!("shard-{shard}"),
+            (true, k) => format!("shard-{shard}/replica-{k}"),
+        }
+    }
+
     /// The tick `[start, now)`'s columns (and resets the tick counters), and
     /// the summary of a connection burst that ended (or ran a minute).
     pub(super) fn columns(&mut self, start: SimTime, now: SimTime) -> (DataTierColumns, Option<String>) {
         let secs = (now - start).as_secs_f64().max(1e-9);
         let t = std::mem::replace(&mut self.tick, DataTick::new());
-        self.db.cpu.advance(now);
-        let busy = self.db.cpu.busy_server_ns();
-        let util = (busy - self.busy_at_tick) / (self.db.spec.cores as f64 * secs * 1e9);
-        self.busy_at_tick = busy;
+        let (mut open, mut max, mut active, mut util, mut cores) = (0u32, 0u32, 0u32, 0.0f64, 0.0f64);
+        let (mut lag, mut rotation) = (None::<f64>, 0u32);
+        for node in &mut self.dbs {
+            node.db.cpu.advance(now);
+            let busy = node.db.cpu.busy_server_ns();
+            let u = (busy - node.busy_at_tick) / (node.db.cores * secs * 1e9);
+            node.busy_at_tick = busy;
+            node.util_sum += u;
+            node.util_peak = node.util_peak.max(u);
+            node.peak_open = node.peak_open.max(node.db.open);
+            util = util.max(u);
+            open += node.db.open;
+            max += node.db.max_connections;
+            active += node.db.cpu.active();
+            cores += node.db.cores;
+            if let Some(r) = &mut node.replica {
+                let l = r.lag(now);
+                r.peak_lag = r.peak_lag.max(l);
+                lag = Some(lag.unwrap_or(0.0).max(l.as_millis_f64()));
+                rotation += u32::from(r.in_rotation && !node.db.down());
+            }
+        }
         self.util_sum += util;
         self.util_peak = self.util_peak.max(util);
         self.ticks += 1;
-        self.peak_open = self.peak_open.max(self.db.open);
+        self.peak_open = self.peak_open.max(open);
         self.lock_wait_ns += t.lock_wait_ns;
         self.lock_waits += t.lock_waits;
         self.lookups += t.lookups;
         self.hits += t.hits;
         let p99 = |h: &Histogram<u64>| (!h.is_empty()).then(|| h.value_at_quantile(0.99) as f64 / 1000.0);
-        let burst = self.burst(start, now, &t);
+        let burst = self.burst(start, now, &t, open, max);
         let columns = DataTierColumns {
-            db_connections: Some(self.db.open as f64),
-            db_max_connections: Some(self.db.spec.max_connections as f64),
-            db_active: Some(self.db.cpu.active() as f64),
+            db_connections: Some(open as f64),
+            db_max_connections: Some(max as f64),
+            db_active: Some(active as f64),
             db_util: Some(util),
             db_lock_wait_ms: (t.lock_waits > 0).then(|| t.lock_wait_ns / t.lock_waits as f64 / 1e6),
             pool_wait_p99_ms: p99(&t.pool_wait),
@@ -834,15 +1003,21 @@ impl DataTier {
             db_connects_rps: Some(t.connects as f64 / secs),
             db_duplicate_reads_rps: self.cache.as_ref().map(|_| t.duplicate_reads as f64 / secs),
             pooler_clients: self.pooler.as_ref().map(|p| p.clients as f64),
-            pooler_server_connections: self.pooler.as_ref().map(|p| p.servers.open() as f64),
+            pooler_server_connections: self
+                .pooler
+                .as_ref()
+                .map(|p| p.servers.iter().map(Pool::open).sum::<u32>() as f64),
             pooler_wait_p99_ms: self.pooler.as_ref().and_then(|_| p99(&t.pooler_wait)),
+            db_cores: Some(cores),
+            replication_lag_ms: lag,
+            replicas_in_rotation: lag.map(|_| rotation as f64),
         };
         (columns, burst)
     }
 
     /// Folds the tick's connection churn into the current burst; returns a
     /// line when a burst ends or has run for a minute.
-    fn burst(&mut self, start: SimTime, now: SimTime, t: &DataTick) -> Option<String> {
+    fn burst(&mut self, start: SimTime, now: SimTime, t: &DataTick, open: u32, max: u32) -> Option<String> {
         let busy = t.refused_connects > 0 || t.connects + t.closed >= BURST_CHURN;
         if busy {
             let b = self.burst.get_or_insert(Burst { start, opened: 0, refused: 0, closed: 0 });
@@ -862,27 +1037,54 @@ impl DataTier {
             b.opened,
             b.refused,
             b.closed,
-            self.db.open,
-            self.db.spec.max_connections
+            open,
+            max
         ))
     }
 
-    /// The run's figures for the summary.
-    pub(super) fn summary(&self) -> DataSummary {
+    /// The run's figures for the summary, at `end`.
+    pub(super) fn summary(&self, end: SimTime) -> DataSummary {
+        let sum = |f: &dyn Fn(&Database) -> u64| self.dbs.iter().map(|n| f(&n.db)).sum::<u64>();
+        let databases: Vec<DatabaseSummary> = self
+            .dbs
+            .iter()
+            .enumerate()
+            .map(|(i, n)| DatabaseSummary {
+                name: self.name(i),
+                role: if n.replica.is_some() { "replica" } else { "primary" }.into(),
+                instance_type: n
+                    .db
+                    .instance_type
+                    .and_then(|t| n.db.spec.family.as_ref().map(|f| f.types[t].name.clone())),
+                cores: n.db.cores,
+                acu: n.db.acu,
+                reads: n.db.reads,
+                writes: n.db.writes,
+                util_mean: (self.ticks > 0).then(|| n.util_sum / self.ticks as f64),
+                util_peak: n.util_peak,
+                peak_connections: n.peak_open,
+                max_connections: n.db.max_connections,
+                refused_connects: n.db.refused,
+                replication_lag_peak_ms: n.replica.as_ref().map(|r| r.peak_lag.as_millis_f64()),
+                out_of_rotation_s: n.replica.as_ref().map(|r| r.out_of_rotation(end).as_secs_f64()),
+            })
+            .collect();
         DataSummary {
-            db_reads: self.db.reads,
-            db_writes: self.db.writes,
+            db_reads: sum(&|d| d.reads),
+            db_writes: sum(&|d| d.writes),
             db_util_mean: (self.ticks > 0).then(|| self.util_sum / self.ticks as f64),
             db_util_peak: self.util_peak,
-            db_connects: self.db.connects,
-            db_refused_connects: self.db.refused,
+            db_connects: sum(&|d| d.connects),
+            db_refused_connects: sum(&|d| d.refused),
             db_peak_connections: self.peak_open,
-            db_max_connections: self.db.spec.max_connections,
+            db_max_connections: self.dbs.iter().map(|n| n.db.max_connections).sum(),
             lock_wait_mean_ms: (self.lock_waits > 0).then(|| self.lock_wait_ns / self.lock_waits as f64 / 1e6),
             pool_wait_p99_ms: (!self.pool_wait.is_empty())
                 .then(|| self.pool_wait.value_at_quantile(0.99) as f64 / 1000.0),
             cache_hit_ratio: (self.lookups > 0).then(|| self.hits as f64 / self.lookups as f64),
             cache_duplicate_reads: self.cache.as_ref().map(|c| c.duplicate_reads),
+            replication_lag_peak_ms: databases.iter().filter_map(|d| d.replication_lag_peak_ms).reduce(f64::max),
+            databases,
         }
     }
 }

@@ -9,6 +9,7 @@
 
 use std::cmp::Reverse;
 
+use super::record::CostTier;
 use super::requests::NO_INSTANCE;
 use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
@@ -17,6 +18,7 @@ use crate::model::balancer::FULL;
 use crate::model::cache::LocalCache;
 use crate::model::instance::{Instance, State};
 use crate::model::outcome::ErrorKind;
+use crate::model::pool::Pool;
 use crate::model::request::Stage;
 use crate::scenario::fleet::Capacity;
 use crate::scenario::trace::Kind;
@@ -27,11 +29,17 @@ impl Sim {
     /// Creates an instance. Initial instances (`up`) start Ready when a slot
     /// is free; others start Pending and go through the whole lifecycle.
     pub(super) fn create_instance(&mut self, now: SimTime, up: bool, q: &mut Q) -> u32 {
+        let size = self.app_size(self.app_type);
         let f = &self.scenario.fleet;
         let id = self.instances.len() as u32;
         let zone = self.next_zone;
         self.next_zone = (zone + 1) % f.zones;
-        let mut inst = Instance::new(id, zone, f.cores, now);
+        let mut inst = Instance::new(id, zone, size.cores, now);
+        inst.request = size.request;
+        inst.worker_limit = size.workers;
+        inst.price_per_hour = size.price_per_hour;
+        inst.instance_type = size.instance_type;
+        inst.pools = vec![Pool::default(); self.data.as_ref().map_or(0, |d| d.dbs.len())];
         inst.memory = f.memory.as_ref().map_or(0, |m| m.base);
         inst.local = self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()).map(|l| LocalCache::new(l.capacity));
         self.instances.push(inst);
@@ -53,8 +61,8 @@ impl Sim {
     /// Moves `i` to `to`, keeping the cost, capacity and utilization
     /// accounting and logging the transition.
     pub(super) fn transition(&mut self, now: SimTime, i: u32, to: State) {
-        let request = self.scenario.fleet.cpu_request;
         let inst = &mut self.instances[i as usize];
+        let (request, price) = (inst.request, inst.price_per_hour);
         let from = inst.state;
         if from == to {
             return;
@@ -66,6 +74,7 @@ impl Sim {
                 self.nodes.used -= 1
             }
             self.rec.replicas(now, self.nodes.used);
+            self.rec.price(now, CostTier::App, if to.holds_capacity() { price } else { -price });
         }
         if from.running() != to.running() {
             self.request_core_ns += (now - self.request_since).as_nanos() as f64 * self.running_request;
@@ -153,7 +162,10 @@ impl Sim {
                 self.after(now, i, d, q);
             }
             State::Booting => self.become_ready(now, i, true, q),
-            State::Warming => self.transition(now, i, State::Ready),
+            State::Warming => {
+                self.transition(now, i, State::Ready);
+                self.rollout_notice(now, i, q);
+            }
             State::Draining => self.terminate(now, i, "deregistration delay over", q),
             _ => {}
         }
@@ -168,6 +180,7 @@ impl Sim {
             self.after(now, i, warmup, q);
         } else {
             self.transition(now, i, State::Ready);
+            self.rollout_notice(now, i, q);
         }
         let inst = &mut self.instances[i as usize];
         inst.healthy = true;
@@ -219,21 +232,25 @@ impl Sim {
     pub(super) fn reconcile(&mut self, now: SimTime, q: &mut Q) {
         let mut active: Vec<u32> =
             self.live.iter().copied().filter(|&i| self.instances[i as usize].state != State::Draining).collect();
-        let desired = self.desired as usize;
+        let desired = (self.desired + self.surge) as usize;
         if active.len() < desired {
             for _ in active.len()..desired {
                 self.create_instance(now, false, q);
             }
         } else if active.len() > desired {
+            // During a rollout, instances of an outdated type go first (as
+            // a Deployment scales its old ReplicaSet down first).
+            let current = self.app_type;
             active.sort_by_key(|&i| {
                 let inst = &self.instances[i as usize];
+                let outdated = inst.instance_type != current;
                 let rank = match inst.state {
                     State::Pending => 0,
                     State::Provisioning => 1,
                     State::Booting => 2,
                     _ => 3,
                 };
-                (rank, Reverse(inst.ready_transition), Reverse(inst.created), Reverse(i))
+                (!outdated, rank, Reverse(inst.ready_transition), Reverse(inst.created), Reverse(i))
             });
             for &i in &active[..active.len() - desired] {
                 self.remove_instance(now, i, q);
@@ -244,7 +261,7 @@ impl Sim {
     /// Scale-in of one instance: not yet running ones go at once; running
     /// ones drain if a deregistration delay is set, else die with their
     /// in-flight requests.
-    fn remove_instance(&mut self, now: SimTime, i: u32, q: &mut Q) {
+    pub(super) fn remove_instance(&mut self, now: SimTime, i: u32, q: &mut Q) {
         match self.instances[i as usize].state {
             State::Pending | State::Provisioning | State::Booting => self.terminate(now, i, "scaled in", q),
             State::Warming | State::Ready => {
@@ -294,6 +311,7 @@ impl Sim {
         inst.queue = Default::default();
         self.live.remove(&i);
         self.transition(now, i, State::Terminated);
+        self.rollout_notice(now, i, q);
         if killed > 0 || why != "scaled in" {
             let detail =
                 if killed > 0 { format!("{why}; {killed} in-flight request(s) killed") } else { why.to_string() };
@@ -371,8 +389,9 @@ impl Sim {
         // A probe waits for a worker like a request; it needs no CPU.
         let r = self.requests.insert(now, 0, Kind::Read, 0, true);
         self.requests.get_mut(r).expect("new").instance = i;
-        let (workers, cap) = (self.scenario.fleet.workers, self.scenario.fleet.queue as usize);
+        let cap = self.scenario.fleet.queue as usize;
         let inst = &mut self.instances[i as usize];
+        let workers = inst.worker_limit;
         if inst.busy_workers < workers {
             self.requests.remove(r);
             self.probe_result(now, i, true, q);

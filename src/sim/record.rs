@@ -15,6 +15,43 @@ use crate::scenario::{Scenario, Slo};
 
 const KINDS: usize = ErrorKind::ALL.len();
 
+/// What a cost is for: each tier's price per hour is integrated over the
+/// time it is held.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostTier {
+    /// App instances holding capacity (provisioning to draining).
+    App,
+    /// The database primaries (every shard).
+    Database,
+    /// Read replicas.
+    ReadReplicas,
+    /// The connection pooler's host.
+    Pooler,
+    /// The shared cache.
+    Cache,
+}
+
+const TIERS: usize = 5;
+
+/// Cost rates (currency per hour) and their integrals.
+struct CostMeter {
+    rate: [f64; TIERS],
+    /// Σ rate × ns per tier.
+    spent: [f64; TIERS],
+    since: SimTime,
+    peak: f64,
+}
+
+impl CostMeter {
+    fn advance(&mut self, now: SimTime) {
+        let dt = (now - self.since).as_nanos() as f64;
+        for (spent, rate) in self.spent.iter_mut().zip(self.rate) {
+            *spent += rate * dt;
+        }
+        self.since = now;
+    }
+}
+
 /// A latency histogram in microseconds, 1 µs to 1 hour, 3 significant digits.
 pub fn latency_histogram() -> Histogram<u64> {
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
@@ -84,6 +121,7 @@ pub struct Recorder {
     system_since: SimTime,
     sojourn_ns: f64,
     departures: u64,
+    cost: CostMeter,
     replica_ns: f64,
     replicas: u32,
     replicas_since: SimTime,
@@ -93,6 +131,7 @@ pub struct Recorder {
     reversals: u64,
     last_direction: i8,
     slo: Slo,
+    currency: String,
     /// The failure-mode detectors, fed every row and event.
     analysis: Analysis,
     tick_s: f64,
@@ -128,6 +167,7 @@ impl Recorder {
             system_since: SimTime::ZERO,
             sojourn_ns: 0.0,
             departures: 0,
+            cost: CostMeter { rate: [0.0; TIERS], spent: [0.0; TIERS], since: SimTime::ZERO, peak: 0.0 },
             replica_ns: 0.0,
             replicas: 0,
             replicas_since: SimTime::ZERO,
@@ -137,6 +177,7 @@ impl Recorder {
             reversals: 0,
             last_direction: 0,
             slo,
+            currency: scenario.currency.clone(),
             analysis: Analysis::new(scenario),
             tick_s: scenario.tick.as_secs_f64(),
             sink,
@@ -245,6 +286,24 @@ impl Recorder {
         self.peak_replicas = self.peak_replicas.max(n);
     }
 
+    /// A tier's cost rate changes by `delta` per hour at `now` (an instance
+    /// starts or stops holding capacity, a database is resized).
+    pub fn price(&mut self, now: SimTime, tier: CostTier, delta: f64) {
+        self.cost.advance(now);
+        let r = &mut self.cost.rate[tier as usize];
+        *r += delta;
+        if r.abs() < 1e-12 {
+            *r = 0.0; // no drift from adding and removing the same prices
+        }
+        let total: f64 = self.cost.rate.iter().sum();
+        self.cost.peak = self.cost.peak.max(total);
+    }
+
+    /// What everything costs per hour now.
+    pub fn cost_per_hour(&self) -> f64 {
+        self.cost.rate.iter().sum()
+    }
+
     /// The desired count changed from `old` to `new`.
     pub fn scaled(&mut self, old: u32, new: u32) {
         let dir: i8 = if new > old { 1 } else { -1 };
@@ -291,6 +350,7 @@ impl Recorder {
     /// The run's totals, with `in_flight` requests unfinished at `end`.
     pub fn totals(&mut self, end: SimTime, in_flight: u64) -> (Requests, Latency, SloReport, Cost, Scaling, System) {
         self.replicas(end, self.replicas);
+        self.cost.advance(end);
         self.system_ns += (end - self.system_since).as_nanos() as f64 * self.system_n as f64;
         self.system_since = end;
         let secs = end.as_secs_f64();
@@ -335,10 +395,21 @@ impl Recorder {
             error_budget_burn: (allowed > 0.0).then(|| self.failed as f64 / allowed),
         };
         let hours = self.replica_ns / 3.6e12;
+        let tier = |t: CostTier| self.cost.spent[t as usize] / 3.6e12;
+        let total = (0..TIERS).map(|t| self.cost.spent[t] / 3.6e12).sum::<f64>();
         let cost = Cost {
             replica_hours: hours,
             peak_replicas: self.peak_replicas,
             mean_replicas: if secs > 0.0 { self.replica_ns / 1e9 / secs } else { 0.0 },
+            currency: self.currency.clone(),
+            total,
+            app: tier(CostTier::App),
+            database: tier(CostTier::Database),
+            read_replicas: tier(CostTier::ReadReplicas),
+            pooler: tier(CostTier::Pooler),
+            cache: tier(CostTier::Cache),
+            mean_per_hour: if secs > 0.0 { total / (secs / 3600.0) } else { 0.0 },
+            peak_per_hour: self.cost.peak,
         };
         let scaling = Scaling {
             policy: String::new(),

@@ -110,8 +110,9 @@ impl Sim {
     /// The instance receives `r`: a free worker takes it, or it queues, or
     /// the queue is full and it is rejected.
     pub(super) fn admit(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
-        let (workers, cap) = (self.scenario.fleet.workers, self.scenario.fleet.queue);
+        let cap = self.scenario.fleet.queue;
         let inst = &mut self.instances[i as usize];
+        let workers = inst.worker_limit;
         if !inst.state.running() {
             return self.fail(now, r, ErrorKind::Killed, q);
         }
@@ -153,7 +154,7 @@ impl Sim {
     pub(super) fn update_cpu(&mut self, now: SimTime, i: u32, q: &mut Q) {
         let cpu = &mut self.instances[i as usize].cpu;
         let n = cpu.active();
-        let rate = if n == 0 { 1.0 } else { (cpu.servers() as f64 / n as f64).min(1.0) };
+        let rate = if n == 0 { 1.0 } else { (cpu.servers() / n as f64).min(1.0) };
         if rate != cpu.rate() {
             cpu.set_rate(now, rate);
         }

@@ -9,6 +9,7 @@ mod gallery;
 mod memory;
 mod policies;
 mod queueing;
+mod scale;
 mod scenarios;
 mod support;
 mod sweep;
