@@ -5,8 +5,8 @@
 use super::episode::{Episode, Span, report};
 use super::{Context, Detector, errors, pct, severity};
 use crate::model::outcome::ErrorKind;
-use crate::output::TickRow;
 use crate::output::summary::Finding;
+use crate::output::{EventRow, TickRow};
 
 const FIX: &str = "put a pooler (PgBouncer, transaction mode) between the pools and the database, budget the pools so max_replicas × pool size ≤ max_connections − reserved, or cap max_replicas";
 
@@ -18,6 +18,8 @@ pub(super) struct PoolExhaustion {
     /// The most instances with pools, and when.
     instances: (u32, f64),
     db_util: f64,
+    /// A database outage is on: refusals then are the outage, not the budget.
+    outage: bool,
 }
 
 impl Detector for PoolExhaustion {
@@ -27,12 +29,21 @@ impl Detector for PoolExhaustion {
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
         if !self.episode.is_open() {
-            *self = PoolExhaustion { episode: std::mem::take(&mut self.episode), ..Default::default() };
+            *self = PoolExhaustion {
+                episode: std::mem::take(&mut self.episode),
+                outage: self.outage,
+                ..Default::default()
+            };
         }
         let failing = errors(row, &[ErrorKind::PoolTimeout, ErrorKind::DbRefused]);
         let share = failing / row.offered_rps.max(1e-9);
         let idle_db = row.data.db_util.is_some_and(|u| u < cx.spec.db_idle);
-        let on = failing > 0.0 && share >= cx.spec.pool_error_rate && idle_db;
+        // The budget is the cause when connects are refused at the limit, or
+        // pools starve with the connections near it — not when requests wait
+        // on something else (a write lock) holding theirs.
+        let at_limit = row.error(ErrorKind::DbRefused) > 0.0
+            || matches!((row.data.db_connections, cx.usable_connections), (Some(open), Some(usable)) if open >= 0.9 * usable as f64);
+        let on = failing > 0.0 && share >= cx.spec.pool_error_rate && idle_db && at_limit && !self.outage;
         if on {
             self.refused += row.error(ErrorKind::DbRefused) * dt;
             self.timeouts += row.error(ErrorKind::PoolTimeout) * dt;
@@ -44,6 +55,12 @@ impl Detector for PoolExhaustion {
         }
         let step = self.episode.step(row.t_s, dt, on, cx.spec.sustain.as_secs_f64(), 30.0);
         report(step, |span| self.finding(span, cx), confirmed, done);
+    }
+
+    fn event(&mut self, row: &EventRow) {
+        if row.subject == "db_outage" {
+            self.outage = row.detail != "ended";
+        }
     }
 
     fn finish(&mut self, _end_s: f64, cx: &Context, done: &mut Vec<Finding>) {
