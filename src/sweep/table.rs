@@ -58,6 +58,7 @@ pub fn metric_columns() -> Vec<String> {
             "slo_attainment",
             "error_budget_burn",
             "replica_hours",
+            "cost_total",
             "peak_replicas",
             "mean_replicas",
             "scale_events",
@@ -104,6 +105,7 @@ pub fn run_cells(run: usize, point: usize, values: &[String], seed: u64, s: &Sum
     c.push(fixed(s.slo.attainment, 6));
     c.push(fixed(s.slo.error_budget_burn, 4));
     c.push(fixed(Some(s.cost.replica_hours), 4));
+    c.push(fixed(Some(s.cost.total), 4));
     c.push(s.cost.peak_replicas.to_string());
     c.push(fixed(Some(s.cost.mean_replicas), 4));
     let g = &s.scaling;
