@@ -124,9 +124,7 @@ impl Sim {
                 if add > 0 {
                     let detail =
                         format!("adding {add} node(s) for {waiting} pending instance(s); ready in {node_provisioning}");
-                    self.rec.event(now, "nodes", "node-autoscaler", detail);
-                } else if room == 0 && self.nodes.nodes_coming == 0 {
-                    // At max_nodes: they wait until capacity frees up.
+                                        self.rec.event(now, "nodes", "node-autoscaler", detail);
                 }
             }
         }
