@@ -124,7 +124,7 @@ impl Sim {
                 if add > 0 {
                     let detail =
                         format!("adding {add} node(s) for {waiting} pending instance(s); ready in {node_provisioning}");
-                                        self.rec.event(now, "nodes", "node-autoscaler", detail);
+                    self.rec.event(now, "nodes", "node-autoscaler", detail);
                 }
             }
         }
