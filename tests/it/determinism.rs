@@ -1,17 +1,21 @@
 //! Determinism: the same scenario and seed give byte-identical outputs —
-//! run twice, run in steps, run at once — and a golden digest of the
-//! quickstart pins them across commits. Regenerate it (after a deliberate
-//! change of behaviour) with `SCALESIM_BLESS=1 cargo test golden`.
+//! run twice, run in steps, run at once — and golden digests of the
+//! quickstart and of every shipped scenario pin them across commits.
+//! Regenerate them (after a deliberate change of behaviour) with
+//! `SCALESIM_BLESS=1 cargo test golden`.
 
+use std::fmt::Write as _;
 use std::path::Path;
 use std::sync::Arc;
 
+use rayon::prelude::*;
 use scalesim::engine::rng::fnv1a;
 use scalesim::engine::time::{SimDuration, SimTime};
 use scalesim::output::{DirSink, FILES};
 use scalesim::scenario::Scenario;
 use scalesim::sim::Simulation;
 
+use crate::cli::walk;
 use crate::support::{load, root, scenario_path, temp_dir};
 
 /// Runs `scenario` into `dir`, driving the engine with `drive`.
@@ -65,5 +69,40 @@ fn golden_digest_of_quickstart() {
         want.trim(),
         got,
         "the quickstart's outputs changed; if that is intended, regenerate with SCALESIM_BLESS=1 cargo test golden"
+    );
+}
+
+/// Every shipped scenario, run whole at its own seed: one digest a line.
+/// Refactors of the model must keep every line; the full-stack ones (pools,
+/// pooler, caches, replicas, shards, resizes, faults) cover what the
+/// quickstart does not.
+#[test]
+fn golden_digests_of_every_shipped_scenario() {
+    let scenarios = root().join("scenarios");
+    let files = walk(&scenarios);
+    let lines: Vec<String> = files
+        .par_iter()
+        .map(|f| {
+            let s = load(f, &[]);
+            let name = f.strip_prefix(&scenarios).expect("under scenarios/").display().to_string();
+            let dir = temp_dir(&format!("golden-{}", name.replace(['/', '.'], "-")));
+            let bytes = run_into(&s, s.seed, &dir, |sim| sim.run());
+            format!("{name} {}", digest(&bytes))
+        })
+        .collect();
+    let mut got = String::new();
+    for l in &lines {
+        writeln!(got, "{l}").expect("to a string");
+    }
+    let file = root().join("tests/golden/scenarios.digest");
+    if std::env::var_os("SCALESIM_BLESS").is_some() {
+        std::fs::write(&file, &got).expect("bless");
+        return;
+    }
+    let want = std::fs::read_to_string(&file).unwrap_or_default();
+    let changed: Vec<&String> = lines.iter().filter(|l| !want.lines().any(|w| w == l.as_str())).collect();
+    assert!(
+        changed.is_empty() && want.lines().count() == lines.len(),
+        "outputs changed for {changed:?}; if that is intended, regenerate with SCALESIM_BLESS=1 cargo test golden"
     );
 }
