@@ -11,4 +11,5 @@ pub mod outcome;
 pub mod pool;
 pub mod replication;
 pub mod request;
+pub mod trace;
 pub mod traffic;

@@ -26,19 +26,9 @@ pub mod threshold;
 use toml::{Table, Value};
 
 use crate::engine::time::{SimDuration, SimTime};
+use crate::model::metrics::MetricSample;
 use crate::scenario::check::{Cx, FieldDoc};
 use crate::scenario::problem::FieldPath;
-
-/// A per-pod metric sample as the pipeline delivers it.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct MetricSample {
-    /// The averaged value.
-    pub value: f64,
-    /// When the newest underlying scrape was taken.
-    pub timestamp: SimTime,
-    /// The span the average covers.
-    pub window: SimDuration,
-}
 
 /// A pod's phase, as Kubernetes reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -35,6 +35,8 @@ use toml::Value;
 
 use crate::engine::rng::fnv1a;
 use crate::engine::time::SimDuration;
+use crate::model::metrics::MetricsSpec;
+use crate::model::traffic::TrafficSpec;
 use crate::policy::PolicySpec;
 use check::{Cx, FieldDoc, suggest};
 pub use document::{Document, Override};
@@ -114,7 +116,7 @@ pub struct Scenario {
     /// The objective.
     pub slo: Slo,
     /// `[traffic]`.
-    pub traffic: traffic::TrafficSpec,
+    pub traffic: TrafficSpec,
     /// `[client]`.
     pub client: client::ClientSpec,
     /// `[balancer]`.
@@ -122,7 +124,7 @@ pub struct Scenario {
     /// `[fleet]`.
     pub fleet: fleet::FleetSpec,
     /// `[metrics]`.
-    pub metrics: metrics::MetricsSpec,
+    pub metrics: MetricsSpec,
     /// `[database]`, if there is one.
     pub database: Option<database::DatabaseSpec>,
     /// `[pool]` (defaults when there is a database and no section).

@@ -38,6 +38,7 @@ use crate::model::balancer::Router;
 use crate::model::instance::Instance;
 pub use crate::model::instance::State;
 use crate::model::metrics::FleetScrape;
+use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Requests};
 use crate::model::traffic::{Arrival, ArrivalProcess};
 use crate::output::{Sink, Summary, TickRow};
@@ -45,7 +46,6 @@ use crate::policy::{Policy, PolicySpec, Reading};
 use crate::scenario::Scenario;
 use crate::scenario::events::Action;
 use crate::scenario::fleet::Capacity;
-use crate::scenario::trace::Kind;
 use record::Recorder;
 
 /// Every event of the model.

@@ -8,11 +8,11 @@
 use std::fmt;
 
 use crate::model::traffic::RateFn;
+use crate::model::traffic::Source;
 use crate::policy::hpa::{MetricSpec, MetricTarget};
 use crate::policy::{PolicyConfig, PolicySpec, threshold};
 use crate::scenario::Scenario;
 use crate::scenario::client::{Backoff, Jitter};
-use crate::scenario::traffic::Source;
 
 /// How a figure looks.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -192,7 +192,7 @@ fn offered_rates(s: &Scenario) -> (Vec<f64>, f64) {
             let n = (secs / step) as usize + 1;
             // Count rows per bucket (one pass over the log).
             let mut counts = vec![0.0; n];
-            if let Ok(reader) = crate::scenario::trace::RequestLogReader::open(log) {
+            if let Ok(reader) = crate::model::trace::RequestLogReader::open(log) {
                 let keep = s.traffic.scale / s.traffic.speedup;
                 for row in reader {
                     let t = (row.t.as_secs_f64() - s.traffic.offset) / s.traffic.speedup;

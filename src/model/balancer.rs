@@ -18,7 +18,19 @@
 use std::collections::BTreeSet;
 
 use crate::engine::rng::Stream;
-use crate::scenario::balancer::Algorithm;
+
+/// Load-balancing algorithms.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Algorithm {
+    /// Each backend in turn.
+    RoundRobin,
+    /// Uniformly at random.
+    Random,
+    /// The backend with the fewest requests in flight.
+    LeastOutstanding,
+    /// The less loaded of two random backends.
+    PowerOfTwo,
+}
 
 /// A full weight.
 pub const FULL: u32 = 1000;

@@ -12,7 +12,6 @@ use std::collections::VecDeque;
 
 use super::request::ReqRef;
 use crate::engine::ps::PsStation;
-use crate::scenario::database::DatabaseSpec;
 
 /// Marks a processor-sharing job as a connection being established (the
 /// rest of the token is the connect's index), not a query.
@@ -22,12 +21,62 @@ pub const CONNECT_JOB: u64 = 1 << 63;
 /// [`CONNECT_JOB`]; connect indexes are 32 bits, so this bit is free).
 pub const APPLY_JOB: u64 = CONNECT_JOB | 1 << 62;
 
+/// Universal Scalability Law coefficients of a database.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Usl {
+    /// Contention α.
+    pub alpha: f64,
+    /// Coherency β.
+    pub beta: f64,
+    /// Per-open-connection overhead γ.
+    pub connection_overhead: f64,
+}
+
+impl Usl {
+    /// The per-query rate on `cores` with `n` queries running and `open`
+    /// connections, before any slowdown fault.
+    pub fn rate_on(&self, cores: f64, n: u32, open: u32) -> f64 {
+        if n == 0 {
+            return 1.0;
+        }
+        let nf = n as f64;
+        let share = nf.min(cores) / nf;
+        let usl = 1.0 + self.alpha * (nf - 1.0) + self.beta * nf * (nf - 1.0);
+        share / usl / (1.0 + self.connection_overhead * open as f64)
+    }
+
+    /// The USL peak n* = sqrt((1 − α)/β) (∞ without coherency cost).
+    pub fn peak(&self) -> f64 {
+        if self.beta > 0.0 { ((1.0 - self.alpha) / self.beta).sqrt() } else { f64::INFINITY }
+    }
+}
+
+/// What a database starts with (built from the scenario's `[database]`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Settings {
+    /// Contention.
+    pub usl: Usl,
+    /// Cores (the processor-sharing station's servers).
+    pub cores: u32,
+    /// Connection ceiling.
+    pub max_connections: u32,
+    /// Of which reserved (not for the application).
+    pub reserved_connections: u32,
+    /// The instance type (an index into its family), if named.
+    pub instance_type: Option<usize>,
+    /// Price per hour.
+    pub price_per_hour: f64,
+    /// Serverless: capacity at the start (ACU) and cores per ACU.
+    pub acu: Option<(f64, f64)>,
+}
+
 /// A database: a primary (of a shard) or a read replica.
 #[derive(Clone, Debug)]
 pub struct Database {
-    /// Its settings (demand, USL, reserved connections; the size it
-    /// started with).
-    pub spec: DatabaseSpec,
+    /// Contention.
+    pub usl: Usl,
+    /// Connections kept from the application.
+    pub reserved_connections: u32,
     /// Cores now (a resize changes them; fractional for serverless).
     pub cores: f64,
     /// The connection ceiling now.
@@ -69,23 +118,23 @@ pub struct Database {
 
 impl Database {
     /// A database with no connections.
-    pub fn new(spec: DatabaseSpec) -> Database {
-        let acu = spec.serverless.as_ref().map(|s| s.initial_acu);
-        let cores = match &spec.serverless {
-            Some(s) => s.initial_acu * s.cores_per_acu,
-            None => spec.cores as f64,
+    pub fn new(s: Settings) -> Database {
+        let cores = match s.acu {
+            Some((initial, cores_per_acu)) => initial * cores_per_acu,
+            None => s.cores as f64,
         };
-        let mut cpu = PsStation::new(spec.cores);
+        let mut cpu = PsStation::new(s.cores);
         cpu.set_servers(crate::engine::time::SimTime::ZERO, cores);
         Database {
+            usl: s.usl,
+            reserved_connections: s.reserved_connections,
             cpu,
             cores,
-            max_connections: spec.max_connections,
-            instance_type: spec.instance_type,
-            price_per_hour: spec.price_per_hour,
-            acu,
+            max_connections: s.max_connections,
+            instance_type: s.instance_type,
+            price_per_hour: s.price_per_hour,
+            acu: s.acu.map(|(initial, _)| initial),
             failing_over: false,
-            spec,
             open: 0,
             epoch: 0,
             slowdown: 1.0,
@@ -102,7 +151,7 @@ impl Database {
 
     /// The per-job rate now.
     pub fn rate(&self) -> f64 {
-        self.spec.rate_on(self.cores, self.cpu.active(), self.open) / self.slowdown
+        self.usl.rate_on(self.cores, self.cpu.active(), self.open) / self.slowdown
     }
 
     /// Down: an outage or a failover.
@@ -112,7 +161,7 @@ impl Database {
 
     /// Connections the application may open now.
     pub fn usable_connections(&self) -> u32 {
-        self.max_connections.saturating_sub(self.spec.reserved_connections)
+        self.max_connections.saturating_sub(self.reserved_connections)
     }
 
     /// Admits a connection, or refuses it (down, or at the application's
@@ -137,43 +186,32 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::dist::Dist;
-    use crate::engine::time::SimDuration;
 
-    fn spec(alpha: f64, beta: f64, cores: u32) -> DatabaseSpec {
-        DatabaseSpec {
-            max_connections: 10,
-            max_connections_set: true,
-            reserved_connections: 2,
+    fn settings(alpha: f64, beta: f64, cores: u32) -> Settings {
+        Settings {
+            usl: Usl { alpha, beta, connection_overhead: 0.0 },
             cores,
-            read: Dist::Constant(SimDuration::from_millis(1)),
-            write: Dist::Constant(SimDuration::from_millis(1)),
-            alpha,
-            beta,
-            connection_overhead: 0.0,
-            connect_cost: SimDuration::ZERO,
-            family: None,
+            max_connections: 10,
+            reserved_connections: 2,
             instance_type: None,
             price_per_hour: 0.0,
-            failover: SimDuration::ZERO,
-            shards: 1,
-            serverless: None,
+            acu: None,
         }
     }
 
     #[test]
     fn usl_throughput_peaks_at_n_star() {
         // α = 0.03, β = 0.0002: n* = sqrt(0.97 / 0.0002) ≈ 69.6.
-        let s = spec(0.03, 0.0002, 1000);
-        let x = |n: u32| n as f64 * s.rate(n, 0);
-        assert!((s.usl_peak() - 69.64).abs() < 0.01);
+        let u = settings(0.03, 0.0002, 1000).usl;
+        let x = |n: u32| n as f64 * u.rate_on(1000.0, n, 0);
+        assert!((u.peak() - 69.64).abs() < 0.01);
         assert!(x(70) > x(60) && x(70) > x(80));
         assert!(x(280) < x(70) * 0.75, "past the peak, throughput falls");
     }
 
     #[test]
     fn admission_keeps_the_reserved_connections() {
-        let mut db = Database::new(spec(0.0, 0.0, 4));
+        let mut db = Database::new(settings(0.0, 0.0, 4));
         let admitted = (0..10).filter(|_| db.admit()).count();
         assert_eq!((admitted, db.open, db.refused), (8, 8, 2));
         db.outage = true;

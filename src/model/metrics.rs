@@ -15,8 +15,38 @@ use hdrhistogram::Histogram;
 
 use super::instance::{Instance, Scrape};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::policy::MetricSample;
-use crate::scenario::metrics::MetricsSpec;
+
+/// The validated `[metrics]` section.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetricsSpec {
+    /// Time between samples.
+    pub scrape_interval: SimDuration,
+    /// Averaging window.
+    pub window: SimDuration,
+    /// Visibility delay.
+    pub delay: SimDuration,
+}
+
+impl Default for MetricsSpec {
+    fn default() -> Self {
+        MetricsSpec {
+            scrape_interval: SimDuration::from_secs(15),
+            window: SimDuration::from_secs(60),
+            delay: SimDuration::from_secs(15),
+        }
+    }
+}
+
+/// A per-pod metric sample as the pipeline delivers it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MetricSample {
+    /// The averaged value.
+    pub value: f64,
+    /// When the newest underlying scrape was taken.
+    pub timestamp: SimTime,
+    /// The span the average covers.
+    pub window: SimDuration,
+}
 
 /// A fleet-wide scrape (balancer-side figures).
 #[derive(Clone, Debug)]

@@ -5,7 +5,26 @@
 //! reference (the slot was freed and reused) is recognised and ignored.
 
 use crate::engine::time::SimTime;
-use crate::scenario::trace::Kind;
+
+/// Whether a logged request reads or writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Kind {
+    /// A read (may be served from a cache).
+    Read,
+    /// A write (goes to the database primary, invalidates caches).
+    Write,
+}
+
+impl Kind {
+    /// A log's `kind` or HTTP `method` cell, if it names a read or a write.
+    pub fn parse(raw: &str) -> Option<Kind> {
+        match raw.to_ascii_lowercase().as_str() {
+            "read" | "r" | "get" | "head" | "options" => Some(Kind::Read),
+            "write" | "w" | "post" | "put" | "patch" | "delete" => Some(Kind::Write),
+            _ => None,
+        }
+    }
+}
 
 /// Where a request is on its path.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

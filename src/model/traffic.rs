@@ -8,10 +8,145 @@
 //! kept. A candidate that would cross the end of its piece restarts at the
 //! boundary, which is exact because the exponential is memoryless.
 
+use std::sync::Arc;
+
+use super::request::Kind;
+use super::trace::{RateTrace, RequestLog, RequestLogReader};
 use crate::engine::rng::Stream;
 use crate::engine::time::SimTime;
-use crate::scenario::trace::{Kind, RequestLogReader};
-use crate::scenario::traffic::{Arrivals as Spacing, Interpolation, Shape, Source, TrafficSpec};
+
+/// A synthetic traffic shape; times are seconds from the start of the run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Shape {
+    /// A constant rate.
+    Constant {
+        /// Requests per second.
+        rps: f64,
+    },
+    /// Linear from `from_rps` to `to_rps` over `[at, at + over]`, flat outside.
+    Ramp {
+        /// Rate before the ramp.
+        from_rps: f64,
+        /// Rate after the ramp.
+        to_rps: f64,
+        /// Start, seconds.
+        at: f64,
+        /// Length, seconds.
+        over: f64,
+    },
+    /// `base_rps`, jumping to `peak_rps` at `at` for `hold` seconds.
+    Step {
+        /// Rate outside the step.
+        base_rps: f64,
+        /// Rate during the step.
+        peak_rps: f64,
+        /// Start, seconds.
+        at: f64,
+        /// Length, seconds (infinite if absent).
+        hold: f64,
+    },
+    /// `mean · (1 + amplitude · cos(2π (t − peak_at) / period))`.
+    Diurnal {
+        /// Mean rate.
+        mean_rps: f64,
+        /// Relative swing, 0..1.
+        amplitude: f64,
+        /// Period, seconds.
+        period: f64,
+        /// Time of the first peak, seconds.
+        peak_at: f64,
+    },
+    /// `base_rps`, rising linearly to `peak_rps` over `rise` from `at`, then
+    /// the excess decaying as `exp(−t/decay)`.
+    FlashCrowd {
+        /// Rate before and long after.
+        base_rps: f64,
+        /// Rate at the peak.
+        peak_rps: f64,
+        /// Start of the rise, seconds.
+        at: f64,
+        /// Length of the rise, seconds.
+        rise: f64,
+        /// Time constant of the decay, seconds.
+        decay: f64,
+    },
+}
+
+/// How rates between trace rows are read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Interpolation {
+    /// Each row's rate holds for its whole bucket.
+    Step,
+    /// Linear between row start times.
+    Linear,
+}
+
+/// Where requests come from.
+#[derive(Clone, Debug)]
+pub enum Source {
+    /// Synthetic shapes, summed.
+    Shapes(Vec<Shape>),
+    /// A rate trace.
+    Trace {
+        /// The series.
+        trace: Arc<RateTrace>,
+        /// Between rows.
+        interpolation: Interpolation,
+    },
+    /// A per-request log.
+    Requests(RequestLog),
+}
+
+/// Arrival spacing.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Arrivals {
+    /// Non-homogeneous Poisson, by thinning.
+    Poisson,
+    /// Evenly spaced at the current rate.
+    Uniform,
+}
+
+/// The validated `[traffic]` section.
+#[derive(Clone, Debug)]
+pub struct TrafficSpec {
+    /// Where requests come from.
+    pub source: Source,
+    /// Multiplies trace rates (not shapes).
+    pub scale: f64,
+    /// Trace time per simulated time.
+    pub speedup: f64,
+    /// Trace time at the start of the run, seconds.
+    pub offset: f64,
+    /// Arrival spacing.
+    pub arrivals: Arrivals,
+    /// Share of writes.
+    pub write_fraction: f64,
+    /// Number of keys.
+    pub key_count: u64,
+    /// Zipf exponent of key popularity.
+    pub zipf: f64,
+}
+
+impl TrafficSpec {
+    /// Seconds of simulated time the source covers, if it ends.
+    pub fn natural_length(&self) -> Option<f64> {
+        let trace_len = match &self.source {
+            Source::Shapes(_) => return None,
+            Source::Trace { trace, .. } => trace.end,
+            Source::Requests(log) => log.span,
+        };
+        Some(((trace_len - self.offset) / self.speedup).max(0.0))
+    }
+
+    /// Digests of the trace files, for the scenario hash.
+    pub fn digest(&self) -> u64 {
+        match &self.source {
+            Source::Shapes(_) => 0,
+            Source::Trace { trace, .. } => trace.digest,
+            Source::Requests(log) => log.digest,
+        }
+    }
+}
 
 /// Longest piece of a synthetic shape over which one bound is used.
 const PIECE: f64 = 10.0;
@@ -161,7 +296,7 @@ pub struct Arrival {
 /// The arrival process.
 pub struct ArrivalProcess {
     rate: RateFn,
-    spacing: Spacing,
+    spacing: Arrivals,
     rng: Stream,
     cursor: f64,
     horizon: f64,
@@ -225,8 +360,8 @@ impl ArrivalProcess {
             return log.next(&mut self.rng, self.multiplier, self.horizon);
         }
         let t = match self.spacing {
-            Spacing::Poisson => self.next_poisson()?,
-            Spacing::Uniform => self.next_uniform()?,
+            Arrivals::Poisson => self.next_poisson()?,
+            Arrivals::Uniform => self.next_uniform()?,
         };
         Some(Arrival { at: SimTime::from_secs_f64(t), key: None, kind: None })
     }
@@ -309,12 +444,23 @@ impl LogReplay {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::scenario::Scenario;
-    use std::path::Path;
 
-    fn traffic(toml: &str) -> TrafficSpec {
-        let text = format!("duration = \"1h\"\n[traffic]\n{toml}\n");
-        Scenario::from_text(Path::new("t.toml"), &text, &[]).unwrap().traffic
+    /// A section of synthetic `shapes` with every other field at its default.
+    fn traffic(shapes: Vec<Shape>, arrivals: Arrivals) -> TrafficSpec {
+        TrafficSpec {
+            source: Source::Shapes(shapes),
+            scale: 1.0,
+            speedup: 1.0,
+            offset: 0.0,
+            arrivals,
+            write_fraction: 0.0,
+            key_count: 10_000,
+            zipf: 1.0,
+        }
+    }
+
+    fn constant(rps: f64) -> Vec<Shape> {
+        vec![Shape::Constant { rps }]
     }
 
     fn count(spec: &TrafficSpec, secs: f64, seed: u64) -> usize {
@@ -327,11 +473,15 @@ mod tests {
     fn poisson_counts_match_the_integral_of_the_rate() {
         // ∫ of a ramp 100 → 300 rps over 600 s = 600 · 200 = 120 000 arrivals,
         // Poisson: σ ≈ 346; 1% (1200) is about 3.5 σ.
-        let spec = traffic("shape = { kind = \"ramp\", from_rps = 100, to_rps = 300, over = \"10m\" }");
+        let spec =
+            traffic(vec![Shape::Ramp { from_rps: 100.0, to_rps: 300.0, at: 0.0, over: 600.0 }], Arrivals::Poisson);
         let n = count(&spec, 600.0, 1) as f64;
         assert!((n / 120_000.0 - 1.0).abs() < 0.01, "{n}");
         // Diurnal, mean 200 over whole periods: 200 · 600 = 120 000.
-        let spec = traffic("shape = { kind = \"diurnal\", mean_rps = 200, amplitude = 0.8, period = \"5m\" }");
+        let spec = traffic(
+            vec![Shape::Diurnal { mean_rps: 200.0, amplitude: 0.8, period: 300.0, peak_at: 75.0 }],
+            Arrivals::Poisson,
+        );
         let n = count(&spec, 600.0, 2) as f64;
         assert!((n / 120_000.0 - 1.0).abs() < 0.01, "{n}");
     }
@@ -339,7 +489,11 @@ mod tests {
     #[test]
     fn shapes_add_up_and_flash_crowds_decay() {
         let spec = traffic(
-            "shape = [{ kind = \"constant\", rps = 10 }, { kind = \"flash_crowd\", base_rps = 0, peak_rps = 100, at = \"1m\", rise = \"10s\", decay = \"1m\" }]",
+            vec![
+                Shape::Constant { rps: 10.0 },
+                Shape::FlashCrowd { base_rps: 0.0, peak_rps: 100.0, at: 60.0, rise: 10.0, decay: 60.0 },
+            ],
+            Arrivals::Poisson,
         );
         let r = RateFn::new(&spec);
         assert_eq!(r.rate(30.0), 10.0);
@@ -361,7 +515,7 @@ mod tests {
 
     #[test]
     fn uniform_spacing_is_exact_for_a_constant_rate() {
-        let spec = traffic("shape = { kind = \"constant\", rps = 4 }\narrivals = \"uniform\"");
+        let spec = traffic(constant(4.0), Arrivals::Uniform);
         let mut p = ArrivalProcess::new(&spec, Stream::new(1, "a"), SimTime::from_secs_f64(2.0)).unwrap();
         let times: Vec<u64> = std::iter::from_fn(|| p.next_arrival()).map(|a| a.at.as_nanos() / 1_000_000).collect();
         assert_eq!(times, [0, 250, 500, 750, 1000, 1250, 1500, 1750]);
@@ -369,7 +523,7 @@ mod tests {
 
     #[test]
     fn multiplier_scales_the_rate() {
-        let spec = traffic("shape = { kind = \"constant\", rps = 100 }");
+        let spec = traffic(constant(100.0), Arrivals::Poisson);
         let mut p = ArrivalProcess::new(&spec, Stream::new(3, "a"), SimTime::from_secs_f64(200.0)).unwrap();
         p.set_multiplier(SimTime::ZERO, 2.0);
         let n = std::iter::from_fn(|| p.next_arrival()).count() as f64;

@@ -250,7 +250,8 @@ impl Policy for SimpleScaling {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::policy::{FleetMetrics, MetricSample, PodPhase, PodView};
+    use crate::model::metrics::MetricSample;
+    use crate::policy::{FleetMetrics, PodPhase, PodView};
 
     fn pod(id: u32, ready: bool, created: u64, ready_at: u64) -> PodView {
         let s = Some(MetricSample { value: 900.0, timestamp: SimTime::ZERO, window: SimDuration::from_secs(60) });

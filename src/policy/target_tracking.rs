@@ -331,7 +331,8 @@ impl Policy for TargetTracking {
 mod tests {
     use super::*;
     use crate::engine::time::SimTime;
-    use crate::policy::{FleetMetrics, MetricSample, PodPhase, PodView};
+    use crate::model::metrics::MetricSample;
+    use crate::policy::{FleetMetrics, PodPhase, PodView};
 
     fn pods(n: u32, cpu: f64, rps: f64, created: u64) -> Vec<PodView> {
         let s = |v| Some(MetricSample { value: v, timestamp: SimTime::ZERO, window: SimDuration::from_secs(60) });

@@ -7,6 +7,7 @@ use toml::Value;
 use super::check::{Cx, FieldDoc};
 use super::problem::FieldPath;
 use crate::engine::time::SimDuration;
+use crate::model::balancer::Algorithm;
 
 /// The `[balancer]` fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -74,19 +75,6 @@ struct RawHealth {
 struct RawRateLimit {
     rps: f64,
     burst: Option<f64>,
-}
-
-/// Load-balancing algorithms.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Algorithm {
-    /// Each backend in turn.
-    RoundRobin,
-    /// Uniformly at random.
-    Random,
-    /// The backend with the fewest requests in flight.
-    LeastOutstanding,
-    /// The less loaded of two random backends.
-    PowerOfTwo,
 }
 
 /// Health-check settings.

@@ -14,6 +14,7 @@ use super::problem::FieldPath;
 use super::types::{self, Family};
 use crate::engine::dist::Dist;
 use crate::engine::time::SimDuration;
+use crate::model::database::{Settings, Usl};
 
 /// The `[database]` fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -212,26 +213,27 @@ impl DatabaseSpec {
         self.max_connections.saturating_sub(self.reserved_connections)
     }
 
-    /// The per-query progress rate with `n` queries running and `open`
-    /// connections, before any slowdown fault.
-    pub fn rate(&self, n: u32, open: u32) -> f64 {
-        self.rate_on(self.cores as f64, n, open)
-    }
-
-    /// The per-query rate on `cores` (a resized or serverless database).
-    pub fn rate_on(&self, cores: f64, n: u32, open: u32) -> f64 {
-        if n == 0 {
-            return 1.0;
-        }
-        let nf = n as f64;
-        let share = nf.min(cores) / nf;
-        let usl = 1.0 + self.alpha * (nf - 1.0) + self.beta * nf * (nf - 1.0);
-        share / usl / (1.0 + self.connection_overhead * open as f64)
+    /// The contention model.
+    pub fn usl(&self) -> Usl {
+        Usl { alpha: self.alpha, beta: self.beta, connection_overhead: self.connection_overhead }
     }
 
     /// The USL peak n* = sqrt((1 − α)/β) (∞ without coherency cost).
     pub fn usl_peak(&self) -> f64 {
-        if self.beta > 0.0 { ((1.0 - self.alpha) / self.beta).sqrt() } else { f64::INFINITY }
+        self.usl().peak()
+    }
+
+    /// The model database this section starts.
+    pub fn settings(&self) -> Settings {
+        Settings {
+            usl: self.usl(),
+            cores: self.cores,
+            max_connections: self.max_connections,
+            reserved_connections: self.reserved_connections,
+            instance_type: self.instance_type,
+            price_per_hour: self.price_per_hour,
+            acu: self.serverless.as_ref().map(|s| (s.initial_acu, s.cores_per_acu)),
+        }
     }
 }
 

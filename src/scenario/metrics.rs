@@ -6,7 +6,7 @@ use toml::Value;
 
 use super::check::{Cx, FieldDoc};
 use super::problem::FieldPath;
-use crate::engine::time::SimDuration;
+use crate::model::metrics::MetricsSpec;
 
 /// The `[metrics]` fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -33,27 +33,6 @@ struct Raw {
     scrape_interval: Option<Value>,
     window: Option<Value>,
     delay: Option<Value>,
-}
-
-/// The validated `[metrics]` section.
-#[derive(Clone, Debug, PartialEq)]
-pub struct MetricsSpec {
-    /// Time between samples.
-    pub scrape_interval: SimDuration,
-    /// Averaging window.
-    pub window: SimDuration,
-    /// Visibility delay.
-    pub delay: SimDuration,
-}
-
-impl Default for MetricsSpec {
-    fn default() -> Self {
-        MetricsSpec {
-            scrape_interval: SimDuration::from_secs(15),
-            window: SimDuration::from_secs(60),
-            delay: SimDuration::from_secs(15),
-        }
-    }
 }
 
 /// Validates `[metrics]`.

@@ -10,33 +10,14 @@
 use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use super::problem::{Origin, Problem};
 use crate::engine::rng::fnv1a;
-use crate::engine::time::SimTime;
-
-/// A rate series: `rps[i]` holds from `t[i]` to `t[i+1]` (the last bucket
-/// is as long as the one before it).
-#[derive(Clone, Debug, PartialEq)]
-pub struct RateTrace {
-    /// Bucket start times, seconds, strictly increasing from the first row.
-    pub t: Vec<f64>,
-    /// Requests per second in each bucket.
-    pub rps: Vec<f64>,
-    /// The end of the last bucket, seconds.
-    pub end: f64,
-    /// A digest of the file's contents (part of the scenario hash).
-    pub digest: u64,
-}
-
-impl RateTrace {
-    /// The highest rate in the series.
-    pub fn peak(&self) -> f64 {
-        self.rps.iter().copied().fold(0.0, f64::max)
-    }
-}
+use crate::model::request::Kind;
+use crate::model::trace::Columns;
+use crate::model::trace::{RateTrace, RequestLog};
 
 fn problem(path: &Path, line: Option<u64>, message: String, hint: &str) -> Problem {
     Problem {
@@ -116,48 +97,6 @@ pub fn load_rate_trace(path: &Path) -> Result<RateTrace, Problem> {
     Ok(RateTrace { t, rps, end, digest })
 }
 
-/// Whether a logged request reads or writes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    /// A read (may be served from a cache).
-    Read,
-    /// A write (goes to the database primary, invalidates caches).
-    Write,
-}
-
-fn parse_kind(raw: &str) -> Option<Kind> {
-    match raw.to_ascii_lowercase().as_str() {
-        "read" | "r" | "get" | "head" | "options" => Some(Kind::Read),
-        "write" | "w" | "post" | "put" | "patch" | "delete" => Some(Kind::Write),
-        _ => None,
-    }
-}
-
-/// A checked per-request log, ready to be streamed.
-#[derive(Clone, Debug)]
-pub struct RequestLog {
-    /// The file.
-    pub path: PathBuf,
-    /// Rows (requests).
-    pub rows: u64,
-    /// Seconds from the first to the last request.
-    pub span: f64,
-    /// Each distinct key's id, by order of first appearance.
-    pub keys: Arc<BTreeMap<String, u32>>,
-    /// Whether rows carry their own read/write kind (`kind` or `method`).
-    pub has_kind: bool,
-    /// A digest of the file's contents.
-    pub digest: u64,
-    columns: Columns,
-}
-
-#[derive(Clone, Copy, Debug)]
-struct Columns {
-    t: usize,
-    key: Option<usize>,
-    kind: Option<usize>,
-}
-
 /// Reads and checks a per-request log: `t_seconds` (non-decreasing), an
 /// optional `key`, an optional `kind` (read/write) or HTTP `method`.
 pub fn load_request_log(path: &Path) -> Result<RequestLog, Problem> {
@@ -197,7 +136,7 @@ pub fn load_request_log(path: &Path) -> Result<RequestLog, Problem> {
         }
         if let Some(k) = columns.kind {
             let raw = record.get(k).unwrap_or("");
-            if parse_kind(raw).is_none() {
+            if Kind::parse(raw).is_none() {
                 return Err(problem(
                     path,
                     line,
@@ -224,51 +163,13 @@ pub fn load_request_log(path: &Path) -> Result<RequestLog, Problem> {
     })
 }
 
-/// One logged request.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct LoggedRequest {
-    /// When it arrived, in trace time.
-    pub t: SimTime,
-    /// Its key's id, if the log has keys.
-    pub key: Option<u32>,
-    /// Its kind, if the log has one.
-    pub kind: Option<Kind>,
-}
-
-/// Streams a checked log, row by row.
-pub struct RequestLogReader {
-    records: csv::StringRecordsIntoIter<BufReader<File>>,
-    log: RequestLog,
-}
-
-impl RequestLogReader {
-    /// Opens the log again for streaming (it was checked when loaded).
-    pub fn open(log: &RequestLog) -> std::io::Result<RequestLogReader> {
-        let file = File::open(&log.path)?;
-        let reader = csv::ReaderBuilder::new().trim(csv::Trim::All).from_reader(BufReader::new(file));
-        Ok(RequestLogReader { records: reader.into_records(), log: log.clone() })
-    }
-}
-
-impl Iterator for RequestLogReader {
-    type Item = LoggedRequest;
-    fn next(&mut self) -> Option<LoggedRequest> {
-        // The file was checked when the scenario loaded; a row that no
-        // longer parses (the file changed under us) ends the stream.
-        let record = self.records.next()?.ok()?;
-        let c = self.log.columns;
-        let t: f64 = record.get(c.t)?.parse().ok()?;
-        Some(LoggedRequest {
-            t: SimTime::from_secs_f64(t),
-            key: c.key.and_then(|k| self.log.keys.get(record.get(k)?).copied()),
-            kind: c.kind.and_then(|k| parse_kind(record.get(k)?)),
-        })
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use std::path::PathBuf;
+
     use super::*;
+    use crate::engine::time::SimTime;
+    use crate::model::trace::{LoggedRequest, RequestLogReader};
 
     fn write(name: &str, text: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("scalesim-trace-{}", std::process::id()));

@@ -8,7 +8,8 @@ use toml::Value;
 
 use super::check::{Cx, FieldDoc};
 use super::problem::FieldPath;
-use super::trace::{RateTrace, RequestLog, load_rate_trace, load_request_log};
+use super::trace::{load_rate_trace, load_request_log};
+use crate::model::traffic::{Arrivals, Interpolation, Shape, Source, TrafficSpec};
 
 /// The `[traffic]` fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -86,139 +87,6 @@ enum RawShape {
     Step { base_rps: f64, peak_rps: f64, at: Value, hold: Option<Value> },
     Diurnal { mean_rps: f64, amplitude: f64, period: Value, peak_at: Option<Value> },
     FlashCrowd { base_rps: f64, peak_rps: f64, at: Value, rise: Value, decay: Value },
-}
-
-/// A synthetic traffic shape; times are seconds from the start of the run.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Shape {
-    /// A constant rate.
-    Constant {
-        /// Requests per second.
-        rps: f64,
-    },
-    /// Linear from `from_rps` to `to_rps` over `[at, at + over]`, flat outside.
-    Ramp {
-        /// Rate before the ramp.
-        from_rps: f64,
-        /// Rate after the ramp.
-        to_rps: f64,
-        /// Start, seconds.
-        at: f64,
-        /// Length, seconds.
-        over: f64,
-    },
-    /// `base_rps`, jumping to `peak_rps` at `at` for `hold` seconds.
-    Step {
-        /// Rate outside the step.
-        base_rps: f64,
-        /// Rate during the step.
-        peak_rps: f64,
-        /// Start, seconds.
-        at: f64,
-        /// Length, seconds (infinite if absent).
-        hold: f64,
-    },
-    /// `mean · (1 + amplitude · cos(2π (t − peak_at) / period))`.
-    Diurnal {
-        /// Mean rate.
-        mean_rps: f64,
-        /// Relative swing, 0..1.
-        amplitude: f64,
-        /// Period, seconds.
-        period: f64,
-        /// Time of the first peak, seconds.
-        peak_at: f64,
-    },
-    /// `base_rps`, rising linearly to `peak_rps` over `rise` from `at`, then
-    /// the excess decaying as `exp(−t/decay)`.
-    FlashCrowd {
-        /// Rate before and long after.
-        base_rps: f64,
-        /// Rate at the peak.
-        peak_rps: f64,
-        /// Start of the rise, seconds.
-        at: f64,
-        /// Length of the rise, seconds.
-        rise: f64,
-        /// Time constant of the decay, seconds.
-        decay: f64,
-    },
-}
-
-/// How rates between trace rows are read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interpolation {
-    /// Each row's rate holds for its whole bucket.
-    Step,
-    /// Linear between row start times.
-    Linear,
-}
-
-/// Where requests come from.
-#[derive(Clone, Debug)]
-pub enum Source {
-    /// Synthetic shapes, summed.
-    Shapes(Vec<Shape>),
-    /// A rate trace.
-    Trace {
-        /// The series.
-        trace: Arc<RateTrace>,
-        /// Between rows.
-        interpolation: Interpolation,
-    },
-    /// A per-request log.
-    Requests(RequestLog),
-}
-
-/// Arrival spacing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Arrivals {
-    /// Non-homogeneous Poisson, by thinning.
-    Poisson,
-    /// Evenly spaced at the current rate.
-    Uniform,
-}
-
-/// The validated `[traffic]` section.
-#[derive(Clone, Debug)]
-pub struct TrafficSpec {
-    /// Where requests come from.
-    pub source: Source,
-    /// Multiplies trace rates (not shapes).
-    pub scale: f64,
-    /// Trace time per simulated time.
-    pub speedup: f64,
-    /// Trace time at the start of the run, seconds.
-    pub offset: f64,
-    /// Arrival spacing.
-    pub arrivals: Arrivals,
-    /// Share of writes.
-    pub write_fraction: f64,
-    /// Number of keys.
-    pub key_count: u64,
-    /// Zipf exponent of key popularity.
-    pub zipf: f64,
-}
-
-impl TrafficSpec {
-    /// Seconds of simulated time the source covers, if it ends.
-    pub fn natural_length(&self) -> Option<f64> {
-        let trace_len = match &self.source {
-            Source::Shapes(_) => return None,
-            Source::Trace { trace, .. } => trace.end,
-            Source::Requests(log) => log.span,
-        };
-        Some(((trace_len - self.offset) / self.speedup).max(0.0))
-    }
-
-    /// Digests of the trace files, for the scenario hash.
-    pub fn digest(&self) -> u64 {
-        match &self.source {
-            Source::Shapes(_) => 0,
-            Source::Trace { trace, .. } => trace.digest,
-            Source::Requests(log) => log.digest,
-        }
-    }
 }
 
 /// Validates `[traffic]`.

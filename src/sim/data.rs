@@ -33,11 +33,12 @@ use crate::model::instance::State;
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
 use crate::model::replication::Replication;
+use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Stage};
 use crate::output::summary::{DataSummary, DatabaseSummary};
 use crate::output::timeseries::DataTierColumns;
 use crate::scenario::Scenario;
-use crate::scenario::trace::Kind;
+use crate::scenario::database::DatabaseSpec;
 
 type Q = EventQueue<Event>;
 
@@ -273,7 +274,7 @@ impl Sim {
         }
         let db = c.owner.db();
         let d = self.data.as_mut().expect("data tier");
-        let cost = d.dbs[db].db.spec.connect_cost;
+        let cost = d.dbs[db].spec.connect_cost;
         match (c.owner, &mut d.pooler) {
             // A client connection to the pooler: cheap, no database work.
             (Owner::Instance(..), Some(pooler)) => {
@@ -464,7 +465,7 @@ impl Sim {
             return self.fail_in_session(now, r, ErrorKind::DbError, q);
         }
         req.stage = Stage::Querying;
-        let spec = &dbs[db].db.spec;
+        let spec = &dbs[db].spec;
         let demand = if req.kind == Kind::Write {
             // A primary with replicas also ships every write to each of them.
             spec.write.sample(rng).as_nanos() as f64 * *write_factor
@@ -804,6 +805,8 @@ impl DataTick {
 /// One database of the run: a shard's primary or one of its replicas.
 pub(super) struct DbNode {
     pub(super) db: Database,
+    /// Its section: demand, connect cost, family, failover.
+    pub(super) spec: DatabaseSpec,
     /// The shard it belongs to.
     pub(super) shard: u32,
     /// Its replication state, if it is a read replica.
@@ -818,9 +821,10 @@ pub(super) struct DbNode {
 }
 
 impl DbNode {
-    fn new(db: Database, shard: u32, replica: Option<Replication>) -> DbNode {
+    fn new(spec: DatabaseSpec, shard: u32, replica: Option<Replication>) -> DbNode {
         DbNode {
-            db,
+            db: Database::new(spec.settings()),
+            spec,
             shard,
             replica,
             busy_at_tick: 0.0,
@@ -889,17 +893,17 @@ impl DataTier {
     pub(super) fn new(s: &Scenario, seed: u64) -> Option<DataTier> {
         let spec = s.database.clone()?;
         let keys = match &s.traffic.source {
-            crate::scenario::traffic::Source::Requests(log) => log.keys.len().max(1),
+            crate::model::traffic::Source::Requests(log) => log.keys.len().max(1),
             _ => s.traffic.key_count as usize,
         };
         let replicas = s.replicas.as_ref().map_or(0, |r| r.count) as usize;
         let shards = spec.shards;
         let mut dbs = Vec::with_capacity(shards as usize * (1 + replicas));
         for shard in 0..shards {
-            dbs.push(DbNode::new(Database::new(spec.clone()), shard, None));
+            dbs.push(DbNode::new(spec.clone(), shard, None));
             for _ in 0..replicas {
                 let r = s.replicas.as_ref().expect("replicas");
-                dbs.push(DbNode::new(Database::new(r.db.clone()), shard, Some(Replication::new())));
+                dbs.push(DbNode::new(r.db.clone(), shard, Some(Replication::new())));
             }
         }
         let ryw = s.replicas.as_ref().is_some_and(|r| r.read_your_writes) && replicas > 0;
@@ -1052,10 +1056,7 @@ impl DataTier {
             .map(|(i, n)| DatabaseSummary {
                 name: self.name(i),
                 role: if n.replica.is_some() { "replica" } else { "primary" }.into(),
-                instance_type: n
-                    .db
-                    .instance_type
-                    .and_then(|t| n.db.spec.family.as_ref().map(|f| f.types[t].name.clone())),
+                instance_type: n.db.instance_type.and_then(|t| n.spec.family.as_ref().map(|f| f.types[t].name.clone())),
                 cores: n.db.cores,
                 acu: n.db.acu,
                 reads: n.db.reads,

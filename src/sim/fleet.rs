@@ -19,9 +19,9 @@ use crate::model::cache::LocalCache;
 use crate::model::instance::{Instance, State};
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
+use crate::model::request::Kind;
 use crate::model::request::Stage;
 use crate::scenario::fleet::Capacity;
-use crate::scenario::trace::Kind;
 
 type Q = EventQueue<Event>;
 

@@ -15,9 +15,9 @@ use crate::engine::queue::EventQueue;
 use crate::engine::time::SimTime;
 use crate::model::database::APPLY_JOB;
 use crate::model::replication::{PendingWrite, shard_of};
+use crate::model::request::Kind;
 use crate::model::request::ReqRef;
 use crate::scenario::replicas::Routing;
-use crate::scenario::trace::Kind;
 
 type Q = EventQueue<Event>;
 

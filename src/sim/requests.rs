@@ -9,9 +9,9 @@ use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::outcome::ErrorKind;
+use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Stage};
 use crate::scenario::client::{Backoff, Jitter};
-use crate::scenario::trace::Kind;
 
 type Q = EventQueue<Event>;
 

@@ -369,11 +369,11 @@ impl Sim {
             _ => (d.primaries(), CostTier::Database),
         };
         let Some(&first) = indexes.first() else { return "refused: there are no replicas".into() };
-        let db = &d.dbs[first].db;
+        let (db, spec) = (&d.dbs[first].db, &d.dbs[first].spec);
         if db.acu.is_some() {
             return "refused: a serverless database scales itself".into();
         }
-        let Some(family) = db.spec.family.clone() else {
+        let Some(family) = spec.family.clone() else {
             return format!("refused: the {} tier has no instance types", tier.name());
         };
         let current = db.instance_type.or_else(|| family.smallest_with(db.cores)).unwrap_or(family.largest());
@@ -383,7 +383,7 @@ impl Sim {
             Err(why) => return why,
         };
         let n = indexes.len();
-        let failover = db.spec.failover;
+        let failover = spec.failover;
         let from = db.instance_type.map_or_else(|| format!("{} cores", db.cores), |t| family.types[t].name.clone());
         self.db_resize = Some(DbResize { tier: cost, queue: indexes.into(), to });
         self.next_failover(now, q);
@@ -398,8 +398,9 @@ impl Sim {
             return;
         };
         let d = self.data.as_mut().expect("data tier");
+        let failover = d.dbs[db].spec.failover;
         let node = &mut d.dbs[db].db;
-        let (was, failover) = (node.down(), node.spec.failover);
+        let was = node.down();
         node.failing_over = true;
         let name = d.name(db);
         if !was {
@@ -415,13 +416,13 @@ impl Sim {
         let Some(r) = &self.db_resize else { return };
         let (to, tier) = (r.to, r.tier);
         let d = self.data.as_mut().expect("data tier");
+        let (family, fixed) = (d.dbs[db].spec.family.clone().expect("typed"), d.dbs[db].spec.max_connections_set);
         let node = &mut d.dbs[db].db;
-        let family = node.spec.family.clone().expect("typed");
         let t = &family.types[to];
         let delta = t.price_per_hour - node.price_per_hour;
         node.cpu.set_servers(now, t.cores as f64);
         node.cores = t.cores as f64;
-        if !node.spec.max_connections_set {
+        if !fixed {
             node.max_connections = t.max_connections.unwrap_or(node.max_connections);
         }
         node.instance_type = Some(to);

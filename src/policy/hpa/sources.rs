@@ -246,7 +246,8 @@ mod tests {
     use super::super::{MetricIdentifier, MetricTarget, parse_manifest};
     use super::*;
     use crate::engine::time::{SimDuration, SimTime};
-    use crate::policy::{FleetMetrics, MetricSample};
+    use crate::model::metrics::MetricSample;
+    use crate::policy::FleetMetrics;
 
     fn view(id: u32, cpu: Option<f64>) -> PodView {
         let sample =
