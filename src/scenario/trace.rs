@@ -13,9 +13,9 @@ use std::io::BufReader;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::problem::{Origin, Problem};
 use crate::engine::rng::fnv1a;
 use crate::engine::time::SimTime;
+use crate::input::problem::{Origin, Problem};
 
 /// A rate series: `rps[i]` holds from `t[i]` to `t[i+1]` (the last bucket
 /// is as long as the one before it).
