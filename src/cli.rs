@@ -11,9 +11,9 @@ use clap::{Parser, Subcommand};
 
 use crate::engine::time::SimDuration;
 use crate::error::Error;
+use crate::input::problem::{FieldPath, Origin, Problem, Problems};
 use crate::output::{DirSink, FILES, INPUTS_FILE};
 use crate::policy::hpa::{self, HpaControllerConfig, record, record::ReplayOptions};
-use crate::scenario::problem::{FieldPath, Origin, Problem, Problems};
 use crate::scenario::{Override, SECTIONS, Scenario};
 use crate::sim::Simulation;
 use crate::sweep;
@@ -166,7 +166,7 @@ pub enum Command {
 /// Parses `--set` arguments.
 pub fn overrides(args: &[String]) -> Result<Vec<Override>, Error> {
     let parsed: Result<Vec<_>, _> = args.iter().map(|a| Override::parse(a)).collect();
-    parsed.map_err(|p| Error::Invalid(crate::scenario::problem::Problems(vec![p])))
+    parsed.map_err(|p| Error::Invalid(crate::input::problem::Problems(vec![p])))
 }
 
 /// Runs a command.
@@ -261,7 +261,7 @@ pub fn hpa_replay(
         Ok(m) => m.spec,
         Err(e) => {
             // The YAML's own line index locates errors that carry only a path.
-            let source = crate::scenario::manifest::parse(manifest, &text, &FieldPath::root()).ok().map(|(_, s)| s);
+            let source = crate::input::manifest::parse(manifest, &text, &FieldPath::root()).ok().map(|(_, s)| s);
             let line_of = |path: &str| {
                 let p = FieldPath::parse(path)?;
                 source.as_ref()?.line(&p)

@@ -5,7 +5,7 @@
 use std::io;
 use std::path::PathBuf;
 
-use crate::scenario::problem::Problems;
+use crate::input::problem::Problems;
 
 /// Everything that can stop a command.
 #[derive(Debug, thiserror::Error)]

@@ -3,12 +3,32 @@
 //! Clients → load balancer → an autoscaled fleet of app instances → (pools,
 //! cache, database), driven by real or synthetic traffic under a scaling
 //! policy. See `DESIGN.md` for the model's semantics and `README.md` for use.
+//!
+//! # Layers
+//!
+//! The modules, lowest layer first. A module imports only from modules
+//! listed before it, never from one after it; `tests/it/layers.rs` reads
+//! every source file and enforces the order of this list.
+//!
+//! 1. [`engine`]: time, the event queue, random streams and the loop; imports nothing from the crate.
+//! 2. [`input`]: documents, field paths, located problems and the validation context; imports only `engine`.
+//! 3. [`error`]: the library's error type; imports only `input`'s problems.
+//! 4. [`model`]: the domain's nouns and their pure logic; imports `engine` and `input`, never a policy or a scenario.
+//! 5. [`output`]: rows, events, the summary and its findings, and their sinks; imports the model's vocabulary.
+//! 6. [`policy`]: scaling policies and the validation of their fields; imports the layers before it, never `scenario`.
+//! 7. [`scenario`]: the validated scenario built from TOML, calling each policy's validation; imports the layers before it.
+//! 8. [`analysis`]: failure-mode detectors and the advisor over a run's outputs; imports the layers before it.
+//! 9. [`sim`]: the simulation of one scenario, wiring model, policy and detectors into the engine; imports the layers before it.
+//! 10. [`sweep`]: many simulations of one scenario's variants; imports the layers before it.
+//! 11. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
+//! 12. [`cli`]: the command line over all of it; imports any layer before it.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod input;
 pub mod model;
 pub mod output;
 pub mod policy;

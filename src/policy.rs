@@ -26,9 +26,9 @@ pub mod threshold;
 use toml::{Table, Value};
 
 use crate::engine::time::{SimDuration, SimTime};
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 use crate::model::metrics::MetricSample;
-use crate::scenario::check::{Cx, FieldDoc};
-use crate::scenario::problem::FieldPath;
 
 /// A pod's phase, as Kubernetes reports it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -263,7 +263,7 @@ pub fn validate_nested(cx: &mut Cx<'_>, at: &FieldPath, value: &Value, initial: 
     let name = match fields.remove("policy") {
         Some(Value::String(s)) if names.contains(&s.as_str()) => s,
         Some(Value::String(s)) => {
-            let hint = crate::scenario::check::suggest(&s, &names)
+            let hint = crate::input::check::suggest(&s, &names)
                 .unwrap_or_else(|| format!("the policies are: {}", names.join(", ")));
             cx.error(&at.key("policy"), format!("'{s}' is not a policy"), Some(hint));
             return None;
@@ -298,7 +298,7 @@ pub fn with_field(
     let mut cur = &mut fields;
     let segs = path.segments();
     for (i, seg) in segs.iter().enumerate() {
-        let crate::scenario::problem::Segment::Key(k) = seg else {
+        let crate::input::problem::Segment::Key(k) = seg else {
             cx.error(at, format!("'{field}': list indexes are not supported here"), None);
             return None;
         };

@@ -11,17 +11,13 @@ pub mod analysis;
 pub mod autoscaler;
 pub mod balancer;
 pub mod cache;
-pub mod check;
 pub mod client;
 pub mod database;
-pub mod document;
 pub mod events;
 pub mod fleet;
-pub mod manifest;
 pub mod metrics;
 pub mod pool;
 pub mod pooler;
-pub mod problem;
 pub mod replicas;
 pub mod trace;
 pub mod traffic;
@@ -35,12 +31,12 @@ use toml::Value;
 
 use crate::engine::rng::fnv1a;
 use crate::engine::time::SimDuration;
+use crate::input::check::{Cx, FieldDoc, suggest};
+pub use crate::input::document::{Document, Override};
+use crate::input::problem::{FieldPath, Problems};
 use crate::model::metrics::MetricsSpec;
 use crate::model::traffic::TrafficSpec;
 use crate::policy::PolicySpec;
-use check::{Cx, FieldDoc, suggest};
-pub use document::{Document, Override};
-use problem::{FieldPath, Problems};
 
 /// The top-level fields.
 pub const FIELDS: &[FieldDoc] = &[

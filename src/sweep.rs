@@ -37,8 +37,8 @@ use toml::{Table, Value};
 
 use crate::engine::rng::fnv1a;
 use crate::error::Error;
-use crate::scenario::check::show;
-use crate::scenario::problem::{FieldPath, Origin, Problems, Segment};
+use crate::input::check::show;
+use crate::input::problem::{FieldPath, Origin, Problems, Segment};
 use crate::scenario::{Document, Override, Scenario};
 use aggregate::{Aggregator, point_columns};
 use file::SweepFile;

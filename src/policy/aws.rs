@@ -14,8 +14,8 @@ use serde::Deserialize;
 
 use super::{FleetMetrics, Observation, PodView};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::scenario::check::Cx;
-use crate::scenario::problem::FieldPath;
+use crate::input::check::Cx;
+use crate::input::problem::FieldPath;
 
 /// A group metric an AWS policy can track.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -6,8 +6,8 @@ use toml::Value;
 
 use super::{Decision, Observation, Policy, PolicyConfig};
 use crate::engine::time::SimDuration;
-use crate::scenario::check::{Cx, FieldDoc};
-use crate::scenario::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The fixed policy's fields.
 pub const FIELDS: &[FieldDoc] = &[FieldDoc {

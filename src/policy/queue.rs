@@ -25,8 +25,8 @@ use toml::{Table, Value};
 use super::hpa::{self, HpaController, HpaInput, HpaSpec, sources};
 use super::{Decision, Observation, Policy, PolicyConfig, Reading};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::scenario::check::{Cx, FieldDoc};
-use crate::scenario::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The queue policy's fields (KEDA's names).
 pub const FIELDS: &[FieldDoc] = &[
@@ -313,8 +313,8 @@ impl Policy for QueueScaling {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::input::document::Document;
     use crate::policy::FleetMetrics;
-    use crate::scenario::Document;
 
     fn config(text: &str) -> QueueConfig {
         let doc = Document::from_text(std::path::Path::new("q.toml"), text, &[]).unwrap();

@@ -15,8 +15,8 @@ use toml::Value;
 
 use super::{Decision, Observation, Policy, PolicyConfig, PolicySpec, clamp};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::scenario::check::{Cx, FieldDoc};
-use crate::scenario::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The scheduled policy's fields.
 pub const FIELDS: &[FieldDoc] = &[

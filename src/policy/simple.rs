@@ -15,8 +15,8 @@ use toml::Value;
 use super::aws::{self, AdjustmentType, Aggregation, Alarm, AlarmState, Metric, RawAlarm};
 use super::{Decision, Observation, Policy, PolicyConfig, Reading, clamp};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::scenario::check::{Cx, FieldDoc};
-use crate::scenario::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The simple policy's fields.
 pub const FIELDS: &[FieldDoc] = &[

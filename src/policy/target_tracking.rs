@@ -23,8 +23,8 @@ use toml::Value;
 use super::aws::{self, Aggregation, AlarmState, Metric};
 use super::{Decision, Observation, Policy, PolicyConfig, Reading, clamp};
 use crate::engine::time::SimDuration;
-use crate::scenario::check::{Cx, FieldDoc};
-use crate::scenario::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The target tracking policy's fields.
 pub const FIELDS: &[FieldDoc] = &[

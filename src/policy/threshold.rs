@@ -8,8 +8,8 @@ use toml::Value;
 
 use super::{Decision, FleetMetrics, Observation, Policy, PolicyConfig, Reading};
 use crate::engine::time::{SimDuration, SimTime};
-use crate::scenario::check::{Cx, FieldDoc};
-use crate::scenario::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The threshold policy's fields.
 pub const FIELDS: &[FieldDoc] = &[

@@ -5,9 +5,9 @@
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
-use super::problem::FieldPath;
 use crate::engine::time::SimDuration;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The `[analysis]` fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -162,8 +162,8 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<AnalysisSpec> {
     let disable = raw.disable.unwrap_or_default();
     for (i, kind) in disable.iter().enumerate() {
         if !KINDS.contains(&kind.as_str()) {
-            let hint =
-                super::check::suggest(kind, &KINDS).unwrap_or_else(|| format!("the kinds are: {}", KINDS.join(", ")));
+            let hint = crate::input::check::suggest(kind, &KINDS)
+                .unwrap_or_else(|| format!("the kinds are: {}", KINDS.join(", ")));
             cx.error(&at.key("disable").index(i), format!("'{kind}' is not a detector"), Some(hint));
         }
     }

@@ -4,8 +4,8 @@
 
 use toml::Value;
 
-use super::check::{Cx, FieldDoc, suggest};
-use super::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc, suggest};
+use crate::input::problem::FieldPath;
 use crate::policy::PolicySpec;
 
 /// The `[autoscaler]` fields common to every policy.

@@ -9,11 +9,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
-use super::problem::FieldPath;
 use super::types::{self, Family};
 use crate::engine::dist::Dist;
 use crate::engine::time::SimDuration;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 use crate::model::database::{Settings, Usl};
 
 /// The `[database]` fields.

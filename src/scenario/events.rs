@@ -7,9 +7,9 @@ use std::fmt::Write as _;
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc, parse_duration_value};
-use super::problem::FieldPath;
 use crate::engine::time::{SimDuration, SimTime};
+use crate::input::check::{Cx, FieldDoc, parse_duration_value};
+use crate::input::problem::FieldPath;
 
 /// The `[[events]]` fields common to every action.
 pub const FIELDS: &[FieldDoc] = &[
@@ -319,7 +319,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Vec<TimedAction> {
             Some(v) => match parse_duration_value(&v) {
                 Ok(d) => SimTime::ZERO + d,
                 Err(m) => {
-                    cx.error(&path.key("at"), m, Some(super::check::DURATION_HINT.into()));
+                    cx.error(&path.key("at"), m, Some(crate::input::check::DURATION_HINT.into()));
                     continue;
                 }
             },
@@ -421,7 +421,7 @@ mod tests {
     use std::path::Path;
 
     use super::*;
-    use crate::scenario::document::Document;
+    use crate::input::document::Document;
 
     fn parse(text: &str) -> Vec<TimedAction> {
         let doc = Document::from_text(Path::new("session.toml"), text, &[]).expect("parses");

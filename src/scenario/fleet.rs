@@ -6,11 +6,11 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
-use super::problem::FieldPath;
 use super::types::{self, Family};
 use crate::engine::dist::Dist;
 use crate::engine::time::SimDuration;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The `[fleet]` fields.
 pub const FIELDS: &[FieldDoc] = &[

@@ -4,8 +4,8 @@
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
-use super::problem::FieldPath;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 use crate::model::metrics::MetricsSpec;
 
 /// The `[metrics]` fields.

@@ -3,9 +3,9 @@
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
-use super::problem::FieldPath;
 use crate::engine::time::SimDuration;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The `[pool]` fields.
 pub const FIELDS: &[FieldDoc] = &[

@@ -16,11 +16,11 @@
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
 use super::database::{self, DatabaseSpec};
-use super::problem::FieldPath;
 use super::types;
 use crate::engine::time::SimDuration;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The `[replicas]` fields.
 pub const FIELDS: &[FieldDoc] = &[

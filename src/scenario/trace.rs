@@ -13,8 +13,8 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::problem::{Origin, Problem};
 use crate::engine::rng::fnv1a;
+use crate::input::problem::{Origin, Problem};
 use crate::model::request::Kind;
 use crate::model::trace::Columns;
 use crate::model::trace::{RateTrace, RequestLog};

@@ -6,9 +6,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
-use super::problem::FieldPath;
 use super::trace::{load_rate_trace, load_request_log};
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 use crate::model::traffic::{Arrivals, Interpolation, Shape, Source, TrafficSpec};
 
 /// The `[traffic]` fields.

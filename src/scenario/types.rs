@@ -29,9 +29,9 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc, show};
-use super::document::Document;
-use super::problem::{FieldPath, Origin, Problems};
+use crate::input::check::{Cx, FieldDoc, show};
+use crate::input::document::Document;
+use crate::input::problem::{FieldPath, Origin, Problems};
 
 /// The fields of a family file.
 pub const FIELDS: &[FieldDoc] = &[
@@ -257,7 +257,7 @@ pub fn resolve(
         Some(index) => (family, Some(Typed { family: f, index })),
         None => {
             let names = f.names();
-            let hint = super::check::suggest(name, &names)
+            let hint = crate::input::check::suggest(name, &names)
                 .unwrap_or_else(|| format!("the types of {} are: {}", f.name, names.join(", ")));
             cx.error(&at.key("type"), format!("'{name}' is not a type of the {} family", f.name), Some(hint));
             (family, None)

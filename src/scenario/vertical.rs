@@ -23,10 +23,10 @@
 use serde::Deserialize;
 use toml::Value;
 
-use super::check::{Cx, FieldDoc};
 use super::fleet::FleetSpec;
-use super::problem::FieldPath;
 use crate::engine::time::SimDuration;
+use crate::input::check::{Cx, FieldDoc};
+use crate::input::problem::FieldPath;
 
 /// The `[vertical]` fields.
 pub const FIELDS: &[FieldDoc] = &[

@@ -7,15 +7,15 @@ use std::path::Path;
 use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::{SimDuration, SimTime};
+use crate::input::check::Cx;
+use crate::input::document::Document;
+use crate::input::problem::FieldPath;
 use crate::model::instance::{Scrape, State};
 use crate::model::metrics::{self, FleetScrape};
 use crate::output::TickRow;
 use crate::output::timeseries::DataTierColumns;
 use crate::policy::{FleetMetrics, Observation, PodPhase, PodView};
-use crate::scenario::check::Cx;
-use crate::scenario::document::Document;
 use crate::scenario::events::{Action, KillAmount};
-use crate::scenario::problem::FieldPath;
 use crate::sim::record::latency_histogram;
 
 type Q = EventQueue<Event>;

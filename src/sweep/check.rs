@@ -18,8 +18,8 @@ use rayon::prelude::*;
 
 use super::file::SweepFile;
 use super::space::{Param, Point};
-use crate::scenario::check::show;
-use crate::scenario::problem::{FieldPath, Origin, Problem, Problems};
+use crate::input::check::show;
+use crate::input::problem::{FieldPath, Origin, Problem, Problems};
 use crate::scenario::{Override, Scenario};
 
 /// The overrides of one point: the sweep's fixed `set`, then one per

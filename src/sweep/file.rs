@@ -31,8 +31,8 @@ use toml::Value;
 
 use super::filter::Expr;
 use crate::engine::time::SimDuration;
-use crate::scenario::check::{Cx, show};
-use crate::scenario::problem::{FieldPath, Origin, Problem, Problems, Segment};
+use crate::input::check::{Cx, show};
+use crate::input::problem::{FieldPath, Origin, Problem, Problems, Segment};
 use crate::scenario::{Document, Override};
 
 /// Most points a sweep may have (before filters).

@@ -15,7 +15,7 @@ use std::fmt;
 use toml::Value;
 
 use crate::engine::time::SimDuration;
-use crate::scenario::problem::FieldPath;
+use crate::input::problem::FieldPath;
 
 /// A parsed expression.
 #[derive(Clone, Debug, PartialEq)]

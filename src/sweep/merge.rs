@@ -14,7 +14,7 @@ use super::pareto::PointStat;
 use super::shard::Shard;
 use super::table::{CsvFile, Header, LEAD, points_path};
 use crate::error::Error;
-use crate::scenario::problem::{Origin, Problem, Problems};
+use crate::input::problem::{Origin, Problem, Problems};
 
 /// What a merge wrote.
 #[derive(Debug)]

@@ -15,7 +15,7 @@ use toml::Value;
 use super::file::{ParamSpec, Range, Sampling, Scale, Source, Unit};
 use crate::engine::rng::Stream;
 use crate::engine::time::SimDuration;
-use crate::scenario::problem::FieldPath;
+use crate::input::problem::FieldPath;
 
 /// A parameter with its values.
 #[derive(Clone, Debug, PartialEq)]
@@ -156,7 +156,7 @@ mod tests {
     }
 
     fn shown(p: &Param) -> Vec<String> {
-        p.values.iter().map(crate::scenario::check::show).collect()
+        p.values.iter().map(crate::input::check::show).collect()
     }
 
     #[test]

@@ -8,8 +8,8 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use crate::engine::time::SimTime;
+use crate::input::problem::Problems;
 use crate::scenario::events::{Action, TimedAction, to_toml};
-use crate::scenario::problem::Problems;
 use crate::scenario::{Override, Scenario};
 
 /// A session being recorded: the scenario it is played on and the actions.

@@ -6,6 +6,7 @@ mod data;
 mod determinism;
 mod fleet;
 mod gallery;
+mod layers;
 mod memory;
 mod policies;
 mod queueing;

@@ -16,9 +16,9 @@ use super::{
     ReconcileOutcome, parse_manifest, parse_spec,
 };
 use crate::engine::time::{SimDuration, SimTime};
+use crate::input::check::{Cx, FieldDoc, suggest};
+use crate::input::problem::{FieldPath, Origin, Problem};
 use crate::policy::{Decision, Observation, Policy, PolicyConfig, Reading};
-use crate::scenario::check::{Cx, FieldDoc, suggest};
-use crate::scenario::problem::{FieldPath, Origin, Problem};
 
 /// The hpa policy's fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -153,7 +153,7 @@ pub fn spec_from_table(
         Err(ManifestError::Syntax { path, message, .. }) => {
             let p = FieldPath::parse(&path).unwrap_or_default();
             let hint = match p.segments() {
-                [crate::scenario::problem::Segment::Key(k)] if message.starts_with("unknown field") => {
+                [crate::input::problem::Segment::Key(k)] if message.starts_with("unknown field") => {
                     suggest(k, known).or_else(|| Some(format!("the fields here are: {}", known.join(", "))))
                 }
                 _ => None,

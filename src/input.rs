@@ -1,0 +1,13 @@
+//! Reading what users write, below every section that reads it: the merged
+//! document with the file and line of each field ([`document`], with
+//! Kubernetes manifests as models in [`manifest`]), dotted field paths and
+//! located problems ([`problem`]), and the validation context that turns raw
+//! values into typed ones while collecting every problem ([`check`]).
+//!
+//! Both the scenario sections and the policies validate their fields with
+//! it, so neither has to import the other's plumbing.
+
+pub mod check;
+pub mod document;
+pub mod manifest;
+pub mod problem;
