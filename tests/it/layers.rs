@@ -9,20 +9,6 @@ use std::path::{Path, PathBuf};
 
 use crate::support::root;
 
-/// Upward edges that exist until the model's vocabulary (trace kinds, the
-/// balancer's algorithm, the traffic and database specs, metric samples)
-/// moves down into `model` (issue 11, part A). Temporary: remove each entry
-/// when its edge is gone — the test fails on an entry that no longer
-/// matches, so a stale one cannot linger.
-const KNOWN_UPWARD: &[(&str, &str)] = &[
-    ("src/model/balancer.rs", "scenario"),
-    ("src/model/database.rs", "scenario"),
-    ("src/model/metrics.rs", "policy"),
-    ("src/model/metrics.rs", "scenario"),
-    ("src/model/request.rs", "scenario"),
-    ("src/model/traffic.rs", "scenario"),
-];
-
 /// The layer order stated in `src/lib.rs`: lines `//! N. [`name`]: …`.
 fn stated_order(lib: &str) -> Vec<String> {
     lib.lines()
@@ -173,7 +159,6 @@ fn every_import_points_down_the_stated_layers() {
     rust_files(&root().join("src"), &mut files);
     files.sort();
     let mut wrong = Vec::new();
-    let mut used_allowance = BTreeSet::new();
     for path in &files {
         let rel = path.strip_prefix(root()).unwrap();
         let rel_s = rel.to_string_lossy().replace('\\', "/");
@@ -188,16 +173,7 @@ fn every_import_points_down_the_stated_layers() {
             if theirs <= own || top == mods[0] {
                 continue;
             }
-            if KNOWN_UPWARD.contains(&(rel_s.as_str(), top.as_str())) {
-                used_allowance.insert((rel_s.clone(), top));
-                continue;
-            }
             wrong.push(format!("{rel_s}:{line}: `{}` imports from `{top}`, a layer above it", mods[0]));
-        }
-    }
-    for (file, top) in KNOWN_UPWARD {
-        if !used_allowance.contains(&(file.to_string(), top.to_string())) {
-            wrong.push(format!("{file} no longer imports `{top}`: remove it from KNOWN_UPWARD in tests/it/layers.rs"));
         }
     }
     assert!(wrong.is_empty(), "imports against the layer order of src/lib.rs:\n{}", wrong.join("\n"));
