@@ -103,8 +103,7 @@ pub enum Command {
         jobs: Option<usize>,
         /// Run only shard I of N (0-based; runs with index ≡ I mod N).
         /// Without it: $SCALESIM_SHARD, or $JOB_COMPLETION_INDEX /
-        /// $SLURM_ARRAY_TASK_ID with $SCALESIM_SHARDS (or
-        /// $SLURM_ARRAY_TASK_COUNT) as the count.
+        /// $SLURM_ARRAY_TASK_ID with $SCALESIM_SHARDS as the count.
         #[arg(long, value_name = "I/N")]
         shard: Option<String>,
         /// Keep every run's outputs in DIR/run-NNN/.

@@ -10,9 +10,8 @@
 //! |---|---|
 //! | `SCALESIM_SHARD` | `I/N`, as `--shard` (wins over the others) |
 //! | `JOB_COMPLETION_INDEX` | the index of a Kubernetes Indexed Job's pod |
-//! | `SLURM_ARRAY_TASK_ID` | the Slurm array task (minus `SLURM_ARRAY_TASK_MIN`, so arrays may start at 1) |
-//! | `SCALESIM_SHARDS` | the shard count (set it to the Job's `completions`) |
-//! | `SLURM_ARRAY_TASK_COUNT` | the shard count under Slurm when `SCALESIM_SHARDS` is not set |
+//! | `SLURM_ARRAY_TASK_ID` | the index of a Slurm array task (arrays start at 0) |
+//! | `SCALESIM_SHARDS` | the shard count: the Job's `completions`, the array's size |
 
 use std::fmt;
 
@@ -58,29 +57,31 @@ impl Shard {
                 Some(v) => v.trim().parse().map(Some).map_err(|_| format!("{var}='{v}' is not a whole number")),
             }
         };
+        // The engine's index is the shard, so a retried pod or a resubmitted
+        // Slurm index keeps its shard. The count never comes from Slurm: its
+        // SLURM_ARRAY_TASK_COUNT and _MIN are those of one submission, so
+        // `sbatch --array=2` alone would give task 0 of 1.
         let (index, source) = if let Some(i) = number("JOB_COMPLETION_INDEX")? {
             (i, "JOB_COMPLETION_INDEX")
         } else if let Some(i) = number("SLURM_ARRAY_TASK_ID")? {
-            let min = number("SLURM_ARRAY_TASK_MIN")?.unwrap_or(0);
-            let i = i
-                .checked_sub(min)
-                .ok_or_else(|| format!("SLURM_ARRAY_TASK_ID {i} is below SLURM_ARRAY_TASK_MIN {min}"))?;
             (i, "SLURM_ARRAY_TASK_ID")
         } else {
             return Ok(None);
         };
-        let count = match number("SCALESIM_SHARDS")? {
-            Some(n) => n,
-            None if source == "SLURM_ARRAY_TASK_ID" => number("SLURM_ARRAY_TASK_COUNT")?
-                .ok_or("SLURM_ARRAY_TASK_ID is set but neither SCALESIM_SHARDS nor SLURM_ARRAY_TASK_COUNT is")?,
-            None => {
-                return Err(format!(
-                    "{source} is set but SCALESIM_SHARDS is not: set it to the number of shards (the Job's completions)"
-                ));
-            }
-        };
-        if count == 0 || index >= count {
-            return Err(format!("{source} gives shard {index}, but there are {count} shards"));
+        let count = number("SCALESIM_SHARDS")?.ok_or_else(|| {
+            format!(
+                "{source} is set but SCALESIM_SHARDS is not: set it to the number of shards \
+                 (the Job's completions, or the size of the Slurm array)"
+            )
+        })?;
+        if count == 0 {
+            return Err("SCALESIM_SHARDS is 0: set it to the number of shards, 1 or more".into());
+        }
+        if index >= count {
+            return Err(format!(
+                "{source} gives shard {index}, but SCALESIM_SHARDS is {count}: indices run from 0 to {}",
+                count - 1
+            ));
         }
         Ok(Some(Shard { index, count }))
     }
@@ -148,10 +149,20 @@ mod tests {
         );
         assert!(env(&[("JOB_COMPLETION_INDEX", "2")]).unwrap_err().contains("SCALESIM_SHARDS"));
         assert!(env(&[("JOB_COMPLETION_INDEX", "4"), ("SCALESIM_SHARDS", "4")]).is_err());
+        // `sbatch --array=2` alone, resubmitting one task of a 0-3 array.
         assert_eq!(
-            env(&[("SLURM_ARRAY_TASK_ID", "3"), ("SLURM_ARRAY_TASK_MIN", "1"), ("SLURM_ARRAY_TASK_COUNT", "3")]),
-            Ok(Some(Shard { index: 2, count: 3 }))
+            env(&[
+                ("SLURM_ARRAY_TASK_ID", "2"),
+                ("SLURM_ARRAY_TASK_MIN", "2"),
+                ("SLURM_ARRAY_TASK_COUNT", "1"),
+                ("SCALESIM_SHARDS", "4")
+            ]),
+            Ok(Some(Shard { index: 2, count: 4 }))
         );
+        let err = env(&[("SLURM_ARRAY_TASK_ID", "2"), ("SLURM_ARRAY_TASK_COUNT", "4")]).unwrap_err();
+        assert!(err.contains("SLURM_ARRAY_TASK_ID is set but SCALESIM_SHARDS is not"), "{err}");
+        let err = env(&[("SLURM_ARRAY_TASK_ID", "4"), ("SCALESIM_SHARDS", "4")]).unwrap_err();
+        assert!(err.contains("indices run from 0 to 3"), "{err}");
         assert_eq!(
             env(&[("SCALESIM_SHARD", "1/2"), ("JOB_COMPLETION_INDEX", "0")]),
             Ok(Some(Shard { index: 1, count: 2 }))
