@@ -6,9 +6,11 @@
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod analysis;
+pub mod calibrate;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod import;
 pub mod model;
 pub mod output;
 pub mod policy;
@@ -16,3 +18,4 @@ pub mod scenario;
 pub mod sim;
 pub mod sweep;
 pub mod tui;
+pub mod validate;
