@@ -165,9 +165,13 @@ pub fn calibrate(obs: &Observed) -> Calibration {
     }
 }
 
+/// Three significant digits, for printing.
 fn round3(v: f64) -> f64 {
+    if v == 0.0 || !v.is_finite() {
+        return v;
+    }
     let m = 10f64.powi(2 - v.abs().log10().floor() as i32);
-    if v == 0.0 || !v.is_finite() { v } else { (v * m).round() / m }
+    (v * m).round() / m
 }
 
 /// After the cold start: the first instant the fleet served a request,

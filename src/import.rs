@@ -247,9 +247,11 @@ impl Observed {
         out
     }
 
-    /// The per-pod metrics file `scalesim hpa --metrics` reads
-    /// (`t_seconds,pod,ready,cpu,…`): one row per pod per instant while the
-    /// pod exists; an empty `cpu` is a pod without a sample (missing).
+    /// The per-pod metrics file `scalesim hpa --metrics` reads for a
+    /// `Resource cpu` metric (`t_seconds,pod,ready,cpu[,cpu_request]`): one
+    /// row per pod per instant while the pod exists; an empty `cpu` is a pod
+    /// without a sample (missing). Only the columns a CPU manifest takes,
+    /// since the replay refuses columns its manifest does not name.
     pub fn pods_csv(&self) -> Result<String, Error> {
         if self.pods.is_empty() {
             return Err(problem(
@@ -262,14 +264,9 @@ impl Observed {
                 ),
             ));
         }
-        let has = |c: Column| self.pods.iter().any(|p| p.series.contains_key(&c));
-        let rps = has(Column::Throughput);
         let mut out = String::from("t_seconds,pod,ready,cpu");
         if self.cpu_request.is_some() {
             out.push_str(",cpu_request");
-        }
-        if rps {
-            out.push_str(",http_requests_per_second");
         }
         out.push('\n');
         for (i, t) in self.t.iter().enumerate() {
@@ -287,9 +284,6 @@ impl Observed {
                 let _ = write!(out, "{},{},{ready},{cpu}", num(*t), pod.name);
                 if let Some(req) = &self.cpu_request {
                     let _ = write!(out, ",{req}");
-                }
-                if rps {
-                    let _ = write!(out, ",{}", at(Column::Throughput).map(num).unwrap_or_default());
                 }
                 out.push('\n');
             }

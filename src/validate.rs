@@ -130,6 +130,9 @@ pub struct Level {
     pub scores: Vec<Score>,
 }
 
+/// A compared series with its observed and simulated values on the grid.
+pub type Pair = (Compared, Vec<Option<f64>>, Vec<Option<f64>>);
+
 /// The whole comparison.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Report {
@@ -142,7 +145,7 @@ pub struct Report {
     /// Instants, s (observed grid, from `from_s`).
     pub t: Vec<f64>,
     /// Per compared series: observed and simulated on the grid.
-    pub pairs: Vec<(Compared, Vec<Option<f64>>, Vec<Option<f64>>)>,
+    pub pairs: Vec<Pair>,
 }
 
 /// The simulated series, read back from `timeseries.csv` by column name.

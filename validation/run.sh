@@ -147,6 +147,8 @@ Recorded by \`bash validation/run.sh $EXP\` on $(date -u +"%Y-%m-%d %H:%M UTC").
 - Service: \`validation/service.py\` (Python $(python3 -c 'import platform; print(platform.python_version())')),
   $WORKERS worker processes pinned to CPU $SVC_CPU, lognormal CPU demand mean $MEAN_MS ms, cv $CV,
   accept queue $QUEUE, not ready for $BOOT_S s after start (\`truth.toml\`).
+- Capacity probe (12 s at 1.5x nominal): $CAP requests/s completed (nominal for one core: $NOMINAL);
+  the trace's rates are fractions of the probed capacity.
 - Load: \`validation/loadgen.py\` on CPU $AUX_CPU, Poisson arrivals following \`offered_trace.csv\`
   for $DURATION s (one row per request in \`loadgen.csv\`).
 - Prometheus: $(prometheus --version 2>&1 | head -1), scrape interval 1 s, on 127.0.0.1;
