@@ -9,6 +9,8 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 
+mod observe;
+
 use crate::engine::time::SimDuration;
 use crate::error::Error;
 use crate::input::problem::{FieldPath, Origin, Problem, Problems};
@@ -160,6 +162,61 @@ pub enum Command {
         #[arg(long, default_value = "5m")]
         downscale_stabilization: String,
     },
+    /// Import monitoring data: a rate trace, per-pod metrics for `scalesim
+    /// hpa --metrics`, the observed series, and a calibrated scenario skeleton.
+    Import {
+        /// Where the data comes from.
+        #[command(subcommand)]
+        source: ImportSource,
+    },
+    /// Fit the fleet's parameters (CPU per request, service time, cores,
+    /// workers, cold start, metric delay) to Prometheus exports and print
+    /// them with their uncertainty and residuals.
+    Calibrate {
+        /// An import TOML naming the files and their roles, or a directory holding import.toml.
+        config: Option<PathBuf>,
+        /// ROLE=FILE instead of a TOML (repeatable; ROLE:counter=FILE for a raw counter).
+        #[arg(long = "series", value_name = "ROLE=FILE")]
+        series: Vec<String>,
+    },
+    /// Replay observed traffic through a scenario and report, per series,
+    /// how far the simulation is from the observation (validation.csv,
+    /// overlay.csv).
+    Validate {
+        /// The (calibrated) scenario.
+        scenario: PathBuf,
+        /// The Prometheus exports: a directory holding import.toml (or the TOML).
+        #[arg(long)]
+        observed: PathBuf,
+        /// Output directory [default: out/<scenario name>-validation/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Master seed (overrides the scenario's).
+        #[arg(long)]
+        seed: Option<u64>,
+        /// Override a field (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+    },
+}
+
+/// Sources `scalesim import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// Prometheus HTTP API query_range JSON, one file per query.
+    Prometheus {
+        /// An import TOML naming the files and their roles, or a directory holding import.toml.
+        config: Option<PathBuf>,
+        /// ROLE=FILE instead of a TOML (repeatable; ROLE:counter=FILE for a raw counter).
+        #[arg(long = "series", value_name = "ROLE=FILE")]
+        series: Vec<String>,
+        /// Output directory.
+        #[arg(long)]
+        out: PathBuf,
+        /// The skeleton scenario's name [default: the output directory's name].
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 /// Parses `--set` arguments.
@@ -195,6 +252,13 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             run_sweep(&sweep, out, sweep::Options { jobs, shard, keep_runs }, quiet)
         }
         Command::Merge { files, out } => merge(&files, &out),
+        Command::Import { source: ImportSource::Prometheus { config, series, out, name } } => {
+            observe::import_prometheus(config.as_deref(), &series, &out, name.as_deref())
+        }
+        Command::Calibrate { config, series } => observe::calibrate(config.as_deref(), &series),
+        Command::Validate { scenario, observed, out, seed, set } => {
+            observe::validate(&scenario, &observed, out, seed, &overrides(&set)?)
+        }
         Command::Hpa {
             manifest,
             metrics,

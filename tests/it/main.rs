@@ -1,6 +1,7 @@
 //! scalesim's integration tests: one binary, a module per area.
 
 mod advisor;
+mod byos;
 mod cli;
 mod data;
 mod determinism;
