@@ -24,6 +24,15 @@ pub trait Model {
     fn handle(&mut self, now: SimTime, event: Self::Event, queue: &mut EventQueue<Self::Event>);
 }
 
+/// Whether events at the horizon itself are due.
+#[derive(Clone, Copy)]
+enum Bound {
+    /// Up to and including the horizon.
+    Through,
+    /// Strictly before it.
+    Before,
+}
+
 /// Drives a [`Model`]: pops events in (time, sequence) order and hands them
 /// to the model, up to a horizon.
 pub struct Engine<M: Model> {
@@ -64,29 +73,14 @@ impl<M: Model> Engine<M> {
     /// Handles the next event if it is due by the end of the run; returns
     /// whether one was handled.
     pub fn step(&mut self) -> bool {
-        match self.queue.peek_time() {
-            Some(t) if t <= self.end => {
-                let (now, event) = self.queue.pop().expect("peeked");
-                self.model.handle(now, event, &mut self.queue);
-                self.handled += 1;
-                true
-            }
-            _ => false,
-        }
+        self.handle_next(self.end, Bound::Through)
     }
 
     /// Handles every event up to and including `t` (capped at the end of the
     /// run), then sets the clock to that instant.
     pub fn run_until(&mut self, t: SimTime) {
         let horizon = t.min(self.end);
-        while let Some(next) = self.queue.peek_time() {
-            if next > horizon {
-                break;
-            }
-            let (now, event) = self.queue.pop().expect("peeked");
-            self.model.handle(now, event, &mut self.queue);
-            self.handled += 1;
-        }
+        while self.handle_next(horizon, Bound::Through) {}
         self.queue.advance_to(horizon);
     }
 
@@ -95,15 +89,25 @@ impl<M: Model> Engine<M> {
     /// may inject an action "at t", before anything else at t happens.
     pub fn run_before(&mut self, t: SimTime) {
         let horizon = t.min(self.end);
-        while let Some(next) = self.queue.peek_time() {
-            if next >= horizon {
-                break;
-            }
-            let (now, event) = self.queue.pop().expect("peeked");
-            self.model.handle(now, event, &mut self.queue);
-            self.handled += 1;
-        }
+        while self.handle_next(horizon, Bound::Before) {}
         self.queue.advance_to(horizon);
+    }
+
+    /// The one pop-and-handle step every driver shares: handles the next
+    /// event if it is due by `horizon`, and says whether it did.
+    fn handle_next(&mut self, horizon: SimTime, bound: Bound) -> bool {
+        let due = match (self.queue.peek_time(), bound) {
+            (Some(t), Bound::Through) => t <= horizon,
+            (Some(t), Bound::Before) => t < horizon,
+            (None, _) => false,
+        };
+        if !due {
+            return false;
+        }
+        let Some((now, event)) = self.queue.pop() else { return false };
+        self.model.handle(now, event, &mut self.queue);
+        self.handled += 1;
+        true
     }
 
     /// Runs to the end.

@@ -14,7 +14,7 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-pub use events::EventRow;
+pub use events::{EventKind, EventRow};
 pub use summary::Summary;
 pub use timeseries::TickRow;
 

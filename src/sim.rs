@@ -35,8 +35,8 @@ use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::engine::{Engine, Model};
 use crate::model::balancer::Router;
-use crate::model::instance::Instance;
 pub use crate::model::instance::State;
+use crate::model::instance::{InstanceId, Instances};
 use crate::model::metrics::FleetScrape;
 use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Requests};
@@ -46,6 +46,7 @@ use crate::policy::{Policy, PolicySpec, Reading};
 use crate::scenario::Scenario;
 use crate::scenario::events::Action;
 use crate::scenario::fleet::Capacity;
+pub use data::Owner;
 use record::Recorder;
 
 /// Every event of the model.
@@ -72,21 +73,21 @@ pub enum Event {
     /// The next compute completion on an instance.
     ComputeDone {
         /// Instance.
-        instance: u32,
+        instance: InstanceId,
         /// The station's generation when scheduled.
         generation: u32,
     },
     /// The end of a lifecycle phase (provisioning, boot, warm-up, drain).
     Lifecycle {
         /// Instance.
-        instance: u32,
+        instance: InstanceId,
         /// The instance's generation when scheduled.
         generation: u32,
     },
     /// A health probe of one instance is due.
     Probe {
         /// Instance.
-        instance: u32,
+        instance: InstanceId,
         /// The instance's restart count when scheduled.
         epoch: u32,
     },
@@ -116,12 +117,10 @@ pub enum Event {
     CacheReply(ReqRef),
     /// A pool retries opening connections after a refusal.
     PoolRefill {
-        /// The instance (or `u32::MAX` for the pooler).
-        instance: u32,
+        /// Whose pool, for which database.
+        owner: Owner,
         /// The pool's epoch when scheduled.
         epoch: u32,
-        /// The database the pool is for.
-        db: u16,
     },
     /// A fault or operator action (index into the action list).
     Action(u32),
@@ -192,16 +191,16 @@ pub struct Sim {
     rng: Streams,
     router: Router,
     requests: Requests,
-    instances: Vec<Instance>,
+    instances: Instances,
     /// Ids of instances not terminated, in id order.
-    live: BTreeSet<u32>,
+    live: BTreeSet<InstanceId>,
     /// Instances waiting for capacity, in order.
-    pending: VecDeque<u32>,
+    pending: VecDeque<InstanceId>,
     desired: u32,
     nodes: Nodes,
     next_zone: u32,
     /// Instances in slow start, with when they joined.
-    slow_starting: Vec<(u32, SimTime)>,
+    slow_starting: Vec<(InstanceId, SimTime)>,
     slow_start_scheduled: bool,
     policy: Box<dyn Policy>,
     policy_spec: PolicySpec,
@@ -263,7 +262,7 @@ impl Model for Sim {
             Event::DbDone { db, generation } => self.on_db_done(now, db, generation, q),
             Event::AcquireTimeout(r) => self.on_acquire_timeout(now, r, q),
             Event::CacheReply(r) => self.on_cache_reply(now, r, q),
-            Event::PoolRefill { instance, epoch, db } => self.on_pool_refill(now, instance, epoch, db, q),
+            Event::PoolRefill { owner, epoch } => self.on_pool_refill(now, owner, epoch, q),
             Event::Action(i) => self.on_action(now, i, q),
             Event::Revert(i) => self.on_revert(now, i, q),
             Event::Replay(db) => self.on_replay(now, db, q),
@@ -311,7 +310,7 @@ impl Sim {
             },
             router: Router::new(s.balancer.algorithm, stream("balancer")),
             requests: Requests::default(),
-            instances: Vec::new(),
+            instances: Instances::default(),
             live: BTreeSet::new(),
             pending: VecDeque::new(),
             desired: s.fleet.initial,
@@ -397,7 +396,7 @@ impl Sim {
     fn counts(&self) -> [u32; 5] {
         let mut c = [0; 5];
         for &id in &self.live {
-            let slot = match self.instances[id as usize].state {
+            let slot = match self.instances[id].state {
                 State::Ready => 0,
                 State::Warming => 1,
                 State::Provisioning | State::Booting => 2,
@@ -499,7 +498,7 @@ impl Simulation {
             .instances
             .iter()
             .map(|i| InstanceView {
-                id: i.id,
+                id: i.id.get(),
                 zone: i.zone,
                 state: i.state,
                 healthy: i.healthy,

@@ -6,11 +6,22 @@
 //! (faults and operator actions) pop before every ordinary event at the same
 //! instant, so an action injected live at time t and the same action read
 //! from a file act at the same point. The keys are packed into one `u128`
-//! (time, class bit, sequence) so a comparison is a single integer compare. Cancellation is lazy: an event that is no longer wanted stays in
-//! the heap and its handler ignores it (entities carry generation counters).
+//! (time, class bit, sequence) so a comparison is a single integer compare.
+//! Cancellation is lazy: an event that is no longer wanted stays in the heap
+//! and its handler ignores it (entities carry generation counters).
+//!
+//! The queue refuses the past. An event scheduled before the clock is a
+//! model bug (a handler computed a time from a stale instant), and moving it
+//! to "now" would hide it and still change the run. NeXosim refuses such an
+//! event with a `SchedulingError`; here it is a panic that names the event
+//! and both instants, in every build: no handler could do anything useful
+//! with an error (the bug is in its own arithmetic), an `assert!` costs the
+//! same compare as the clamp it replaces, and a release sweep must not carry
+//! on with a silently altered run.
 
 use std::cmp::Ordering;
 use std::collections::BinaryHeap;
+use std::fmt::Debug;
 
 use super::time::SimTime;
 
@@ -65,20 +76,40 @@ impl<E> EventQueue<E> {
         self.now
     }
 
-    /// Schedules `event` at `at`; an instant in the past is moved to now, so
-    /// time never runs backwards.
-    pub fn schedule(&mut self, at: SimTime, event: E) {
+    /// Schedules `event` at `at`.
+    ///
+    /// # Panics
+    ///
+    /// If `at` is before now (see the module docs: the queue refuses the past).
+    pub fn schedule(&mut self, at: SimTime, event: E)
+    where
+        E: Debug,
+    {
         self.push(at, ORDINARY, event);
     }
 
     /// Schedules `event` at `at`, ahead of every ordinary event at that
     /// instant (in scheduling order among such events).
-    pub fn schedule_first(&mut self, at: SimTime, event: E) {
+    ///
+    /// # Panics
+    ///
+    /// If `at` is before now, as [`EventQueue::schedule`].
+    pub fn schedule_first(&mut self, at: SimTime, event: E)
+    where
+        E: Debug,
+    {
         self.push(at, 0, event);
     }
 
-    fn push(&mut self, at: SimTime, class: u128, event: E) {
-        let at = at.max(self.now);
+    fn push(&mut self, at: SimTime, class: u128, event: E)
+    where
+        E: Debug,
+    {
+        assert!(
+            at >= self.now,
+            "{event:?} scheduled at {at:?}, before now ({:?}): the queue refuses the past",
+            self.now
+        );
         let key = ((at.0 as u128) << 64) | class | self.next_seq as u128;
         self.next_seq += 1;
         self.heap.push(Entry { key, event });
@@ -140,12 +171,21 @@ mod tests {
     }
 
     #[test]
-    fn never_schedules_into_the_past() {
+    fn now_is_not_the_past() {
         let mut q = EventQueue::new();
         q.schedule(SimTime(50), 1);
         assert_eq!(q.pop(), Some((SimTime(50), 1)));
-        q.schedule(SimTime(10), 2);
+        q.schedule(SimTime(50), 2);
         assert_eq!(q.pop(), Some((SimTime(50), 2)));
+    }
+
+    #[test]
+    #[should_panic(expected = "\"late\" scheduled at SimTime(10), before now (SimTime(50))")]
+    fn refuses_the_past_naming_the_event() {
+        let mut q = EventQueue::new();
+        q.schedule(SimTime(50), "first");
+        q.pop();
+        q.schedule(SimTime(10), "late");
     }
 
     #[test]

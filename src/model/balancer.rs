@@ -17,6 +17,7 @@
 
 use std::collections::BTreeSet;
 
+use super::instance::InstanceId;
 use crate::engine::rng::Stream;
 
 /// Load-balancing algorithms.
@@ -34,14 +35,13 @@ pub enum Algorithm {
 
 /// A full weight.
 pub const FULL: u32 = 1000;
-const NONE: u32 = u32::MAX;
 
 /// Routing state.
 pub struct Router {
     algorithm: Algorithm,
     members: Vec<u32>,
-    /// By instance id: position in `members`, or NONE.
-    pos: Vec<u32>,
+    /// By instance id: position in `members`, if routable.
+    pos: Vec<Option<u32>>,
     /// By instance id.
     weight: Vec<u32>,
     /// By instance id: requests routed there and not finished.
@@ -76,7 +76,7 @@ impl Router {
     fn ensure(&mut self, id: u32) {
         let n = id as usize + 1;
         if self.pos.len() < n {
-            self.pos.resize(n, NONE);
+            self.pos.resize(n, None);
             self.weight.resize(n, FULL);
             self.outstanding.resize(n, 0);
             self.last_pick.resize(n, 0);
@@ -94,22 +94,27 @@ impl Router {
     }
 
     /// Whether `id` is routable.
-    pub fn contains(&self, id: u32) -> bool {
-        self.pos.get(id as usize).is_some_and(|&p| p != NONE)
+    pub fn contains(&self, id: InstanceId) -> bool {
+        self.member(id.get())
+    }
+
+    fn member(&self, id: u32) -> bool {
+        self.pos.get(id as usize).is_some_and(|p| p.is_some())
     }
 
     /// Requests in flight at `id` through the balancer.
-    pub fn outstanding(&self, id: u32) -> u32 {
-        self.outstanding.get(id as usize).copied().unwrap_or(0)
+    pub fn outstanding(&self, id: InstanceId) -> u32 {
+        self.outstanding.get(id.index()).copied().unwrap_or(0)
     }
 
     /// Makes `id` routable with `weight` (1..=1000).
-    pub fn add(&mut self, id: u32, weight: u32) {
+    pub fn add(&mut self, id: InstanceId, weight: u32) {
+        let id = id.get();
         self.ensure(id);
-        if self.contains(id) {
+        if self.member(id) {
             return;
         }
-        self.pos[id as usize] = self.members.len() as u32;
+        self.pos[id as usize] = Some(self.members.len() as u32);
         self.members.push(id);
         self.weight[id as usize] = weight.clamp(1, FULL);
         self.fenwick.push(0);
@@ -121,14 +126,15 @@ impl Router {
     }
 
     /// Takes `id` out of rotation (its in-flight count is kept).
-    pub fn remove(&mut self, id: u32) {
-        if !self.contains(id) {
+    pub fn remove(&mut self, id: InstanceId) {
+        let id = id.get();
+        let Some(p) = self.pos.get(id as usize).copied().flatten() else {
             return;
-        }
+        };
         if self.algorithm == Algorithm::LeastOutstanding {
             self.lor.remove(&self.lor_key(id));
         }
-        let p = self.pos[id as usize] as usize;
+        let p = p as usize;
         let last = self.members.len() - 1;
         // Zero the leaving slot, move the last member into it.
         self.fenwick_add(p, -(self.weight[id as usize] as i64));
@@ -136,33 +142,34 @@ impl Router {
             let moved = self.members[last];
             self.fenwick_add(last, -(self.weight[moved as usize] as i64));
             self.members[p] = moved;
-            self.pos[moved as usize] = p as u32;
+            self.pos[moved as usize] = Some(p as u32);
             self.fenwick_add(p, self.weight[moved as usize] as i64);
         }
         self.members.pop();
         self.fenwick.pop();
-        self.pos[id as usize] = NONE;
+        self.pos[id as usize] = None;
         if self.cursor >= self.members.len() {
             self.cursor = 0;
         }
     }
 
     /// Changes `id`'s weight (slow start).
-    pub fn set_weight(&mut self, id: u32, weight: u32) {
+    pub fn set_weight(&mut self, id: InstanceId, weight: u32) {
+        let id = id.get();
         self.ensure(id);
         let weight = weight.clamp(1, FULL);
-        if !self.contains(id) {
+        let Some(p) = self.pos[id as usize] else {
             self.weight[id as usize] = weight;
             return;
-        }
+        };
         let old = self.weight[id as usize];
-        let p = self.pos[id as usize] as usize;
+        let p = p as usize;
         self.fenwick_add(p, weight as i64 - old as i64);
         self.weight[id as usize] = weight;
     }
 
     /// Picks a backend for the next request, or `None` if nothing is routable.
-    pub fn pick(&mut self) -> Option<u32> {
+    pub fn pick(&mut self) -> Option<InstanceId> {
         if self.members.is_empty() {
             return None;
         }
@@ -181,23 +188,25 @@ impl Router {
             }
         };
         self.touch(id, |r| r.last_pick[id as usize] = r.picks);
-        Some(id)
+        Some(InstanceId::new(id))
     }
 
     /// Counts a request routed to `id`.
-    pub fn dispatched(&mut self, id: u32) {
+    pub fn dispatched(&mut self, id: InstanceId) {
+        let id = id.get();
         self.ensure(id);
         self.touch(id, |r| r.outstanding[id as usize] += 1);
     }
 
     /// Counts a request finished (or failed) at `id`.
-    pub fn finished(&mut self, id: u32) {
+    pub fn finished(&mut self, id: InstanceId) {
+        let id = id.get();
         self.touch(id, |r| r.outstanding[id as usize] = r.outstanding[id as usize].saturating_sub(1));
     }
 
     /// Applies `f` to `id`'s state, keeping the least-outstanding order.
     fn touch(&mut self, id: u32, f: impl FnOnce(&mut Self)) {
-        let keyed = self.algorithm == Algorithm::LeastOutstanding && self.contains(id);
+        let keyed = self.algorithm == Algorithm::LeastOutstanding && self.member(id);
         if keyed {
             self.lor.remove(&self.lor_key(id));
         }
@@ -299,10 +308,14 @@ impl Router {
 mod tests {
     use super::*;
 
+    fn id(n: u32) -> InstanceId {
+        InstanceId::new(n)
+    }
+
     fn router(a: Algorithm, n: u32) -> Router {
         let mut r = Router::new(a, Stream::new(1, "lb"));
         for id in 0..n {
-            r.add(id, FULL);
+            r.add(InstanceId::new(id), FULL);
         }
         r
     }
@@ -310,7 +323,7 @@ mod tests {
     fn share(r: &mut Router, picks: usize, n: usize) -> Vec<usize> {
         let mut c = vec![0; n];
         for _ in 0..picks {
-            c[r.pick().unwrap() as usize] += 1;
+            c[r.pick().unwrap().index()] += 1;
         }
         c
     }
@@ -318,15 +331,15 @@ mod tests {
     #[test]
     fn round_robin_takes_turns() {
         let mut r = router(Algorithm::RoundRobin, 3);
-        let order: Vec<u32> = (0..6).map(|_| r.pick().unwrap()).collect();
+        let order: Vec<u32> = (0..6).map(|_| r.pick().unwrap().get()).collect();
         assert_eq!(order, [0, 1, 2, 0, 1, 2]);
     }
 
     #[test]
     fn weighted_random_follows_weights_through_removals() {
         let mut r = router(Algorithm::Random, 5);
-        r.remove(1);
-        r.set_weight(3, 250);
+        r.remove(id(1));
+        r.set_weight(id(3), 250);
         let c = share(&mut r, 100_000, 5);
         assert_eq!(c[1], 0);
         // Weights 1000, 1000, 250, 1000 of 3250: 30.8%, 30.8%, 7.7%, 30.8%.
@@ -342,17 +355,17 @@ mod tests {
         let b = r.pick().unwrap();
         r.dispatched(b);
         let c = r.pick().unwrap();
-        assert_eq!([a, b, c], [0, 1, 2]);
+        assert_eq!([a, b, c], [id(0), id(1), id(2)]);
         r.dispatched(c);
         r.finished(b);
-        assert_eq!(r.pick(), Some(1));
+        assert_eq!(r.pick(), Some(id(1)));
     }
 
     #[test]
     fn power_of_two_avoids_the_loaded_backend() {
         let mut r = router(Algorithm::PowerOfTwo, 2);
         for _ in 0..50 {
-            r.dispatched(0);
+            r.dispatched(id(0));
         }
         let c = share(&mut r, 1000, 2);
         // Backend 0 wins only when both draws land on it: ~25%.
@@ -362,7 +375,7 @@ mod tests {
     #[test]
     fn slow_start_weights_reduce_share_in_round_robin() {
         let mut r = router(Algorithm::RoundRobin, 2);
-        r.set_weight(1, 100);
+        r.set_weight(id(1), 100);
         let c = share(&mut r, 20_000, 2);
         // Backend 1 is taken w.p. 0.1 on its turns: share ≈ 0.1/1.1 ≈ 9%.
         assert!(c[1] > 1400 && c[1] < 2400, "{c:?}");
@@ -371,7 +384,7 @@ mod tests {
     #[test]
     fn empty_router_picks_nothing() {
         let mut r = router(Algorithm::LeastOutstanding, 1);
-        r.remove(0);
+        r.remove(id(0));
         assert!(r.is_empty());
         assert_eq!(r.pick(), None);
     }

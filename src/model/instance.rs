@@ -9,6 +9,9 @@
 //! does), without provisioning again.
 
 use std::collections::VecDeque;
+use std::fmt;
+use std::num::NonZeroU32;
+use std::ops::{Index, IndexMut};
 
 use super::cache::LocalCache;
 use super::pool::Pool;
@@ -78,10 +81,89 @@ pub struct Scrape {
     pub in_flight: u32,
 }
 
+/// An instance's id: its place in creation order (never reused within a
+/// run). Held as that number plus one, so `Option<InstanceId>` is as small
+/// as an id: a request that no instance holds yet costs nothing extra.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct InstanceId(NonZeroU32);
+
+impl InstanceId {
+    /// The `n`th instance created (from 0).
+    pub fn new(n: u32) -> InstanceId {
+        InstanceId(NonZeroU32::MIN.saturating_add(n))
+    }
+
+    /// Its number, from 0 (shown as `i-N`).
+    pub fn get(self) -> u32 {
+        self.0.get() - 1
+    }
+
+    /// Its index in the run's instance list.
+    pub fn index(self) -> usize {
+        self.get() as usize
+    }
+}
+
+impl fmt::Display for InstanceId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "i-{}", self.get())
+    }
+}
+
+/// Every instance of a run, terminated ones included, indexed by id.
+#[derive(Default)]
+pub struct Instances(Vec<Instance>);
+
+impl Instances {
+    /// The id the next instance gets.
+    pub fn next_id(&self) -> InstanceId {
+        InstanceId::new(self.0.len() as u32)
+    }
+
+    /// Adds `inst` (whose id is [`Instances::next_id`]).
+    pub fn push(&mut self, inst: Instance) {
+        debug_assert_eq!(inst.id, self.next_id());
+        self.0.push(inst);
+    }
+
+    /// Instances created so far.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether none was created.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Every instance, in id order.
+    pub fn iter(&self) -> std::slice::Iter<'_, Instance> {
+        self.0.iter()
+    }
+
+    /// Every instance, in id order, mutably.
+    pub fn iter_mut(&mut self) -> std::slice::IterMut<'_, Instance> {
+        self.0.iter_mut()
+    }
+}
+
+impl Index<InstanceId> for Instances {
+    type Output = Instance;
+    fn index(&self, id: InstanceId) -> &Instance {
+        &self.0[id.index()]
+    }
+}
+
+impl IndexMut<InstanceId> for Instances {
+    fn index_mut(&mut self, id: InstanceId) -> &mut Instance {
+        &mut self.0[id.index()]
+    }
+}
+
 /// An app instance.
 pub struct Instance {
-    /// Its id (never reused within a run).
-    pub id: u32,
+    /// Its id.
+    pub id: InstanceId,
     /// Its availability zone.
     pub zone: u32,
     /// Lifecycle state.
@@ -142,7 +224,7 @@ pub struct Instance {
 
 impl Instance {
     /// A new instance in `Pending`.
-    pub fn new(id: u32, zone: u32, cores: u32, now: SimTime) -> Instance {
+    pub fn new(id: InstanceId, zone: u32, cores: u32, now: SimTime) -> Instance {
         Instance {
             id,
             zone,
@@ -206,7 +288,7 @@ mod tests {
 
     #[test]
     fn cold_factor_decays_linearly_over_warmup() {
-        let mut i = Instance::new(0, 0, 1, SimTime::ZERO);
+        let mut i = Instance::new(InstanceId::new(0), 0, 1, SimTime::ZERO);
         i.state = State::Warming;
         let w = SimDuration::from_secs(100);
         assert_eq!(i.cold_factor(SimTime::ZERO, w, 3.0), 3.0);

@@ -190,7 +190,7 @@ mod tests {
 
     #[test]
     fn rates_use_the_window_behind_the_delay() {
-        let mut inst = Instance::new(0, 0, 2, SimTime::ZERO);
+        let mut inst = Instance::new(crate::model::instance::InstanceId::new(0), 0, 2, SimTime::ZERO);
         inst.scrapes = scrapes(5, 1.5); // scrapes at 0, 15, 30, 45, 60 s
         // At 60 s with a 15 s delay the newest visible scrape is at 45 s; the
         // 30 s window reaches back to 15 s.
@@ -206,7 +206,7 @@ mod tests {
 
     #[test]
     fn a_new_instance_is_missing_until_two_scrapes_are_visible() {
-        let mut inst = Instance::new(0, 0, 2, SimTime::ZERO);
+        let mut inst = Instance::new(crate::model::instance::InstanceId::new(0), 0, 2, SimTime::ZERO);
         inst.scrapes = scrapes(2, 1.0); // at 0 and 15 s
         assert_eq!(pod_metrics(&inst, SimTime(20_000_000_000), &spec()).cpu_milli, None);
         assert!(pod_metrics(&inst, SimTime(30_000_000_000), &spec()).cpu_milli.is_some());

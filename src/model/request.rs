@@ -4,6 +4,7 @@
 //! A [`ReqRef`] names a slot and its generation; an event holding a stale
 //! reference (the slot was freed and reused) is recognised and ignored.
 
+use super::instance::InstanceId;
 use crate::engine::time::SimTime;
 
 /// Whether a logged request reads or writes.
@@ -70,8 +71,8 @@ pub struct Request {
     pub kind: Kind,
     /// The key it reads or writes.
     pub key: u32,
-    /// The instance serving it, if any.
-    pub instance: u32,
+    /// The instance serving it, once the balancer has picked one.
+    pub instance: Option<InstanceId>,
     /// The client gave up; the server does not know.
     pub abandoned: bool,
     /// A health probe, not client traffic.
@@ -94,6 +95,15 @@ pub struct Request {
     pub prev: u32,
     /// See `prev`.
     pub next: u32,
+}
+
+impl Request {
+    /// The instance serving it. Asked only where its stage puts it past the
+    /// balancer (delivered, queued, computing, in the data tier) or of a
+    /// probe, which is made for one instance.
+    pub fn routed(&self) -> InstanceId {
+        self.instance.expect("a request past the balancer has an instance")
+    }
 }
 
 /// The end of a list.
@@ -141,7 +151,7 @@ impl Requests {
             attempt,
             kind,
             key,
-            instance: u32::MAX,
+            instance: None,
             abandoned: false,
             probe,
             conn: false,

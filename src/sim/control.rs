@@ -10,8 +10,9 @@ use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::Cx;
 use crate::input::document::Document;
 use crate::input::problem::FieldPath;
-use crate::model::instance::{Scrape, State};
+use crate::model::instance::{InstanceId, Scrape, State};
 use crate::model::metrics::{self, FleetScrape};
+use crate::output::EventKind;
 use crate::output::TickRow;
 use crate::output::timeseries::DataTierColumns;
 use crate::policy::{FleetMetrics, Observation, PodPhase, PodView};
@@ -28,7 +29,7 @@ impl Sim {
         let boot_cpu = self.scenario.fleet.boot_cpu;
         let mut waiting = self.balancer.held.len() as u64;
         for &i in &self.live {
-            let inst = &mut self.instances[i as usize];
+            let inst = &mut self.instances[i];
             waiting += (inst.queue.len() - inst.stale as usize) as u64;
             // A booting container runs (and is scraped) before it is ready.
             let booting = inst.state == State::Booting;
@@ -66,11 +67,11 @@ impl Sim {
             .live
             .iter()
             .map(|&i| {
-                let inst = &self.instances[i as usize];
+                let inst = &self.instances[i];
                 let m = metrics::pod_metrics(inst, now, spec);
                 let request_milli = (inst.request * 1000.0).round() as u64;
                 PodView {
-                    id: i,
+                    id: i.get(),
                     // Kubernetes: Running once the containers start, ready
                     // only when the readiness probe passes.
                     phase: if inst.state.running() || inst.state == State::Booting {
@@ -133,12 +134,12 @@ impl Sim {
             if self.frozen_would != Some(d.desired) {
                 self.frozen_would = Some(d.desired);
                 let detail = format!("frozen; would scale {} → {}: {}", self.desired, d.desired, d.reason);
-                self.rec.event(now, "scale", name, detail);
+                self.rec.event(now, EventKind::Scale, name, detail);
             }
             return;
         }
         self.rec.scaled(self.desired, d.desired);
-        self.rec.event(now, "scale", name, format!("{} → {}: {}", self.desired, d.desired, d.reason));
+        self.rec.event(now, EventKind::Scale, name, format!("{} → {}: {}", self.desired, d.desired, d.reason));
         self.desired = d.desired;
         self.reconcile(now, q);
     }
@@ -159,7 +160,7 @@ impl Sim {
         let mut queue = self.balancer.held.len() as u64;
         let mut app_cores = 0;
         for &i in &self.live {
-            let inst = &mut self.instances[i as usize];
+            let inst = &mut self.instances[i];
             inst.cpu.advance(now);
             busy += inst.cpu.busy_server_ns();
             queue += (inst.queue.len() - inst.stale as usize) as u64;
@@ -213,7 +214,7 @@ impl Sim {
             let (columns, burst) = d.columns(start, now);
             row.data = columns;
             if let Some(detail) = burst {
-                self.rec.event(now, "db", "connections", detail);
+                self.rec.event(now, EventKind::Db, "connections", detail);
             }
         }
         self.rec.write_tick(now, &row);
@@ -230,7 +231,7 @@ impl Sim {
     fn true_metric(&self, metric: &str, cpu: Option<f64>, p95: Option<f64>, queue: u64) -> Option<f64> {
         let t = &self.rec.tick;
         let secs = self.scenario.tick.as_secs_f64();
-        let serving = self.live.iter().filter(|&&i| self.instances[i as usize].state.ready()).count() as f64;
+        let serving = self.live.iter().filter(|&&i| self.instances[i].state.ready()).count() as f64;
         let per_instance = |x: f64| (serving > 0.0).then(|| x / serving);
         match metric {
             "cpu" => cpu,
@@ -244,11 +245,11 @@ impl Sim {
 
     pub(super) fn on_action(&mut self, now: SimTime, index: u32, q: &mut Q) {
         let action = self.actions[index as usize].clone();
-        let kind = if action.is_intervention() { "intervention" } else { "fault" };
+        let kind = if action.is_intervention() { EventKind::Intervention } else { EventKind::Fault };
         let detail = match &action {
             Action::KillInstances(amount) => {
-                let mut running: Vec<u32> =
-                    self.live.iter().copied().filter(|&i| self.instances[i as usize].state.ready()).collect();
+                let mut running: Vec<InstanceId> =
+                    self.live.iter().copied().filter(|&i| self.instances[i].state.ready()).collect();
                 let n = match *amount {
                     KillAmount::Count(c) => (c as usize).min(running.len()),
                     KillAmount::Fraction(f) => (f * running.len() as f64).round() as usize,
@@ -266,8 +267,8 @@ impl Sim {
                 format!("killed {n} of {} running instance(s)", running.len())
             }
             Action::KillZone(zone) => {
-                let victims: Vec<u32> =
-                    self.live.iter().copied().filter(|&i| self.instances[i as usize].zone == *zone).collect();
+                let victims: Vec<InstanceId> =
+                    self.live.iter().copied().filter(|&i| self.instances[i].zone == *zone).collect();
                 for &i in &victims {
                     self.terminate(now, i, "zone failure", q);
                 }
@@ -391,7 +392,7 @@ impl Sim {
         } else {
             return; // superseded by a later action of the same sort
         }
-        self.rec.event(now, "fault", name, "ended");
+        self.rec.event(now, EventKind::Fault, name, "ended");
     }
 }
 

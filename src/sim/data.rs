@@ -22,14 +22,13 @@
 use hdrhistogram::Histogram;
 
 use super::record::latency_histogram;
-use super::requests::NO_INSTANCE;
 use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::cache::SharedCache;
 use crate::model::database::{APPLY_JOB, CONNECT_JOB, Database};
-use crate::model::instance::State;
+use crate::model::instance::{InstanceId, State};
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
 use crate::model::replication::Replication;
@@ -44,9 +43,9 @@ type Q = EventQueue<Event>;
 
 /// Whose pool a connection belongs to (and for which database).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(super) enum Owner {
+pub enum Owner {
     /// An instance's pool for a database (to the pooler or to the database).
-    Instance(u32, u16),
+    Instance(InstanceId, u16),
     /// The pooler's server connections to a database.
     Pooler(u16),
 }
@@ -83,7 +82,7 @@ impl Sim {
     // ----- the path after compute -------------------------------------------
 
     /// Compute is done: go to the data tier, or respond.
-    pub(super) fn after_compute(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+    pub(super) fn after_compute(&mut self, now: SimTime, r: ReqRef, i: InstanceId, q: &mut Q) {
         if self.data.is_none() {
             return self.leave_worker(now, r, i, Ok(()), q);
         }
@@ -94,7 +93,7 @@ impl Sim {
         }
         // A read that consults a cache counts once, hit at either level.
         let d = self.data.as_mut().expect("data tier");
-        let local = &mut self.instances[i as usize].local;
+        let local = &mut self.instances[i].local;
         if local.is_some() || self.scenario.cache.is_some() {
             d.tick.lookups += 1;
         }
@@ -115,7 +114,7 @@ impl Sim {
 
     pub(super) fn on_cache_reply(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let Some(req) = self.requests.get(r).filter(|q| q.stage == Stage::CacheLookup) else { return };
-        let (i, key) = (req.instance, req.key);
+        let (i, key) = (req.routed(), req.key);
         let single_flight = self.scenario.cache.as_ref().is_some_and(|c| c.single_flight);
         let d = self.data.as_mut().expect("data tier");
         let cache = d.cache.as_mut().expect("shared cache");
@@ -151,7 +150,7 @@ impl Sim {
             waiters.into_iter().filter(|w| self.requests.get(*w).is_some_and(|x| x.stage == Stage::WaitingFill));
         if filled {
             for w in live.collect::<Vec<_>>() {
-                let wi = self.requests.get(w).expect("live").instance;
+                let wi = self.requests.get(w).expect("live").routed();
                 self.fill_local(now, wi, key);
                 self.leave_worker(now, w, wi, Ok(()), q);
             }
@@ -162,14 +161,14 @@ impl Sim {
                 cache.wait_for_fill(key, w);
             }
             self.start_key_read(first, key);
-            let fi = self.requests.get(first).expect("live").instance;
+            let fi = self.requests.get(first).expect("live").routed();
             self.acquire(now, first, fi, q);
         }
     }
 
-    fn fill_local(&mut self, now: SimTime, i: u32, key: u32) {
+    fn fill_local(&mut self, now: SimTime, i: InstanceId, key: u32) {
         if let (Some(local), Some(spec)) =
-            (&mut self.instances[i as usize].local, self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()))
+            (&mut self.instances[i].local, self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()))
         {
             local.put(key, now + spec.ttl);
         }
@@ -179,7 +178,7 @@ impl Sim {
 
     fn pool_mut(&mut self, owner: Owner) -> &mut Pool {
         match owner {
-            Owner::Instance(i, db) => &mut self.instances[i as usize].pools[db as usize],
+            Owner::Instance(i, db) => &mut self.instances[i].pools[db as usize],
             Owner::Pooler(db) => {
                 &mut self.data.as_mut().expect("data tier").pooler.as_mut().expect("pooler").servers[db as usize]
             }
@@ -196,7 +195,7 @@ impl Sim {
 
     /// `r` needs a connection of its instance's pool for the database its
     /// query is routed to.
-    fn acquire(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+    fn acquire(&mut self, now: SimTime, r: ReqRef, i: InstanceId, q: &mut Q) {
         let db = if self.data.as_ref().expect("data tier").dbs.len() == 1 { 0 } else { self.route_db(now, r) };
         self.requests.get_mut(r).expect("live").db = db;
         let timeout = self.scenario.pool.as_ref().expect("pool").acquire_timeout;
@@ -257,7 +256,7 @@ impl Sim {
     fn owner_epoch(&self, owner: Owner) -> Option<u32> {
         match owner {
             Owner::Instance(i, db) => {
-                let inst = &self.instances[i as usize];
+                let inst = &self.instances[i];
                 app_running(inst.state).then_some(inst.pools[db as usize].epoch)
             }
             Owner::Pooler(db) => Some(self.data.as_ref()?.pooler.as_ref()?.servers[db as usize].epoch),
@@ -341,16 +340,11 @@ impl Sim {
         let pool = self.pool_mut(owner);
         if pool.committed() < min_idle.max(pool.waiting) && !pool.refill_scheduled {
             pool.refill_scheduled = true;
-            let (instance, epoch, db) = match owner {
-                Owner::Instance(i, db) => (i, pool.epoch, db),
-                Owner::Pooler(db) => (NO_INSTANCE, pool.epoch, db),
-            };
-            q.schedule(now + REFILL_RETRY, Event::PoolRefill { instance, epoch, db });
+            q.schedule(now + REFILL_RETRY, Event::PoolRefill { owner, epoch: pool.epoch });
         }
     }
 
-    pub(super) fn on_pool_refill(&mut self, now: SimTime, instance: u32, epoch: u32, db: u16, q: &mut Q) {
-        let owner = if instance == NO_INSTANCE { Owner::Pooler(db) } else { Owner::Instance(instance, db) };
+    pub(super) fn on_pool_refill(&mut self, now: SimTime, owner: Owner, epoch: u32, q: &mut Q) {
         if self.owner_epoch(owner) != Some(epoch) {
             return;
         }
@@ -417,7 +411,7 @@ impl Sim {
     pub(super) fn on_acquire_timeout(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let Some(req) = self.requests.get(r) else { return };
         let owner = match req.stage {
-            Stage::WaitingPool => Owner::Instance(req.instance, req.db),
+            Stage::WaitingPool => Owner::Instance(req.routed(), req.db),
             Stage::WaitingServer => Owner::Pooler(req.db),
             _ => return,
         };
@@ -511,7 +505,7 @@ impl Sim {
 
     fn query_done(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
-        let (i, key, kind, reading, db) = (req.instance, req.key, req.kind, req.reading_key, req.db as usize);
+        let (i, key, kind, reading, db) = (req.routed(), req.key, req.kind, req.reading_key, req.db as usize);
         let d = self.data.as_mut().expect("data tier");
         match kind {
             Kind::Read => {
@@ -540,7 +534,7 @@ impl Sim {
             if let Some(cache) = &mut self.data.as_mut().expect("data tier").cache {
                 cache.invalidate(key);
             }
-            if let Some(local) = &mut self.instances[i as usize].local {
+            if let Some(local) = &mut self.instances[i].local {
                 local.invalidate(key);
             }
         }
@@ -554,7 +548,7 @@ impl Sim {
     /// dead and is discarded.
     fn release_session(&mut self, now: SimTime, r: ReqRef, close: bool, q: &mut Q) {
         let req = self.requests.get_mut(r).expect("live");
-        let (i, lock, server, conn, epoch, db) = (req.instance, req.lock, req.server, req.conn, req.conn_epoch, req.db);
+        let (i, lock, server, conn, epoch, db) = (req.routed(), req.lock, req.server, req.conn, req.conn_epoch, req.db);
         req.lock = false;
         req.server = false;
         req.conn = false;
@@ -607,13 +601,13 @@ impl Sim {
     /// going away), and a key read it was doing passes to a waiter.
     pub(super) fn abort_data(&mut self, now: SimTime, r: ReqRef, close: bool, q: &mut Q) {
         let Some(req) = self.requests.get(r) else { return };
-        let (stage, i, key, reading, db) = (req.stage, req.instance, req.key, req.reading_key, req.db);
+        let (stage, i, key, reading, db) = (req.stage, req.routed(), req.key, req.reading_key, req.db);
         match stage {
             Stage::Querying => {
                 self.data.as_mut().expect("data tier").dbs[db as usize].db.cpu.remove(now, r.token());
                 self.update_db(now, db as usize, q);
             }
-            Stage::WaitingPool => self.instances[i as usize].pools[db as usize].waiting -= 1,
+            Stage::WaitingPool => self.instances[i].pools[db as usize].waiting -= 1,
             Stage::WaitingServer => self.pool_mut(Owner::Pooler(db)).waiting -= 1,
             _ => {}
         }
@@ -628,7 +622,7 @@ impl Sim {
     /// `r` fails in the data tier with `error`: it gives everything back
     /// and leaves its worker.
     fn fail_in_session(&mut self, now: SimTime, r: ReqRef, error: ErrorKind, q: &mut Q) {
-        let i = self.requests.get(r).expect("live").instance;
+        let i = self.requests.get(r).expect("live").routed();
         // The pool-wait counter was settled by the caller where it applies.
         let req = self.requests.get_mut(r).expect("live");
         if matches!(req.stage, Stage::WaitingPool | Stage::WaitingServer) {
@@ -641,7 +635,7 @@ impl Sim {
     // ----- instance lifecycle and faults -----------------------------------
 
     /// An instance's app starts: each of its pools opens `min_idle` connections.
-    pub(super) fn open_pool(&mut self, now: SimTime, i: u32, q: &mut Q) {
+    pub(super) fn open_pool(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
         let Some(d) = &self.data else { return };
         for db in 0..d.dbs.len() as u16 {
             self.fill_pool(now, Owner::Instance(i, db), true, q);
@@ -651,19 +645,19 @@ impl Sim {
     /// An instance goes away (or restarts): its idle connections close and
     /// connects still on the way are orphaned. Requests holding connections
     /// were aborted first with `close`.
-    pub(super) fn close_pool(&mut self, i: u32) {
+    pub(super) fn close_pool(&mut self, i: InstanceId) {
         if self.data.is_none() {
             return;
         }
-        for db in 0..self.instances[i as usize].pools.len() {
-            let pool = &mut self.instances[i as usize].pools[db];
+        for db in 0..self.instances[i].pools.len() {
+            let pool = &mut self.instances[i].pools[db];
             let idle = pool.idle;
             let epoch = pool.epoch.wrapping_add(1);
             *pool = Pool { epoch, ..Pool::default() };
             self.close_connections(Owner::Instance(i, db as u16), idle);
         }
         if let Some(spec) = self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()) {
-            self.instances[i as usize].local = Some(crate::model::cache::LocalCache::new(spec.capacity));
+            self.instances[i].local = Some(crate::model::cache::LocalCache::new(spec.capacity));
         }
     }
 
@@ -686,7 +680,7 @@ impl Sim {
         }
         if direct {
             for &i in &self.live {
-                if let Some(pool) = self.instances[i as usize].pools.get_mut(db) {
+                if let Some(pool) = self.instances[i].pools.get_mut(db) {
                     pool.idle = 0;
                 }
             }
@@ -726,8 +720,8 @@ impl Sim {
         if self.data.as_ref().expect("data tier").pooler.is_some() {
             self.fill_pool(now, Owner::Pooler(db as u16), true, q);
         }
-        let live: Vec<u32> =
-            self.live.iter().copied().filter(|&i| app_running(self.instances[i as usize].state)).collect();
+        let live: Vec<InstanceId> =
+            self.live.iter().copied().filter(|&i| app_running(self.instances[i].state)).collect();
         for i in live {
             self.fill_pool(now, Owner::Instance(i, db as u16), true, q);
         }

@@ -10,17 +10,17 @@
 use std::cmp::Reverse;
 
 use super::record::CostTier;
-use super::requests::NO_INSTANCE;
 use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::balancer::FULL;
 use crate::model::cache::LocalCache;
-use crate::model::instance::{Instance, State};
+use crate::model::instance::{Instance, InstanceId, State};
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
 use crate::model::request::Kind;
 use crate::model::request::Stage;
+use crate::output::EventKind;
 use crate::scenario::fleet::Capacity;
 
 type Q = EventQueue<Event>;
@@ -28,10 +28,10 @@ type Q = EventQueue<Event>;
 impl Sim {
     /// Creates an instance. Initial instances (`up`) start Ready when a slot
     /// is free; others start Pending and go through the whole lifecycle.
-    pub(super) fn create_instance(&mut self, now: SimTime, up: bool, q: &mut Q) -> u32 {
+    pub(super) fn create_instance(&mut self, now: SimTime, up: bool, q: &mut Q) -> InstanceId {
         let size = self.app_size(self.app_type);
         let f = &self.scenario.fleet;
-        let id = self.instances.len() as u32;
+        let id = self.instances.next_id();
         let zone = self.next_zone;
         self.next_zone = (zone + 1) % f.zones;
         let mut inst = Instance::new(id, zone, size.cores, now);
@@ -45,14 +45,14 @@ impl Sim {
         self.instances.push(inst);
         self.live.insert(id);
         if up && self.nodes.slots.is_none_or(|s| self.nodes.used < s) {
-            self.instances[id as usize].started = Some(now);
+            self.instances[id].started = Some(now);
             self.transition(now, id, State::Provisioning);
             self.transition(now, id, State::Booting);
             self.open_pool(now, id, q);
             self.become_ready(now, id, false, q);
         } else {
             self.pending.push_back(id);
-            self.rec.event(now, "instance", format!("i-{id}"), "created → pending");
+            self.rec.event(now, EventKind::Instance, id.to_string(), "created → pending");
             self.try_schedule(now, q);
         }
         id
@@ -60,8 +60,8 @@ impl Sim {
 
     /// Moves `i` to `to`, keeping the cost, capacity and utilization
     /// accounting and logging the transition.
-    pub(super) fn transition(&mut self, now: SimTime, i: u32, to: State) {
-        let inst = &mut self.instances[i as usize];
+    pub(super) fn transition(&mut self, now: SimTime, i: InstanceId, to: State) {
+        let inst = &mut self.instances[i];
         let (request, price) = (inst.request, inst.price_per_hour);
         let from = inst.state;
         if from == to {
@@ -90,12 +90,12 @@ impl Sim {
         inst.state = to;
         inst.since = now;
         inst.generation = inst.generation.wrapping_add(1);
-        self.rec.event(now, "instance", format!("i-{i}"), format!("{} → {}", from.name(), to.name()));
+        self.rec.event(now, EventKind::Instance, i.to_string(), format!("{} → {}", from.name(), to.name()));
     }
 
     /// Schedules the end of the current lifecycle phase after `d`.
-    fn after(&mut self, now: SimTime, i: u32, d: SimDuration, q: &mut Q) {
-        let generation = self.instances[i as usize].generation;
+    fn after(&mut self, now: SimTime, i: InstanceId, d: SimDuration, q: &mut Q) {
+        let generation = self.instances[i].generation;
         q.schedule(now + d, Event::Lifecycle { instance: i, generation });
     }
 
@@ -124,7 +124,7 @@ impl Sim {
                 if add > 0 {
                     let detail =
                         format!("adding {add} node(s) for {waiting} pending instance(s); ready in {node_provisioning}");
-                    self.rec.event(now, "nodes", "node-autoscaler", detail);
+                    self.rec.event(now, EventKind::Nodes, "node-autoscaler", detail);
                 }
             }
         }
@@ -139,21 +139,21 @@ impl Sim {
         self.nodes.slots = Some(self.nodes.nodes * pods_per_node);
         self.rec.event(
             now,
-            "nodes",
+            EventKind::Nodes,
             "node-autoscaler",
             format!("node ready: {} nodes, {} slots", self.nodes.nodes, self.nodes.nodes * pods_per_node),
         );
         self.try_schedule(now, q);
     }
 
-    pub(super) fn on_lifecycle(&mut self, now: SimTime, i: u32, generation: u32, q: &mut Q) {
-        let inst = &self.instances[i as usize];
+    pub(super) fn on_lifecycle(&mut self, now: SimTime, i: InstanceId, generation: u32, q: &mut Q) {
+        let inst = &self.instances[i];
         if inst.generation != generation {
             return;
         }
         match inst.state {
             State::Provisioning => {
-                self.instances[i as usize].started = Some(now);
+                self.instances[i].started = Some(now);
                 self.transition(now, i, State::Booting);
                 self.open_pool(now, i, q);
                 let d = self.scenario.fleet.boot.sample(&mut self.rng.lifecycle);
@@ -171,7 +171,7 @@ impl Sim {
 
     /// Readiness passes: the instance warms (or is ready at once) and joins
     /// the balancer; `cold` is false for the initial, already warm, fleet.
-    fn become_ready(&mut self, now: SimTime, i: u32, cold: bool, q: &mut Q) {
+    fn become_ready(&mut self, now: SimTime, i: InstanceId, cold: bool, q: &mut Q) {
         let warmup = self.scenario.fleet.warmup.as_ref().map_or(SimDuration::ZERO, |w| w.duration);
         if cold && !warmup.is_zero() {
             self.transition(now, i, State::Warming);
@@ -180,7 +180,7 @@ impl Sim {
             self.transition(now, i, State::Ready);
             self.rollout_notice(now, i, q);
         }
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         inst.healthy = true;
         inst.probe_failures = 0;
         inst.probe_passes = 0;
@@ -193,7 +193,7 @@ impl Sim {
 
     /// Adds a ready, healthy instance to the balancer (slowly, if slow start
     /// is on and it is new) and routes requests held for lack of backends.
-    fn register(&mut self, now: SimTime, i: u32, slow: bool, q: &mut Q) {
+    fn register(&mut self, now: SimTime, i: InstanceId, slow: bool, q: &mut Q) {
         let ss = self.scenario.balancer.slow_start;
         if slow && !ss.is_zero() {
             self.router.add(i, 1);
@@ -228,8 +228,8 @@ impl Sim {
     /// Makes the number of instances not being deleted equal the desired
     /// count: creates the missing ones, or removes the lowest-ranked.
     pub(super) fn reconcile(&mut self, now: SimTime, q: &mut Q) {
-        let mut active: Vec<u32> =
-            self.live.iter().copied().filter(|&i| self.instances[i as usize].state != State::Draining).collect();
+        let mut active: Vec<InstanceId> =
+            self.live.iter().copied().filter(|&i| self.instances[i].state != State::Draining).collect();
         let desired = (self.desired + self.surge) as usize;
         if active.len() < desired {
             for _ in active.len()..desired {
@@ -240,7 +240,7 @@ impl Sim {
             // a Deployment scales its old ReplicaSet down first).
             let current = self.app_type;
             active.sort_by_key(|&i| {
-                let inst = &self.instances[i as usize];
+                let inst = &self.instances[i];
                 let outdated = inst.instance_type != current;
                 let rank = match inst.state {
                     State::Pending => 0,
@@ -259,13 +259,13 @@ impl Sim {
     /// Scale-in of one instance: not yet running ones go at once; running
     /// ones drain if a deregistration delay is set, else die with their
     /// in-flight requests.
-    pub(super) fn remove_instance(&mut self, now: SimTime, i: u32, q: &mut Q) {
-        match self.instances[i as usize].state {
+    pub(super) fn remove_instance(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
+        match self.instances[i].state {
             State::Pending | State::Provisioning | State::Booting => self.terminate(now, i, "scaled in", q),
             State::Warming | State::Ready => {
                 let delay = self.scenario.balancer.deregistration_delay;
                 self.deregister(i);
-                if !delay.is_zero() && self.instances[i as usize].in_flight() > 0 {
+                if !delay.is_zero() && self.instances[i].in_flight() > 0 {
                     self.transition(now, i, State::Draining);
                     self.after(now, i, delay, q);
                 } else {
@@ -277,20 +277,20 @@ impl Sim {
     }
 
     /// A draining instance with nothing left in flight terminates.
-    pub(super) fn drained_check(&mut self, now: SimTime, i: u32, q: &mut Q) {
-        let inst = &self.instances[i as usize];
+    pub(super) fn drained_check(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
+        let inst = &self.instances[i];
         if inst.state == State::Draining && inst.in_flight() == 0 {
             self.terminate(now, i, "drained", q);
         }
     }
 
-    fn deregister(&mut self, i: u32) {
+    fn deregister(&mut self, i: InstanceId) {
         self.router.remove(i);
     }
 
     /// Ends an instance; whatever it still had in flight is killed.
-    pub(super) fn terminate(&mut self, now: SimTime, i: u32, why: &str, q: &mut Q) {
-        let state = self.instances[i as usize].state;
+    pub(super) fn terminate(&mut self, now: SimTime, i: InstanceId, why: &str, q: &mut Q) {
+        let state = self.instances[i].state;
         if state == State::Terminated {
             return;
         }
@@ -299,7 +299,7 @@ impl Sim {
         }
         self.deregister(i);
         let killed = self.kill_work(now, i, q);
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         inst.cpu.advance(now);
         self.retired_busy += inst.cpu.busy_server_ns();
         // A terminated instance keeps only its identity: memory stays
@@ -313,24 +313,24 @@ impl Sim {
         if killed > 0 || why != "scaled in" {
             let detail =
                 if killed > 0 { format!("{why}; {killed} in-flight request(s) killed") } else { why.to_string() };
-            self.rec.event(now, "instance", format!("i-{i}"), detail);
+            self.rec.event(now, EventKind::Instance, i.to_string(), detail);
         }
         self.try_schedule(now, q);
     }
 
     /// A container restart (liveness failure, OOM): in-flight requests die,
     /// the instance boots again without being provisioned again.
-    pub(super) fn restart(&mut self, now: SimTime, i: u32, why: &str, q: &mut Q) {
+    pub(super) fn restart(&mut self, now: SimTime, i: InstanceId, why: &str, q: &mut Q) {
         self.deregister(i);
         let killed = self.kill_work(now, i, q);
         let memory = self.scenario.fleet.memory.as_ref().map_or(0, |m| m.base);
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         inst.restarts += 1;
         inst.memory = memory;
         self.rec.event(
             now,
-            "instance",
-            format!("i-{i}"),
+            EventKind::Instance,
+            i.to_string(),
             format!("restarted: {why}; {killed} in-flight request(s) killed"),
         );
         self.transition(now, i, State::Booting);
@@ -342,8 +342,8 @@ impl Sim {
     /// Kills everything queued at `i` or holding one of its workers, closes
     /// its pool's connections; returns how many client requests died.
     /// (Requests on the network to it die on arrival.)
-    fn kill_work(&mut self, now: SimTime, i: u32, q: &mut Q) -> usize {
-        let inst = &mut self.instances[i as usize];
+    fn kill_work(&mut self, now: SimTime, i: InstanceId, q: &mut Q) -> usize {
+        let inst = &mut self.instances[i];
         let queued: Vec<_> = inst.queue.drain(..).collect();
         inst.stale = 0;
         let working = self.requests.list(inst.workers);
@@ -375,20 +375,20 @@ impl Sim {
         killed
     }
 
-    pub(super) fn on_probe(&mut self, now: SimTime, i: u32, epoch: u32, q: &mut Q) {
+    pub(super) fn on_probe(&mut self, now: SimTime, i: InstanceId, epoch: u32, q: &mut Q) {
         let Some(hc) = self.scenario.balancer.health_check.clone() else {
             return;
         };
-        let inst = &self.instances[i as usize];
+        let inst = &self.instances[i];
         if inst.restarts != epoch || !inst.state.ready() {
             return;
         }
         q.schedule(now + hc.interval, Event::Probe { instance: i, epoch });
         // A probe waits for a worker like a request; it needs no CPU.
         let r = self.requests.insert(now, 0, Kind::Read, 0, true);
-        self.requests.get_mut(r).expect("new").instance = i;
+        self.requests.get_mut(r).expect("new").instance = Some(i);
         let cap = self.scenario.fleet.queue as usize;
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         let workers = inst.worker_limit;
         if inst.busy_workers < workers {
             self.requests.remove(r);
@@ -404,14 +404,14 @@ impl Sim {
     }
 
     /// Counts a probe's result against the thresholds.
-    pub(super) fn probe_result(&mut self, now: SimTime, i: u32, ok: bool, q: &mut Q) {
+    pub(super) fn probe_result(&mut self, now: SimTime, i: InstanceId, ok: bool, q: &mut Q) {
         let Some(hc) = self.scenario.balancer.health_check.clone() else {
             return;
         };
-        if i == NO_INSTANCE || !self.instances[i as usize].state.ready() {
+        if !self.instances[i].state.ready() {
             return;
         }
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         if ok {
             inst.probe_passes += 1;
             inst.probe_failures = 0;
@@ -419,8 +419,8 @@ impl Sim {
                 inst.healthy = true;
                 self.rec.event(
                     now,
-                    "health",
-                    format!("i-{i}"),
+                    EventKind::Health,
+                    i.to_string(),
                     format!("healthy after {} passed probes", hc.healthy_threshold),
                 );
                 self.register(now, i, true, q);
@@ -433,7 +433,7 @@ impl Sim {
                 let detail =
                     format!("unhealthy after {} failed probes (queue {})", hc.unhealthy_threshold, inst.queue.len());
                 self.deregister(i);
-                self.rec.event(now, "health", format!("i-{i}"), detail);
+                self.rec.event(now, EventKind::Health, i.to_string(), detail);
                 if hc.restart {
                     self.restart(now, i, "liveness probe failed", q);
                 }

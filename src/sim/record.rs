@@ -10,7 +10,7 @@ use crate::analysis::Analysis;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::outcome::ErrorKind;
 use crate::output::summary::{Cost, Finding, Latency, Requests, Scaling, SloReport, System};
-use crate::output::{EventRow, Sink, TickRow};
+use crate::output::{EventKind, EventRow, Sink, TickRow};
 use crate::scenario::{Scenario, Slo};
 
 const KINDS: usize = ErrorKind::ALL.len();
@@ -192,7 +192,7 @@ impl Recorder {
                 "{:.0}–{:.0} s, severity {:.2}: {}; fix: {}",
                 f.start_s, f.end_s, f.severity, f.evidence, f.fix
             );
-            self.event(now, "finding", f.kind, detail);
+            self.event(now, EventKind::Finding, f.kind, detail);
         }
     }
 
@@ -319,7 +319,7 @@ impl Recorder {
     }
 
     /// Writes an event.
-    pub fn event(&mut self, at: SimTime, kind: &'static str, subject: impl Into<String>, detail: impl Into<String>) {
+    pub fn event(&mut self, at: SimTime, kind: EventKind, subject: impl Into<String>, detail: impl Into<String>) {
         let row = EventRow { at, kind, subject: subject.into(), detail: detail.into() };
         self.analysis.event(&row);
         self.sink.event(&row);

@@ -17,6 +17,7 @@ use crate::model::database::APPLY_JOB;
 use crate::model::replication::{PendingWrite, shard_of};
 use crate::model::request::Kind;
 use crate::model::request::ReqRef;
+use crate::output::EventKind;
 use crate::scenario::replicas::Routing;
 
 type Q = EventQueue<Event>;
@@ -93,7 +94,7 @@ impl Sim {
             } else {
                 format!("out of the read rotation: lag {lag:.2} s > max_lag {max_lag:.2} s; its reads go elsewhere")
             };
-            self.rec.event(now, "db", name, detail);
+            self.rec.event(now, EventKind::Db, name, detail);
         }
         is && !down
     }

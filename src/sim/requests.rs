@@ -8,15 +8,13 @@
 use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::{SimDuration, SimTime};
+use crate::model::instance::InstanceId;
 use crate::model::outcome::ErrorKind;
 use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Stage};
 use crate::scenario::client::{Backoff, Jitter};
 
 type Q = EventQueue<Event>;
-
-/// No instance assigned.
-pub(super) const NO_INSTANCE: u32 = u32::MAX;
 
 impl Sim {
     pub(super) fn on_arrival(&mut self, now: SimTime, generation: u32, q: &mut Q) {
@@ -73,7 +71,7 @@ impl Sim {
                 self.router.dispatched(i);
                 let latency = self.faults.latency.0;
                 let req = self.requests.get_mut(r).expect("routing a live request");
-                req.instance = i;
+                req.instance = Some(i);
                 if latency.is_zero() {
                     self.admit(now, r, i, q);
                 } else {
@@ -102,16 +100,16 @@ impl Sim {
 
     pub(super) fn on_delivered(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         if let Some(req) = self.requests.get(r) {
-            let i = req.instance;
+            let i = req.routed();
             self.admit(now, r, i, q);
         }
     }
 
     /// The instance receives `r`: a free worker takes it, or it queues, or
     /// the queue is full and it is rejected.
-    pub(super) fn admit(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+    pub(super) fn admit(&mut self, now: SimTime, r: ReqRef, i: InstanceId, q: &mut Q) {
         let cap = self.scenario.fleet.queue;
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         let workers = inst.worker_limit;
         if !inst.state.running() {
             return self.fail(now, r, ErrorKind::Killed, q);
@@ -128,7 +126,7 @@ impl Sim {
     }
 
     /// A worker takes `r`. A probe is answered at once; a request computes.
-    pub(super) fn start_work(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+    pub(super) fn start_work(&mut self, now: SimTime, r: ReqRef, i: InstanceId, q: &mut Q) {
         let req = self.requests.get_mut(r).expect("live");
         if req.probe {
             self.requests.remove(r);
@@ -137,7 +135,7 @@ impl Sim {
         req.stage = Stage::Computing;
         self.rec.queue_wait(now - req.enqueued);
         let f = &self.scenario.fleet;
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         inst.busy_workers += 1;
         self.requests.link(&mut inst.workers, r);
         let cold = match &f.warmup {
@@ -151,8 +149,8 @@ impl Sim {
 
     /// Sets the per-job rate `min(1, cores/n)` and reschedules the next
     /// completion if it moved.
-    pub(super) fn update_cpu(&mut self, now: SimTime, i: u32, q: &mut Q) {
-        let cpu = &mut self.instances[i as usize].cpu;
+    pub(super) fn update_cpu(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
+        let cpu = &mut self.instances[i].cpu;
         let n = cpu.active();
         let rate = if n == 0 { 1.0 } else { (cpu.servers() / n as f64).min(1.0) };
         if rate != cpu.rate() {
@@ -163,8 +161,8 @@ impl Sim {
         }
     }
 
-    pub(super) fn on_compute_done(&mut self, now: SimTime, i: u32, generation: u32, q: &mut Q) {
-        let cpu = &mut self.instances[i as usize].cpu;
+    pub(super) fn on_compute_done(&mut self, now: SimTime, i: InstanceId, generation: u32, q: &mut Q) {
+        let cpu = &mut self.instances[i].cpu;
         if !cpu.take_event(generation) {
             return;
         }
@@ -179,7 +177,7 @@ impl Sim {
 
     /// Compute is done; a failing dependency may end the request here,
     /// otherwise it goes on to the data tier.
-    fn compute_finished(&mut self, now: SimTime, r: ReqRef, i: u32, q: &mut Q) {
+    fn compute_finished(&mut self, now: SimTime, r: ReqRef, i: InstanceId, q: &mut Q) {
         let rate = self.faults.dependency_errors.0;
         if rate > 0.0 && self.rng.faults.chance(rate) {
             return self.leave_worker(now, r, i, Err(ErrorKind::DependencyError), q);
@@ -188,15 +186,22 @@ impl Sim {
     }
 
     /// The attempt leaves its worker with a response or an error.
-    pub(super) fn leave_worker(&mut self, now: SimTime, r: ReqRef, i: u32, outcome: Result<(), ErrorKind>, q: &mut Q) {
+    pub(super) fn leave_worker(
+        &mut self,
+        now: SimTime,
+        r: ReqRef,
+        i: InstanceId,
+        outcome: Result<(), ErrorKind>,
+        q: &mut Q,
+    ) {
         let req = self.requests.get(r).expect("live");
         let (arrival, abandoned, key, kind, attempt) = (req.arrival, req.abandoned, req.key, req.kind, req.attempt);
-        self.requests.unlink(&mut self.instances[i as usize].workers, r);
+        self.requests.unlink(&mut self.instances[i].workers, r);
         self.depart(now, r);
         self.router.finished(i);
         match outcome {
             Ok(()) => {
-                self.instances[i as usize].completed += 1;
+                self.instances[i].completed += 1;
                 if !abandoned {
                     self.rec.success(now - arrival);
                 }
@@ -206,7 +211,7 @@ impl Sim {
         }
         self.release_worker(now, i, q);
         if let Some(m) = &self.scenario.fleet.memory {
-            let inst = &mut self.instances[i as usize];
+            let inst = &mut self.instances[i];
             inst.memory += m.leak_per_request;
             if inst.memory >= m.limit && inst.state.running() {
                 self.restart(now, i, "OOM-killed at the memory limit", q);
@@ -216,8 +221,8 @@ impl Sim {
 
     /// Frees a worker: the next live request in the queue takes it. A
     /// draining instance with nothing left terminates.
-    pub(super) fn release_worker(&mut self, now: SimTime, i: u32, q: &mut Q) {
-        let inst = &mut self.instances[i as usize];
+    pub(super) fn release_worker(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
+        let inst = &mut self.instances[i];
         inst.busy_workers -= 1;
         while let Some(next) = inst.queue.pop_front() {
             if self.requests.get(next).is_some() {
@@ -243,13 +248,16 @@ impl Sim {
     /// Ends attempt `r`, which holds no worker, with an error.
     pub(super) fn fail(&mut self, now: SimTime, r: ReqRef, error: ErrorKind, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
-        let (probe, abandoned, key, kind, attempt, i) =
+        let (probe, abandoned, key, kind, attempt, at) =
             (req.probe, req.abandoned, req.key, req.kind, req.attempt, req.instance);
         self.depart(now, r);
         if probe {
-            return self.probe_result(now, i, false, q);
+            if let Some(i) = at {
+                self.probe_result(now, i, false, q);
+            }
+            return;
         }
-        if i != NO_INSTANCE {
+        if let Some(i) = at {
             self.router.finished(i);
         }
         if !abandoned {
@@ -296,7 +304,7 @@ impl Sim {
             return;
         };
         if req.probe {
-            let i = req.instance;
+            let i = req.routed();
             self.cancel(now, r, q);
             return self.probe_result(now, i, false, q);
         }
@@ -315,14 +323,18 @@ impl Sim {
     /// The server drops `r` wherever it is.
     fn cancel(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
         let req = self.requests.get(r).expect("live");
-        let (stage, i, probe) = (req.stage, req.instance, req.probe);
+        let (stage, probe) = (req.stage, req.probe);
+        let Some(i) = req.instance else {
+            // Held at the balancer: no instance has it; its entry is skipped.
+            return self.depart(now, r);
+        };
         let holds_worker = match stage {
             Stage::Queued => {
-                self.instances[i as usize].stale += 1;
+                self.instances[i].stale += 1;
                 false
             }
             Stage::Computing => {
-                self.instances[i as usize].cpu.remove(now, r.token());
+                self.instances[i].cpu.remove(now, r.token());
                 self.update_cpu(now, i, q);
                 true
             }
@@ -339,10 +351,10 @@ impl Sim {
             Stage::Held | Stage::Network | Stage::Free => false,
         };
         if holds_worker {
-            self.requests.unlink(&mut self.instances[i as usize].workers, r);
+            self.requests.unlink(&mut self.instances[i].workers, r);
         }
         self.depart(now, r);
-        if !probe && i != NO_INSTANCE {
+        if !probe {
             self.router.finished(i);
         }
         if holds_worker {

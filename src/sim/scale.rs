@@ -22,8 +22,9 @@ use super::record::CostTier;
 use super::{Event, Sim};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::SimTime;
-use crate::model::instance::State;
+use crate::model::instance::{InstanceId, State};
 use crate::model::metrics;
+use crate::output::EventKind;
 use crate::scenario::events::{Size, Tier};
 use crate::scenario::fleet::Resize;
 use crate::scenario::types::Family;
@@ -43,7 +44,7 @@ pub(super) struct AppSize {
 /// A rollout of the app tier's current type in progress.
 pub(super) struct Rollout {
     /// The new instance it waits for (until it is ready).
-    pub(super) waiting: Option<u32>,
+    pub(super) waiting: Option<InstanceId>,
 }
 
 /// The vertical autoscaler's state.
@@ -174,8 +175,8 @@ impl Sim {
             }
         );
         if mode == Resize::InPlace {
-            let outdated: Vec<u32> =
-                self.live.iter().copied().filter(|&i| self.instances[i as usize].instance_type != Some(to)).collect();
+            let outdated: Vec<InstanceId> =
+                self.live.iter().copied().filter(|&i| self.instances[i].instance_type != Some(to)).collect();
             for i in outdated {
                 self.resize_in_place(now, i, q);
             }
@@ -187,10 +188,10 @@ impl Sim {
     }
 
     /// Gives instance `i` the current type without a restart.
-    fn resize_in_place(&mut self, now: SimTime, i: u32, q: &mut Q) {
+    fn resize_in_place(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
         let size = self.app_size(self.app_type);
-        let state = self.instances[i as usize].state;
-        let (old_price, old_request) = (self.instances[i as usize].price_per_hour, self.instances[i as usize].request);
+        let state = self.instances[i].state;
+        let (old_price, old_request) = (self.instances[i].price_per_hour, self.instances[i].request);
         if state.holds_capacity() {
             self.rec.price(now, CostTier::App, size.price_per_hour - old_price);
         }
@@ -199,7 +200,7 @@ impl Sim {
             self.request_since = now;
             self.running_request += size.request - old_request;
         }
-        let inst = &mut self.instances[i as usize];
+        let inst = &mut self.instances[i];
         inst.cores = size.cores;
         inst.request = size.request;
         inst.worker_limit = size.workers;
@@ -208,20 +209,20 @@ impl Sim {
         inst.cpu.set_servers(now, size.cores as f64);
         self.update_cpu(now, i, q);
         // More workers: queued requests take them at once.
-        while self.instances[i as usize].busy_workers < self.instances[i as usize].worker_limit {
-            let inst = &mut self.instances[i as usize];
+        while self.instances[i].busy_workers < self.instances[i].worker_limit {
+            let inst = &mut self.instances[i];
             let Some(next) = inst.queue.pop_front() else { break };
             if self.requests.get(next).is_some() {
                 self.start_work(now, next, i, q);
             } else {
-                self.instances[i as usize].stale -= 1;
+                self.instances[i].stale -= 1;
             }
         }
     }
 
     /// Whether the rollout waits for instance `i`: its becoming ready (or
     /// going away) lets the next step go.
-    pub(super) fn rollout_notice(&mut self, now: SimTime, i: u32, q: &mut Q) {
+    pub(super) fn rollout_notice(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
         if self.rollout.as_ref().is_some_and(|r| r.waiting == Some(i)) {
             q.schedule(now, Event::Rollout);
         }
@@ -231,7 +232,7 @@ impl Sim {
     pub(super) fn on_rollout(&mut self, now: SimTime, q: &mut Q) {
         let Some(r) = &self.rollout else { return };
         if let Some(w) = r.waiting
-            && !matches!(self.instances[w as usize].state, State::Ready | State::Draining | State::Terminated)
+            && !matches!(self.instances[w].state, State::Ready | State::Draining | State::Terminated)
         {
             return;
         }
@@ -242,19 +243,19 @@ impl Sim {
             self.reconcile(now, q);
         }
         let target = self.app_type;
-        let outdated = |sim: &Sim| -> Vec<u32> {
+        let outdated = |sim: &Sim| -> Vec<InstanceId> {
             sim.live
                 .iter()
                 .copied()
                 .filter(|&i| {
-                    let inst = &sim.instances[i as usize];
+                    let inst = &sim.instances[i];
                     inst.state != State::Draining && inst.instance_type != target
                 })
                 .collect()
         };
         // Outdated instances not serving yet are replaced at once.
-        let starting: Vec<u32> =
-            outdated(self).into_iter().filter(|&i| !self.instances[i as usize].state.ready()).collect();
+        let starting: Vec<InstanceId> =
+            outdated(self).into_iter().filter(|&i| !self.instances[i].state.ready()).collect();
         for &i in &starting {
             self.terminate(now, i, "replaced by the new instance type", q);
         }
@@ -264,7 +265,7 @@ impl Sim {
         let Some(&victim) = outdated(self).first() else {
             self.rollout = None;
             let name = self.type_name(target);
-            self.rec.event(now, "instance", "rollout", format!("every instance is {name}"));
+            self.rec.event(now, EventKind::Instance, "rollout", format!("every instance is {name}"));
             return;
         };
         let before = self.instances.len();
@@ -273,7 +274,7 @@ impl Sim {
             _ => self.remove_instance(now, victim, q),
         }
         self.reconcile(now, q);
-        let created = (self.instances.len() > before).then(|| self.instances.len() as u32 - 1);
+        let created = (self.instances.len() > before).then(|| InstanceId::new(self.instances.len() as u32 - 1));
         self.rollout.as_mut().expect("rollout").waiting = created;
         if created.is_none() {
             // Nothing to wait for (the count went down meanwhile): go on.
@@ -296,7 +297,7 @@ impl Sim {
         q.schedule(now + spec.interval, Event::Vertical);
         let vpa = self.vpa.as_mut().expect("vpa");
         for &i in &self.live {
-            let inst = &self.instances[i as usize];
+            let inst = &self.instances[i];
             if !inst.state.ready() {
                 continue;
             }
@@ -339,7 +340,7 @@ impl Sim {
                 t.name,
                 t.cores
             );
-            self.rec.event(now, "scale", "vertical", detail);
+            self.rec.event(now, EventKind::Scale, "vertical", detail);
         }
         self.vpa.as_mut().expect("vpa").capped = capped;
         if Some(pick) == self.app_type {
@@ -355,7 +356,7 @@ impl Sim {
             upper / m,
         );
         let detail = self.resize_app(now, pick, q);
-        self.rec.event(now, "scale", "vertical", format!("{why} → {detail}"));
+        self.rec.event(now, EventKind::Scale, "vertical", format!("{why} → {detail}"));
     }
 
     /// A resize of the primaries or the replicas: one failover at a time.
@@ -406,7 +407,7 @@ impl Sim {
         if !was {
             self.db_down(now, db, q);
         }
-        self.rec.event(now, "db", name, format!("failing over to the resized standby: down for {failover}"));
+        self.rec.event(now, EventKind::Db, name, format!("failing over to the resized standby: down for {failover}"));
         q.schedule(now + failover, Event::Failover(db as u32));
     }
 
@@ -436,7 +437,7 @@ impl Sim {
         if up {
             self.db_up(now, db, q);
         }
-        self.rec.event(now, "db", name, detail);
+        self.rec.event(now, EventKind::Db, name, detail);
         self.next_failover(now, q);
     }
 
@@ -477,7 +478,7 @@ impl Sim {
                     next * spec.cores_per_acu,
                     util * 100.0
                 );
-                self.rec.event(now, "db", name, detail);
+                self.rec.event(now, EventKind::Db, name, detail);
             }
         }
     }

@@ -9,7 +9,7 @@
 use std::collections::VecDeque;
 
 use crate::engine::time::{SimDuration, SimTime};
-use crate::output::{EventRow, Summary, TickRow};
+use crate::output::{EventKind, EventRow, Summary, TickRow};
 use crate::scenario::Scenario;
 use crate::scenario::events::Action;
 
@@ -307,8 +307,8 @@ impl Log {
 /// Per-instance lifecycle and health events, hidden unless the operator
 /// asks: in an overload they come by the hundred and would push scaling
 /// decisions, faults and findings out of view (the fleet panels show them).
-pub fn is_lifecycle(kind: &str) -> bool {
-    matches!(kind, "instance" | "health")
+pub fn is_lifecycle(kind: EventKind) -> bool {
+    matches!(kind, EventKind::Instance | EventKind::Health)
 }
 
 /// The dashboard's whole state.

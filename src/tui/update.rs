@@ -4,7 +4,7 @@
 //! clock: every function here is a plain state transition, unit-tested.
 
 use crate::engine::time::{SimDuration, SimTime};
-use crate::output::{EventRow, Summary, TickRow};
+use crate::output::{EventKind, EventRow, Summary, TickRow};
 use crate::scenario::events::{Action, KillAmount};
 
 use super::action::{Command, Fault, Runbook};
@@ -326,7 +326,7 @@ pub fn observe(app: &mut App, status: Status, ticks: Vec<TickRow>, events: Vec<E
         app.history.push(row);
     }
     for row in events {
-        app.findings += u32::from(row.kind == "finding");
+        app.findings += u32::from(row.kind == EventKind::Finding);
         // Scrolled back: keep the same lines in view as new ones arrive.
         if app.log.scroll > 0 && app.log.shows(&row) {
             app.log.scroll += 1;
@@ -572,16 +572,16 @@ mod tests {
     #[test]
     fn log_scrolling_holds_its_place() {
         let mut a = app();
-        let row = |kind: &'static str| EventRow { at: SimTime::ZERO, kind, subject: "x".into(), detail: "y".into() };
+        let row = |kind: EventKind| EventRow { at: SimTime::ZERO, kind, subject: "x".into(), detail: "y".into() };
         let status = a.status.clone();
-        observe(&mut a, status.clone(), vec![], (0..30).map(|_| row("scale")).collect());
+        observe(&mut a, status.clone(), vec![], (0..30).map(|_| row(EventKind::Scale)).collect());
         keys(&mut a, &[Command::PageUp, Command::ScrollUp]);
         assert_eq!(a.log.scroll, 11);
-        observe(&mut a, status.clone(), vec![], vec![row("scale"), row("instance")]);
+        observe(&mut a, status.clone(), vec![], vec![row(EventKind::Scale), row(EventKind::Instance)]);
         assert_eq!(a.log.scroll, 12, "instance lines are hidden by default");
         keys(&mut a, &[Command::ToggleLifecycle]);
         assert_eq!(a.log.scroll, 0);
-        observe(&mut a, status, vec![], vec![row("instance")]);
+        observe(&mut a, status, vec![], vec![row(EventKind::Instance)]);
         keys(&mut a, &[Command::PageUp, Command::PageUp, Command::PageUp, Command::PageUp]);
         assert_eq!(a.log.scroll, 32, "33 shown lines: the oldest at the top");
         keys(&mut a, &[Command::Follow]);

@@ -4,6 +4,7 @@
 
 use std::sync::Arc;
 
+use scalesim::output::EventKind;
 use scalesim::scenario::Scenario;
 
 use crate::support::{from_text, load, run, scenario_path};
@@ -250,5 +251,5 @@ duration = "30s"
     );
     assert_eq!(row(150.0).data.db_connections, Some(40.0));
     assert!(row(150.0).completed_rps > 450.0, "service resumed");
-    assert!(out.events.iter().any(|e| e.kind == "db" && e.detail.contains("refused")));
+    assert!(out.events.iter().any(|e| e.kind == EventKind::Db && e.detail.contains("refused")));
 }

@@ -1,6 +1,7 @@
 //! Scaling policies at the scenario level: what each does to a simulated
 //! fleet over time, checked against what the real system's rules imply.
 
+use scalesim::output::EventKind;
 use scalesim::output::{EventRow, MemorySink};
 use scalesim::policy::hpa::HpaControllerConfig;
 use scalesim::policy::hpa::record::ReplayOptions;
@@ -18,7 +19,7 @@ struct Scale {
 }
 
 fn scales(out: &MemorySink) -> Vec<Scale> {
-    out.events.iter().filter(|e| e.kind == "scale").map(parse_scale).collect()
+    out.events.iter().filter(|e| e.kind == EventKind::Scale).map(parse_scale).collect()
 }
 
 fn parse_scale(e: &EventRow) -> Scale {
@@ -483,7 +484,7 @@ action = "set_policy_field"
 field = "behavior.scaleDown.stabilizationWindowSeconds"
 "#;
     let out = run(&from_text(&format!("{base}value = 30\n")), 1);
-    let e = out.events.iter().find(|e| e.kind == "intervention").expect("the action is logged");
+    let e = out.events.iter().find(|e| e.kind == EventKind::Intervention).expect("the action is logged");
     assert_eq!(e.detail, "behavior.scaleDown.stabilizationWindowSeconds = 30");
     let err = scalesim::scenario::Scenario::from_text(
         &root().join("scenarios/inline.toml"),

@@ -15,7 +15,7 @@ use ratatui::style::Color;
 use scalesim::engine::time::{SimDuration, SimTime};
 use scalesim::model::outcome::ErrorKind;
 use scalesim::output::timeseries::DataTierColumns;
-use scalesim::output::{EventRow, TickRow};
+use scalesim::output::{EventKind, EventRow, TickRow};
 use scalesim::scenario::events::Action;
 use scalesim::scenario::{Override, Scenario};
 use scalesim::tui::app::{App, Clock, Info, Mode, Status, Zone};
@@ -91,17 +91,17 @@ fn fixed_state(info: Info, data: bool) -> App {
             }
         })
         .collect();
-    let event = |s: u64, kind: &'static str, subject: &str, detail: &str| EventRow {
+    let event = |s: u64, kind: EventKind, subject: &str, detail: &str| EventRow {
         at: SimTime(s * 1_000_000_000),
         kind,
         subject: subject.into(),
         detail: detail.into(),
     };
     let events = vec![
-        event(420, "scale", "threshold", "12 → 14: cpu 66.1% > 65.0% → 14"),
-        event(570, "fault", "kill_instances", "killed 4 of 14 running instance(s)"),
-        event(571, "instance", "i-3", "ready → terminated"),
-        event(580, "intervention", "freeze_autoscaler", "autoscaler frozen"),
+        event(420, EventKind::Scale, "threshold", "12 → 14: cpu 66.1% > 65.0% → 14"),
+        event(570, EventKind::Fault, "kill_instances", "killed 4 of 14 running instance(s)"),
+        event(571, EventKind::Instance, "i-3", "ready → terminated"),
+        event(580, EventKind::Intervention, "freeze_autoscaler", "autoscaler frozen"),
     ];
     let status = Status {
         now: SimTime(600_000_000_000),
@@ -476,7 +476,13 @@ fn actions_are_applied_through_the_simulation() {
         d.session().events()[0].action,
         Action::KillInstances(scalesim::scenario::events::KillAmount::Fraction(0.5))
     );
-    assert!(d.app().log.lines.iter().any(|e| e.kind == "fault" && e.detail == "killed 6 of 12 running instance(s)"));
+    assert!(
+        d.app()
+            .log
+            .lines
+            .iter()
+            .any(|e| e.kind == EventKind::Fault && e.detail == "killed 6 of 12 running instance(s)")
+    );
 }
 
 #[test]
@@ -496,7 +502,7 @@ fn findings_show_in_the_header_and_the_log() {
     let mut app = fixed_state(info(), false);
     let finding = EventRow {
         at: SimTime(590_000_000_000),
-        kind: "finding",
+        kind: EventKind::Finding,
         subject: "cold_start".into(),
         detail: "520–590 s, severity 0.40: p99 over the SLO while new instances warm up; fix: warm pool".into(),
     };

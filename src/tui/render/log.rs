@@ -16,27 +16,27 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use super::{BOLD, DIM};
-use crate::output::EventRow;
-use crate::tui::app::{App, clock_text_ms};
+use crate::output::{EventKind, EventRow};
+use crate::tui::app::{App, clock_text_ms, is_lifecycle};
 
 /// How each kind of event stands out.
-fn style(kind: &str) -> Style {
+fn style(kind: EventKind) -> Style {
     match kind {
-        "scale" => Style::new().fg(Color::Cyan),
-        "fault" => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
-        "intervention" => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
-        "finding" => Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD | Modifier::REVERSED),
-        "nodes" => Style::new().fg(Color::Blue),
-        _ => DIM,
+        EventKind::Scale => Style::new().fg(Color::Cyan),
+        EventKind::Fault => Style::new().fg(Color::Red).add_modifier(Modifier::BOLD),
+        EventKind::Intervention => Style::new().fg(Color::Yellow).add_modifier(Modifier::BOLD),
+        EventKind::Finding => Style::new().fg(Color::LightRed).add_modifier(Modifier::BOLD | Modifier::REVERSED),
+        EventKind::Nodes => Style::new().fg(Color::Blue),
+        EventKind::Instance | EventKind::Health | EventKind::Db => DIM,
     }
 }
 
 fn line(row: &EventRow) -> Line<'static> {
     let style = style(row.kind);
-    let detail = if matches!(row.kind, "instance" | "health") { DIM } else { Style::new() };
+    let detail = if is_lifecycle(row.kind) { DIM } else { Style::new() };
     Line::from(vec![
         Span::styled(format!("{:>9} ", clock_text_ms(row.at)), DIM),
-        Span::styled(format!("{:<12} ", row.kind), style),
+        Span::styled(format!("{:<12} ", row.kind.name()), style),
         Span::styled(format!("{} ", row.subject), style),
         Span::styled(row.detail.clone(), detail),
     ])
