@@ -17,8 +17,10 @@ use scalesim::engine::queue::EventQueue;
 use scalesim::engine::rng::Stream;
 use scalesim::engine::time::SimTime;
 use scalesim::output::NullSink;
+use scalesim::output::summary::FindingKind;
 use scalesim::scenario::{Override, Scenario};
 use scalesim::sim::Simulation;
+use strum::IntoEnumIterator;
 
 fn scenario(name: &str, sets: &[&str]) -> Arc<Scenario> {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios").join(format!("{name}.toml"));
@@ -107,7 +109,8 @@ fn full_stack(c: &mut Criterion) {
 /// What the failure-mode detectors cost: the quickstart with all of them
 /// and with none.
 fn detectors(c: &mut Criterion) {
-    let none = format!("analysis.disable={:?}", scalesim::scenario::analysis::KINDS);
+    let kinds: Vec<&str> = FindingKind::iter().map(FindingKind::name).collect();
+    let none = format!("analysis.disable={kinds:?}");
     for (label, sets) in [("all_detectors", vec![]), ("no_detectors", vec![none.as_str()])] {
         let s = scenario("quickstart", &sets);
         let mut g = c.benchmark_group(format!("detectors/{label}"));

@@ -22,7 +22,7 @@ mod retry_storm;
 mod scale_in_herd;
 
 use crate::model::outcome::ErrorKind;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 use crate::output::{EventRow, TickRow};
 use crate::scenario::Scenario;
 use crate::scenario::analysis::AnalysisSpec;
@@ -75,7 +75,7 @@ impl Context {
 /// A detector.
 pub trait Detector: Send {
     /// Its kind, as in DESIGN.md §3.
-    fn kind(&self) -> &'static str;
+    fn kind(&self) -> FindingKind;
     /// One tick of `dt` seconds. Findings confirmed by it go to `confirmed`
     /// (logged now); findings whose episode ended go to `done`.
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>);
@@ -92,7 +92,7 @@ pub struct Analysis {
     findings: Vec<Finding>,
     last_t: Option<f64>,
     /// When each kind was last confirmed (a recurrence is not logged again).
-    last_confirmed: Vec<(&'static str, f64)>,
+    last_confirmed: Vec<(FindingKind, f64)>,
 }
 
 /// Episodes of one kind closer than this are one recurring finding.
@@ -113,7 +113,7 @@ impl Analysis {
             Box::new(retry_storm::RetryStorm::default()),
             Box::new(capacity_pending::CapacityPending::default()),
         ];
-        let detectors = all.into_iter().filter(|d| !cx.spec.disable.iter().any(|k| k == d.kind())).collect();
+        let detectors = all.into_iter().filter(|d| !cx.spec.disable.contains(&d.kind())).collect();
         Analysis { cx, detectors, findings: Vec::new(), last_t: None, last_confirmed: Vec::new() }
     }
 
@@ -125,18 +125,15 @@ impl Analysis {
         for d in &mut self.detectors {
             d.tick(row, dt, &self.cx, &mut confirmed, &mut self.findings);
         }
-        confirmed.retain(|f| {
-            let kind = self.detectors.iter().map(|d| d.kind()).find(|k| *k == f.kind).unwrap_or("");
-            match self.last_confirmed.iter_mut().find(|(k, _)| *k == kind) {
-                Some((_, at)) => {
-                    let recurrence = f.start_s - *at < RECUR_GAP;
-                    *at = f.end_s;
-                    !recurrence
-                }
-                None => {
-                    self.last_confirmed.push((kind, f.end_s));
-                    true
-                }
+        confirmed.retain(|f| match self.last_confirmed.iter_mut().find(|(k, _)| *k == f.kind) {
+            Some((_, at)) => {
+                let recurrence = f.start_s - *at < RECUR_GAP;
+                *at = f.end_s;
+                !recurrence
+            }
+            None => {
+                self.last_confirmed.push((f.kind, f.end_s));
+                true
             }
         });
         confirmed
@@ -149,14 +146,17 @@ impl Analysis {
         }
     }
 
-    /// Every finding of the run, worst first (ties by start, then kind).
+    /// Every finding of the run, worst first (ties by start, then kind's name).
     pub fn finish(&mut self, end_s: f64) -> Vec<Finding> {
         for d in &mut self.detectors {
             d.finish(end_s, &self.cx, &mut self.findings);
         }
         let mut all = merge_recurrences(std::mem::take(&mut self.findings));
         all.sort_by(|a, b| {
-            b.severity.total_cmp(&a.severity).then(a.start_s.total_cmp(&b.start_s)).then(a.kind.cmp(&b.kind))
+            b.severity
+                .total_cmp(&a.severity)
+                .then(a.start_s.total_cmp(&b.start_s))
+                .then(a.kind.name().cmp(b.kind.name()))
         });
         all
     }
@@ -165,7 +165,8 @@ impl Analysis {
 /// Joins episodes of one kind less than [`RECUR_GAP`] apart into one
 /// finding: the worst episode's evidence, the whole span, and how often.
 fn merge_recurrences(mut findings: Vec<Finding>) -> Vec<Finding> {
-    findings.sort_by(|a, b| a.kind.cmp(&b.kind).then(a.start_s.total_cmp(&b.start_s)));
+    // By name, as the outputs have always been ordered.
+    findings.sort_by(|a, b| a.kind.name().cmp(b.kind.name()).then(a.start_s.total_cmp(&b.start_s)));
     let mut out: Vec<(Finding, Finding, usize)> = Vec::new();
     for f in findings {
         match out.last_mut() {

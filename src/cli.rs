@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
+use strum::IntoEnumIterator;
 
 mod observe;
 
@@ -15,6 +16,7 @@ use crate::engine::time::SimDuration;
 use crate::error::Error;
 use crate::input::problem::{FieldPath, Origin, Problem, Problems};
 use crate::output::{DirSink, FILES, INPUTS_FILE};
+use crate::policy::PolicyName;
 use crate::policy::hpa::{self, HpaControllerConfig, record, record::ReplayOptions};
 use crate::scenario::{Override, SECTIONS, Scenario};
 use crate::sim::Simulation;
@@ -522,7 +524,7 @@ fn tui(
 
 fn check(path: &Path, set: &[Override]) -> Result<(), Error> {
     let s = Scenario::load(path, set)?;
-    println!("{}: ok — {} ({}, seed {}, policy {})", path.display(), s.name, s.duration, s.seed, s.autoscaler.name);
+    println!("{}: ok — {} ({}, seed {}, policy {})", path.display(), s.name, s.duration, s.seed, s.autoscaler.name());
     for advice in crate::analysis::advisor::advise(&s) {
         println!("  {advice}");
     }
@@ -546,13 +548,13 @@ pub fn fields_reference() -> String {
     let sections = SECTIONS
         .iter()
         .copied()
-        .chain(crate::policy::NAMES.iter().map(|(n, f)| (*n, *f)))
+        .chain(PolicyName::iter().map(|n| (n.name(), n.fields())))
         .chain([(FAMILY, crate::scenario::types::FIELDS)]);
     for (section, fields) in sections {
         let title = match section {
             "" => "top level".to_string(),
             FAMILY => "instance type families (the file `types = \"...\"` names)".to_string(),
-            s if crate::policy::NAMES.iter().any(|(n, _)| *n == s) => {
+            s if s.parse::<PolicyName>().is_ok() => {
                 format!("[autoscaler] policy = \"{s}\"")
             }
             "events" => "[[events]]".to_string(),

@@ -558,7 +558,7 @@ impl Simulation {
         let s = &sim.scenario;
         let in_flight = sim.requests.live() as u64;
         let (requests, latency_ms, slo, cost, mut scaling, system) = sim.rec.totals(end, in_flight);
-        scaling.policy = s.autoscaler.name.clone();
+        scaling.policy = s.autoscaler.name().to_string();
         let summary = Summary {
             scenario: s.name.clone(),
             scenario_hash: format!("{:016x}", s.hash),

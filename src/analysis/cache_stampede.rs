@@ -4,7 +4,7 @@
 
 use super::episode::{Episode, Span, report};
 use super::{Context, Detector, severity};
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 use crate::output::{EventRow, TickRow};
 
 const FIX: &str = "coalesce concurrent misses (single-flight / request coalescing), add TTL jitter so keys filled together do not expire together, and warm caches before shifting traffic";
@@ -22,8 +22,8 @@ pub(super) struct CacheStampede {
 }
 
 impl Detector for CacheStampede {
-    fn kind(&self) -> &'static str {
-        "cache_stampede"
+    fn kind(&self) -> FindingKind {
+        FindingKind::CacheStampede
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -78,7 +78,7 @@ impl CacheStampede {
             String::new()
         };
         Finding {
-            kind: "cache_stampede".into(),
+            kind: FindingKind::CacheStampede,
             start_s: span.start,
             end_s: span.end,
             severity: severity(span.held * 20.0, (self.duplicates / 1000.0).min(1.0)),

@@ -5,7 +5,7 @@
 use super::episode::{Episode, Span, report};
 use super::{Context, Detector, severity};
 use crate::output::TickRow;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 
 const FIX: &str = "keep node headroom (overprovisioning with low-priority placeholder pods), raise the quota or the node autoscaler's maximum, or provision nodes faster";
 
@@ -17,8 +17,8 @@ pub(super) struct CapacityPending {
 }
 
 impl Detector for CapacityPending {
-    fn kind(&self) -> &'static str {
-        "capacity_pending"
+    fn kind(&self) -> FindingKind {
+        FindingKind::CapacityPending
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -45,7 +45,7 @@ impl CapacityPending {
     fn finding(&self, span: Span) -> Finding {
         let capacity = self.capacity.map_or(String::new(), |c| format!(" (schedulable capacity {c})"));
         Finding {
-            kind: "capacity_pending".into(),
+            kind: FindingKind::CapacityPending,
             start_s: span.start,
             end_s: span.end,
             severity: severity(span.held, self.peak as f64 / 10.0),

@@ -5,7 +5,7 @@
 use super::episode::{Episode, Span, Step};
 use super::{Context, Detector, severity};
 use crate::output::TickRow;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 
 const FIX: &str = "shorten decision-to-ready (smaller images, faster boot, a warm pool of pre-started instances), enable slow start so cold instances take a small share, scale ahead of the load (predictive or scheduled scaling), or shed load while capacity arrives";
 
@@ -22,8 +22,8 @@ pub(super) struct ColdStart {
 }
 
 impl Detector for ColdStart {
-    fn kind(&self) -> &'static str {
-        "cold_start"
+    fn kind(&self) -> FindingKind {
+        FindingKind::ColdStart
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -79,7 +79,7 @@ impl Detector for ColdStart {
 impl ColdStart {
     fn finding(&self, span: Span, cx: &Context) -> Finding {
         Finding {
-            kind: "cold_start".into(),
+            kind: FindingKind::ColdStart,
             start_s: span.start,
             end_s: span.end,
             severity: severity(span.held, (self.peak_p99 / cx.slo_p99_ms - 1.0) / 4.0),

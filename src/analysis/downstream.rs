@@ -5,7 +5,7 @@
 use super::episode::{Episode, Span, report};
 use super::{Context, Detector, pct, severity};
 use crate::output::TickRow;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 
 const FIX: &str = "cap maxReplicas (and pool sizes) so database concurrency stays below its USL peak n*; add a cache in front of reads; scale the database up, add read replicas or shard";
 
@@ -19,8 +19,8 @@ pub(super) struct DownstreamSaturation {
 }
 
 impl Detector for DownstreamSaturation {
-    fn kind(&self) -> &'static str {
-        "downstream_saturation"
+    fn kind(&self) -> FindingKind {
+        FindingKind::DownstreamSaturation
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -53,7 +53,7 @@ impl DownstreamSaturation {
     fn finding(&self, span: Span, cx: &Context) -> Finding {
         let peak = cx.usl_peak.map_or(String::new(), |n| format!(" (USL peak n* = {n:.0})"));
         Finding {
-            kind: "downstream_saturation".into(),
+            kind: FindingKind::DownstreamSaturation,
             start_s: span.start,
             end_s: span.end,
             severity: severity(span.held, self.db_util),

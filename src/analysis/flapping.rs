@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 
 use super::{Context, Detector, severity};
 use crate::output::TickRow;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 
 const FIX: &str = "add hysteresis (a wider band between the scale-up and scale-down thresholds), a scale-down stabilization window (HPA behavior.scaleDown.stabilizationWindowSeconds), a cooldown, or a smoothed metric";
 
@@ -23,8 +23,8 @@ pub(super) struct Flapping {
 }
 
 impl Detector for Flapping {
-    fn kind(&self) -> &'static str {
-        "flapping"
+    fn kind(&self) -> FindingKind {
+        FindingKind::Flapping
     }
 
     fn tick(&mut self, row: &TickRow, _dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -94,7 +94,7 @@ impl Flapping {
         };
         let window = cx.spec.flapping_window;
         Finding {
-            kind: "flapping".into(),
+            kind: FindingKind::Flapping,
             start_s: start,
             end_s: end,
             severity: severity(end - start, peak as f64 / (2.0 * cx.spec.flapping_reversals as f64)),

@@ -5,7 +5,7 @@
 use super::episode::{Episode, Span, report};
 use super::{Context, Detector, severity};
 use crate::output::TickRow;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 
 const FIX: &str = "shorten the metrics window, scrape interval or delay; scale on a leading metric (request rate, queue) rather than CPU; or keep more headroom (a lower target)";
 
@@ -18,8 +18,8 @@ pub(super) struct MetricLag {
 }
 
 impl Detector for MetricLag {
-    fn kind(&self) -> &'static str {
-        "metric_lag"
+    fn kind(&self) -> FindingKind {
+        FindingKind::MetricLag
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -56,7 +56,7 @@ impl MetricLag {
         let (truth, seen, target) = self.worst;
         let show = |x: f64| if target <= 2.0 { format!("{:.0}%", x * 100.0) } else { format!("{x:.1}") };
         Finding {
-            kind: "metric_lag".into(),
+            kind: FindingKind::MetricLag,
             start_s: span.start,
             end_s: span.end,
             severity: severity(span.held, (truth - seen) / target.max(1e-9)),

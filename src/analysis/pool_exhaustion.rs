@@ -5,7 +5,7 @@
 use super::episode::{Episode, Span, report};
 use super::{Context, Detector, errors, pct, severity};
 use crate::model::outcome::ErrorKind;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 use crate::output::{EventRow, TickRow};
 
 const FIX: &str = "put a pooler (PgBouncer, transaction mode) between the pools and the database, budget the pools so max_replicas × pool size ≤ max_connections − reserved, or cap max_replicas";
@@ -23,8 +23,8 @@ pub(super) struct PoolExhaustion {
 }
 
 impl Detector for PoolExhaustion {
-    fn kind(&self) -> &'static str {
-        "pool_exhaustion"
+    fn kind(&self) -> FindingKind {
+        FindingKind::PoolExhaustion
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -85,7 +85,7 @@ impl PoolExhaustion {
         };
         let attempts = (self.refused + self.timeouts).round();
         Finding {
-            kind: "pool_exhaustion".into(),
+            kind: FindingKind::PoolExhaustion,
             start_s: span.start,
             end_s: span.end,
             severity: severity(span.held, (attempts / (span.held.max(1.0) * 10.0)).min(1.0)),

@@ -4,7 +4,7 @@
 use super::episode::{Episode, Span, report};
 use super::{Context, Detector, pct, severity};
 use crate::output::TickRow;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 
 const FIX: &str = "retry with exponential backoff and full jitter, bound retries (a retry budget), and stop work the client abandoned (cancel on timeout)";
 
@@ -21,8 +21,8 @@ pub(super) struct RetryStorm {
 }
 
 impl Detector for RetryStorm {
-    fn kind(&self) -> &'static str {
-        "retry_storm"
+    fn kind(&self) -> FindingKind {
+        FindingKind::RetryStorm
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -63,7 +63,7 @@ impl RetryStorm {
     fn finding(&self, span: Span) -> Finding {
         let amplification = (self.fresh + self.retries) / self.fresh.max(1e-9);
         Finding {
-            kind: "retry_storm".into(),
+            kind: FindingKind::RetryStorm,
             start_s: span.start,
             end_s: span.end,
             severity: severity(span.held, self.peak_share),

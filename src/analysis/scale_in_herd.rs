@@ -3,7 +3,7 @@
 
 use super::{Context, Detector, ErrorKind, severity};
 use crate::output::TickRow;
-use crate::output::summary::Finding;
+use crate::output::summary::{Finding, FindingKind};
 
 const FIX: &str = "drain before terminating (a deregistration delay longer than the slowest request) and step down gradually (HPA behavior.scaleDown policies such as Pods 1 per 60s)";
 
@@ -26,8 +26,8 @@ pub(super) struct ScaleInHerd {
 }
 
 impl Detector for ScaleInHerd {
-    fn kind(&self) -> &'static str {
-        "scale_in_herd"
+    fn kind(&self) -> FindingKind {
+        FindingKind::ScaleInHerd
     }
 
     fn tick(&mut self, row: &TickRow, dt: f64, cx: &Context, confirmed: &mut Vec<Finding>, done: &mut Vec<Finding>) {
@@ -97,7 +97,7 @@ impl ScaleInHerd {
         }
         let window = cx.spec.herd_window.as_secs_f64();
         Some(Finding {
-            kind: "scale_in_herd".into(),
+            kind: FindingKind::ScaleInHerd,
             start_s: w.at,
             end_s: w.at + window,
             severity: severity(window, (killed / 100.0).max(drop * 2.0)),

@@ -193,11 +193,58 @@ pub struct Scaling {
     pub reversals: u64,
 }
 
+/// A failure mode of DESIGN.md §3: what a finding is about, and what
+/// `[analysis] disable` names. Written in snake case (`scale_in_herd`) in
+/// every output; listed once, here.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::EnumIter,
+    strum::EnumString,
+    strum::IntoStaticStr,
+    strum::Display,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum FindingKind {
+    /// The desired count reverses too often.
+    Flapping,
+    /// The policy acts on a metric far behind the truth.
+    MetricLag,
+    /// New instances serve before they are warm.
+    ColdStart,
+    /// The database, not the app, is the bottleneck.
+    DownstreamSaturation,
+    /// Requests wait for (or are refused) database connections.
+    PoolExhaustion,
+    /// A scale-in hurts what follows it.
+    ScaleInHerd,
+    /// Many readers miss the same key at once.
+    CacheStampede,
+    /// Retries multiply the offered load.
+    RetryStorm,
+    /// Instances wait for capacity that does not come.
+    CapacityPending,
+}
+
+impl FindingKind {
+    /// Its name, as the outputs write it.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+}
+
 /// A detected failure mode (filled by the analysis).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     /// Which failure mode.
-    pub kind: String,
+    pub kind: FindingKind,
     /// Start, seconds.
     pub start_s: f64,
     /// End, seconds.

@@ -12,13 +12,16 @@ use std::collections::VecDeque;
 
 use serde::Deserialize;
 
-use super::{FleetMetrics, Observation, PodView};
+use strum::IntoEnumIterator;
+
+use super::{FleetMetrics, MetricName, Observation, PodView};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::Cx;
 use crate::input::problem::FieldPath;
 
 /// A group metric an AWS policy can track.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Metric {
     /// `ASGAverageCPUUtilization` (0.5 = 50%).
     Cpu,
@@ -35,9 +38,6 @@ pub enum Metric {
     BacklogPerInstance,
 }
 
-/// The metric names, as written.
-pub const METRICS: [&str; 6] = ["cpu", "rps", "in_flight", "latency_p95", "queue", "backlog_per_instance"];
-
 /// Metric aggregation across instances (`MetricAggregationType`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Aggregation {
@@ -50,27 +50,27 @@ pub enum Aggregation {
 }
 
 impl Metric {
-    /// Parses a metric name (checked by the caller).
-    pub fn parse(cx: &mut Cx<'_>, at: &FieldPath, v: Option<&str>, default: &'static str) -> Metric {
-        match cx.choice(at, v, default, &METRICS) {
-            "rps" => Metric::Rps,
-            "in_flight" => Metric::InFlight,
-            "latency_p95" => Metric::LatencyP95,
-            "queue" => Metric::Queue,
-            "backlog_per_instance" => Metric::BacklogPerInstance,
-            _ => Metric::Cpu,
-        }
+    /// Parses a metric name; `default` where there is none, or (with the
+    /// problem recorded) where it is not one of them.
+    pub fn parse(cx: &mut Cx<'_>, at: &FieldPath, v: Option<&str>, default: Metric) -> Metric {
+        let names: Vec<&str> = Metric::iter().map(Metric::name).collect();
+        cx.choice(at, v, default.name(), &names).parse().unwrap_or(default)
     }
 
     /// Its name.
     pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// Its name in a policy's reading.
+    pub fn reading(self) -> MetricName {
         match self {
-            Metric::Cpu => "cpu",
-            Metric::Rps => "rps",
-            Metric::InFlight => "in_flight",
-            Metric::LatencyP95 => "latency_p95",
-            Metric::Queue => "queue",
-            Metric::BacklogPerInstance => "backlog_per_instance",
+            Metric::Cpu => MetricName::Cpu,
+            Metric::Rps => MetricName::Rps,
+            Metric::InFlight => MetricName::InFlight,
+            Metric::LatencyP95 => MetricName::LatencyP95,
+            Metric::Queue => MetricName::Queue,
+            Metric::BacklogPerInstance => MetricName::BacklogPerInstance,
         }
     }
 

@@ -4,7 +4,7 @@
 use serde::Deserialize;
 use toml::Value;
 
-use super::{Decision, Observation, Policy, PolicyConfig};
+use super::{Decision, Observation, ScalingPolicy};
 use crate::engine::time::SimDuration;
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -47,7 +47,9 @@ impl Fixed {
     }
 }
 
-impl Policy for Fixed {
+impl ScalingPolicy for Fixed {
+    type Config = FixedConfig;
+
     fn interval(&self) -> SimDuration {
         SimDuration::from_secs(15)
     }
@@ -65,9 +67,7 @@ impl Policy for Fixed {
         self.config.replicas = r.max(min.unwrap_or(r)).min(max.unwrap_or(r));
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Fixed(c) = config {
-            self.config = c.clone();
-        }
+    fn reconfigure(&mut self, c: &FixedConfig) {
+        self.config = c.clone();
     }
 }

@@ -19,7 +19,7 @@ use std::collections::VecDeque;
 use serde::Deserialize;
 use toml::Value;
 
-use super::{Decision, Observation, Policy, PolicyConfig, PolicySpec, Reading, clamp};
+use super::{Decision, MetricName, Observation, PolicySpec, Reactive, Reading, ScalingPolicy, clamp};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -125,7 +125,7 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value, initial: u32) ->
 /// A forecast from one cycle ago over a reactive floor.
 pub struct Predictive {
     config: PredictiveConfig,
-    reactive: Option<Box<dyn Policy>>,
+    reactive: Reactive,
     /// The bounds set by the scenario or an operator (the forecast only
     /// ever raises the lower one above this).
     base: (u32, u32),
@@ -136,8 +136,8 @@ pub struct Predictive {
 impl Predictive {
     /// A policy with no history.
     pub fn new(config: PredictiveConfig) -> Predictive {
-        let reactive = config.reactive.as_ref().map(|s| s.build());
-        let base = reactive.as_ref().map_or(config.bounds, |r| r.bounds());
+        let reactive = Reactive::new(config.reactive.as_deref());
+        let base = config.reactive.as_ref().map_or(config.bounds, |r| r.bounds());
         Predictive { config, reactive, base, history: VecDeque::new() }
     }
 
@@ -150,9 +150,11 @@ impl Predictive {
     }
 }
 
-impl Policy for Predictive {
+impl ScalingPolicy for Predictive {
+    type Config = PredictiveConfig;
+
     fn interval(&self) -> SimDuration {
-        self.reactive.as_ref().map_or(self.config.interval, |r| r.interval())
+        self.reactive.interval(self.config.interval)
     }
 
     fn decide(&mut self, obs: &Observation<'_>) -> Decision {
@@ -174,8 +176,8 @@ impl Policy for Predictive {
             ),
             _ => "no forecast yet (less than one cycle of history)".to_string(),
         };
-        let reading = forecast.map(|seen| Reading { metric: "forecast_rps", seen, target: c.rps_per_replica });
-        match &mut self.reactive {
+        let reading = forecast.map(|seen| Reading { metric: MetricName::ForecastRps, seen, target: c.rps_per_replica });
+        match self.reactive.get_mut() {
             Some(r) => {
                 let floor = needed.map_or(self.base.0, |n| n.max(self.base.0));
                 r.set_bounds(Some(floor), Some(self.base.1));
@@ -196,24 +198,16 @@ impl Policy for Predictive {
 
     fn set_bounds(&mut self, min: Option<u32>, max: Option<u32>) {
         self.base = (min.unwrap_or(self.base.0), max.unwrap_or(self.base.1));
-        if let Some(r) = &mut self.reactive {
-            r.set_bounds(min, max);
-        }
+        self.reactive.set_bounds(min, max);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Predictive(c) = config {
-            if let (Some(r), Some(spec)) = (&mut self.reactive, &c.reactive) {
-                r.reconfigure(&spec.config);
-            }
-            self.config = c.clone();
-        }
+    fn reconfigure(&mut self, c: &PredictiveConfig) {
+        self.reactive.reconfigure(c.reactive.as_deref());
+        self.config = c.clone();
     }
 
     fn record_inputs(&self, out: &mut String, header: bool) {
-        if let Some(r) = &self.reactive {
-            r.record_inputs(out, header);
-        }
+        self.reactive.record_inputs(out, header);
     }
 }
 

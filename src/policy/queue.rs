@@ -23,7 +23,7 @@ use serde::Deserialize;
 use toml::{Table, Value};
 
 use super::hpa::{self, HpaController, HpaInput, HpaSpec, sources};
-use super::{Decision, Observation, Policy, PolicyConfig, Reading};
+use super::{Decision, MetricName, Observation, Reading, ScalingPolicy};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -84,7 +84,7 @@ struct Raw {
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueConfig {
     /// The trigger's metric (a `sources::FLEET_METRICS` name).
-    pub metric: &'static str,
+    pub metric: MetricName,
     /// Items per replica.
     pub threshold: f64,
     /// Activation threshold (strict).
@@ -106,9 +106,9 @@ pub struct QueueConfig {
 /// Validates the queue policy's fields.
 pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<QueueConfig> {
     let raw: Raw = cx.parse(at, value)?;
-    let names: Vec<&str> = sources::FLEET_METRICS.iter().map(|(n, _)| *n).collect();
+    let names: Vec<&str> = sources::FLEET_METRICS.iter().map(|(n, _)| n.name()).collect();
     let metric = cx.choice(&at.key("metric"), raw.metric.as_deref(), "queue", &names);
-    let metric = sources::FLEET_METRICS.iter().find(|(n, _)| *n == metric).map_or("queue", |(n, _)| n);
+    let metric = sources::find(sources::FLEET_METRICS, metric).map_or(MetricName::Queue, |(n, _)| n);
     let threshold = cx.positive(&at.key("threshold"), Some(raw.threshold), 1.0);
     let activation = cx.float_in(&at.key("activationThreshold"), raw.activation_threshold, 0.0, 0.0, f64::INFINITY);
     let metric_type =
@@ -138,7 +138,7 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<QueueC
     let external: Table = [
         (
             "metric".to_string(),
-            Value::Table([("name".to_string(), Value::String(metric.into()))].into_iter().collect()),
+            Value::Table([("name".to_string(), Value::String(metric.name().into()))].into_iter().collect()),
         ),
         ("target".to_string(), Value::Table(target)),
     ]
@@ -210,7 +210,9 @@ impl QueueScaling {
     }
 }
 
-impl Policy for QueueScaling {
+impl ScalingPolicy for QueueScaling {
+    type Config = QueueConfig;
+
     fn interval(&self) -> SimDuration {
         SimDuration(gcd(self.config.polling.0, self.hpa.config().sync_period.0).max(1))
     }
@@ -295,12 +297,10 @@ impl Policy for QueueScaling {
         self.hpa.set_spec(spec);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Queue(c) = config {
-            self.hpa.set_spec(c.hpa.spec.clone());
-            self.hpa.set_config(c.hpa.controller.clone());
-            self.config = c.clone();
-        }
+    fn reconfigure(&mut self, c: &QueueConfig) {
+        self.hpa.set_spec(c.hpa.spec.clone());
+        self.hpa.set_config(c.hpa.controller.clone());
+        self.config = c.clone();
     }
 
     fn record_inputs(&self, out: &mut String, header: bool) {

@@ -13,7 +13,7 @@
 use serde::Deserialize;
 use toml::Value;
 
-use super::{Decision, Observation, Policy, PolicyConfig, PolicySpec, clamp};
+use super::{Decision, Observation, PolicySpec, Reactive, ScalingPolicy, clamp};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -160,7 +160,7 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value, initial: u32) ->
 /// Scheduled actions over an optional reactive policy.
 pub struct Scheduled {
     config: ScheduledConfig,
-    reactive: Option<Box<dyn Policy>>,
+    reactive: Reactive,
     bounds: (u32, u32),
     cycle: u64,
     index: usize,
@@ -169,8 +169,8 @@ pub struct Scheduled {
 impl Scheduled {
     /// The schedule, before its first action.
     pub fn new(config: ScheduledConfig) -> Scheduled {
-        let reactive = config.reactive.as_ref().map(|s| s.build());
-        let bounds = reactive.as_ref().map_or(config.bounds, |r| r.bounds());
+        let reactive = Reactive::new(config.reactive.as_deref());
+        let bounds = config.reactive.as_ref().map_or(config.bounds, |r| r.bounds());
         Scheduled { config, reactive, bounds, cycle: 0, index: 0 }
     }
 
@@ -182,9 +182,11 @@ impl Scheduled {
     }
 }
 
-impl Policy for Scheduled {
+impl ScalingPolicy for Scheduled {
+    type Config = ScheduledConfig;
+
     fn interval(&self) -> SimDuration {
-        self.reactive.as_ref().map_or(self.config.interval, |r| r.interval())
+        self.reactive.interval(self.config.interval)
     }
 
     fn decide(&mut self, obs: &Observation<'_>) -> Decision {
@@ -219,7 +221,7 @@ impl Policy for Scheduled {
             }
         }
         if self.bounds != before
-            && let Some(r) = &mut self.reactive
+            && let Some(r) = self.reactive.get_mut()
         {
             r.set_bounds(Some(self.bounds.0), Some(self.bounds.1));
         }
@@ -233,7 +235,7 @@ impl Policy for Scheduled {
             };
         }
         let prefix = if notes.is_empty() { String::new() } else { format!("{}; ", notes.join("; ")) };
-        match &mut self.reactive {
+        match self.reactive.get_mut() {
             Some(r) => {
                 let mut d = r.decide(obs);
                 d.reason = format!("{prefix}{}", d.reason);
@@ -256,24 +258,16 @@ impl Policy for Scheduled {
 
     fn set_bounds(&mut self, min: Option<u32>, max: Option<u32>) {
         self.bounds = (min.unwrap_or(self.bounds.0), max.unwrap_or(self.bounds.1));
-        if let Some(r) = &mut self.reactive {
-            r.set_bounds(min, max);
-        }
+        self.reactive.set_bounds(min, max);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Scheduled(c) = config {
-            if let (Some(r), Some(spec)) = (&mut self.reactive, &c.reactive) {
-                r.reconfigure(&spec.config);
-            }
-            self.config = c.clone();
-        }
+    fn reconfigure(&mut self, c: &ScheduledConfig) {
+        self.reactive.reconfigure(c.reactive.as_deref());
+        self.config = c.clone();
     }
 
     fn record_inputs(&self, out: &mut String, header: bool) {
-        if let Some(r) = &self.reactive {
-            r.record_inputs(out, header);
-        }
+        self.reactive.record_inputs(out, header);
     }
 }
 

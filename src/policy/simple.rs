@@ -13,7 +13,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use super::aws::{self, AdjustmentType, Aggregation, Alarm, AlarmState, Metric, RawAlarm};
-use super::{Decision, Observation, Policy, PolicyConfig, Reading, clamp};
+use super::{Decision, Observation, Reading, ScalingPolicy, clamp};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -126,7 +126,7 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Simple
         return None;
     }
     let c = SimpleConfig {
-        metric: Metric::parse(cx, &at.key("metric"), raw.metric.as_deref(), "cpu"),
+        metric: Metric::parse(cx, &at.key("metric"), raw.metric.as_deref(), Metric::Cpu),
         scale_out: raw.scale_out.as_ref().map(|p| policy(cx, &at.key("scale_out"), p, true)),
         scale_in: raw.scale_in.as_ref().map(|p| policy(cx, &at.key("scale_in"), p, false)),
         cooldown: cx.duration(&at.key("cooldown"), raw.cooldown.as_ref(), SimDuration::from_secs(300)),
@@ -157,7 +157,9 @@ impl SimpleScaling {
     }
 }
 
-impl Policy for SimpleScaling {
+impl ScalingPolicy for SimpleScaling {
+    type Config = SimpleConfig;
+
     fn interval(&self) -> SimDuration {
         self.config.period
     }
@@ -171,7 +173,7 @@ impl Policy for SimpleScaling {
         let out_alarm = c.scale_out.as_ref().is_some_and(|p| self.out.push(&p.alarm, value));
         let in_alarm = c.scale_in.as_ref().is_some_and(|p| self.in_.push(&p.alarm, value));
         let threshold = c.scale_out.as_ref().or(c.scale_in.as_ref()).map_or(0.0, |p| p.alarm.threshold);
-        let reading = value.map(|seen| Reading { metric: m.name(), seen, target: threshold });
+        let reading = value.map(|seen| Reading { metric: m.reading(), seen, target: threshold });
         let hold = |reason: String| Decision { desired: clamp(capacity, bounds), reason, reading };
         // Has the last activity completed, and is its cooldown over?
         if let Some((started, cooldown_end)) = self.activity {
@@ -240,10 +242,8 @@ impl Policy for SimpleScaling {
         self.config.max = max.unwrap_or(self.config.max);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Simple(c) = config {
-            self.config = c.clone();
-        }
+    fn reconfigure(&mut self, c: &SimpleConfig) {
+        self.config = c.clone();
     }
 }
 

@@ -19,7 +19,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use super::aws::{self, AdjustmentType, Aggregation, Alarm, AlarmState, Metric, RawAlarm};
-use super::{Decision, Observation, Policy, PolicyConfig, Reading, clamp};
+use super::{Decision, Observation, Reading, ScalingPolicy, clamp};
 use crate::engine::time::SimDuration;
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -208,7 +208,7 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<StepCo
         return None;
     }
     let c = StepConfig {
-        metric: Metric::parse(cx, &at.key("metric"), raw.metric.as_deref(), "cpu"),
+        metric: Metric::parse(cx, &at.key("metric"), raw.metric.as_deref(), Metric::Cpu),
         aggregation: match cx.choice(
             &at.key("aggregation"),
             raw.aggregation.as_deref(),
@@ -246,7 +246,9 @@ impl StepScaling {
     }
 }
 
-impl Policy for StepScaling {
+impl ScalingPolicy for StepScaling {
+    type Config = StepConfig;
+
     fn interval(&self) -> SimDuration {
         self.config.period
     }
@@ -261,7 +263,7 @@ impl Policy for StepScaling {
         let out_alarm = c.scale_out.as_ref().is_some_and(|p| self.out.push(&p.alarm, value));
         let in_alarm = c.scale_in.as_ref().is_some_and(|p| self.in_.push(&p.alarm, value));
         let threshold = c.scale_out.as_ref().or(c.scale_in.as_ref()).map_or(0.0, |p| p.alarm.threshold);
-        let reading = value.map(|seen| Reading { metric: m.name(), seen, target: threshold });
+        let reading = value.map(|seen| Reading { metric: m.reading(), seen, target: threshold });
         let hold = |reason: String| Decision { desired: clamp(capacity, bounds), reason, reading };
         let Some(v) = value else {
             return hold(format!("{}: no datapoint; holding at {capacity}", m.name()));
@@ -331,10 +333,8 @@ impl Policy for StepScaling {
         self.config.max = max.unwrap_or(self.config.max);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Step(c) = config {
-            self.config = c.clone();
-        }
+    fn reconfigure(&mut self, c: &StepConfig) {
+        self.config = c.clone();
     }
 }
 

@@ -21,7 +21,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use super::aws::{self, Aggregation, AlarmState, Metric};
-use super::{Decision, Observation, Policy, PolicyConfig, Reading, clamp};
+use super::{Decision, Observation, Reading, ScalingPolicy, clamp};
 use crate::engine::time::SimDuration;
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -130,7 +130,7 @@ pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Target
     let raw: Raw = cx.parse(at, value)?;
     let mut targets = Vec::new();
     let mut add = |cx: &mut Cx<'_>, at: &FieldPath, metric: Option<&str>, target: f64, disable: Option<bool>| {
-        let m = Metric::parse(cx, &at.key("metric"), metric, "cpu");
+        let m = Metric::parse(cx, &at.key("metric"), metric, Metric::Cpu);
         if !m.proportional() {
             cx.error(
                 &at.key("metric"),
@@ -198,7 +198,9 @@ impl TargetTracking {
     }
 }
 
-impl Policy for TargetTracking {
+impl ScalingPolicy for TargetTracking {
+    type Config = TargetTrackingConfig;
+
     fn interval(&self) -> SimDuration {
         self.config.period
     }
@@ -230,7 +232,7 @@ impl Policy for TargetTracking {
             let high_fires = a.high.push(&high, value.filter(|v| *v > t.target));
             let low_fires = a.low.push(&low, value);
             let (m, show) = (t.metric.name(), |x| t.metric.show(x));
-            reading = reading.or(value.map(|seen| Reading { metric: m, seen, target: t.target }));
+            reading = reading.or(value.map(|seen| Reading { metric: t.metric.reading(), seen, target: t.target }));
             let Some(v) = value else {
                 notes.push(format!("{m}: no datapoint (instances warming or not sampled)"));
                 ins.push(None);
@@ -317,13 +319,11 @@ impl Policy for TargetTracking {
         self.config.max = max.unwrap_or(self.config.max);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::TargetTracking(c) = config {
-            if c.targets.len() != self.alarms.len() {
-                self.alarms = vec![Alarms::default(); c.targets.len()];
-            }
-            self.config = c.clone();
+    fn reconfigure(&mut self, c: &TargetTrackingConfig) {
+        if c.targets.len() != self.alarms.len() {
+            self.alarms = vec![Alarms::default(); c.targets.len()];
         }
+        self.config = c.clone();
     }
 }
 

@@ -4,9 +4,10 @@
 //! narrow band and no cooldown it flaps; that is what it is here to show.
 
 use serde::Deserialize;
+use strum::IntoEnumIterator;
 use toml::Value;
 
-use super::{Decision, FleetMetrics, Observation, Policy, PolicyConfig, Reading};
+use super::{Decision, FleetMetrics, MetricName, Observation, Reading, ScalingPolicy};
 use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -45,7 +46,8 @@ struct Raw {
 }
 
 /// Metrics a simple policy can watch.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, strum::EnumIter, strum::EnumString, strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum Metric {
     /// CPU utilization (usage / request).
     Cpu,
@@ -62,12 +64,17 @@ pub enum Metric {
 impl Metric {
     /// Its name in files and reasons.
     pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// Its name in a policy's reading.
+    pub fn reading(self) -> MetricName {
         match self {
-            Metric::Cpu => "cpu",
-            Metric::Rps => "rps",
-            Metric::InFlight => "in_flight",
-            Metric::LatencyP95 => "latency_p95",
-            Metric::Queue => "queue",
+            Metric::Cpu => MetricName::Cpu,
+            Metric::Rps => MetricName::Rps,
+            Metric::InFlight => MetricName::InFlight,
+            Metric::LatencyP95 => MetricName::LatencyP95,
+            Metric::Queue => MetricName::Queue,
         }
     }
 
@@ -116,18 +123,8 @@ pub struct ThresholdConfig {
 /// Validates the threshold policy's fields.
 pub fn validate(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<ThresholdConfig> {
     let raw: Raw = cx.parse(at, value)?;
-    let metric = match cx.choice(
-        &at.key("metric"),
-        raw.metric.as_deref(),
-        "cpu",
-        &["cpu", "rps", "in_flight", "latency_p95", "queue"],
-    ) {
-        "rps" => Metric::Rps,
-        "in_flight" => Metric::InFlight,
-        "latency_p95" => Metric::LatencyP95,
-        "queue" => Metric::Queue,
-        _ => Metric::Cpu,
-    };
+    let names: Vec<&str> = Metric::iter().map(Metric::name).collect();
+    let metric = cx.choice(&at.key("metric"), raw.metric.as_deref(), "cpu", &names).parse().unwrap_or(Metric::Cpu);
     let c = ThresholdConfig {
         metric,
         up: raw.scale_up_above,
@@ -174,7 +171,9 @@ impl Threshold {
     }
 }
 
-impl Policy for Threshold {
+impl ScalingPolicy for Threshold {
+    type Config = ThresholdConfig;
+
     fn interval(&self) -> SimDuration {
         self.config.interval
     }
@@ -194,7 +193,7 @@ impl Policy for Threshold {
         } else if seen < c.down {
             (c.down, current.saturating_sub(c.step), "<")
         } else {
-            let reading = Reading { metric: m.name(), seen, target: c.up };
+            let reading = Reading { metric: m.reading(), seen, target: c.up };
             return hold(
                 format!(
                     "{} {} within [{}, {}]; holding at {current}",
@@ -206,7 +205,7 @@ impl Policy for Threshold {
                 Some(reading),
             );
         };
-        let reading = Some(Reading { metric: m.name(), seen, target: c.up });
+        let reading = Some(Reading { metric: m.reading(), seen, target: c.up });
         let bounded = wanted.clamp(c.min, c.max.max(c.min));
         if let Some(t) = self.last_change.filter(|t| obs.now < *t + c.cooldown) {
             let left = ((t + c.cooldown) - obs.now).as_secs_f64().ceil();
@@ -244,10 +243,8 @@ impl Policy for Threshold {
         self.config.max = max.unwrap_or(self.config.max);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Threshold(c) = config {
-            self.config = c.clone();
-        }
+    fn reconfigure(&mut self, c: &ThresholdConfig) {
+        self.config = c.clone();
     }
 }
 

@@ -3,11 +3,13 @@
 //! loosen them per scenario.
 
 use serde::Deserialize;
+use strum::IntoEnumIterator;
 use toml::Value;
 
 use crate::engine::time::SimDuration;
-use crate::input::check::{Cx, FieldDoc};
+use crate::input::check::{Cx, FieldDoc, suggest};
 use crate::input::problem::FieldPath;
+use crate::output::summary::FindingKind;
 
 /// The `[analysis]` fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -67,19 +69,6 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc { key: "pending_for", default: "\"60s\"", doc: "capacity_pending: instances Pending this long" },
 ];
 
-/// Every detector kind.
-pub const KINDS: [&str; 9] = [
-    "flapping",
-    "metric_lag",
-    "cold_start",
-    "downstream_saturation",
-    "pool_exhaustion",
-    "scale_in_herd",
-    "cache_stampede",
-    "retry_storm",
-    "capacity_pending",
-];
-
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct Raw {
@@ -103,7 +92,7 @@ struct Raw {
 #[derive(Clone, Debug, PartialEq)]
 pub struct AnalysisSpec {
     /// Detectors not to run.
-    pub disable: Vec<String>,
+    pub disable: Vec<FindingKind>,
     /// Flapping window.
     pub flapping_window: SimDuration,
     /// Reversals within it that make flapping.
@@ -159,12 +148,15 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<AnalysisSpec> {
     let d = AnalysisSpec::default();
     let Some(value) = cx.value(&at) else { return Some(d) };
     let raw: Raw = cx.parse(&at, value)?;
-    let disable = raw.disable.unwrap_or_default();
-    for (i, kind) in disable.iter().enumerate() {
-        if !KINDS.contains(&kind.as_str()) {
-            let hint = crate::input::check::suggest(kind, &KINDS)
-                .unwrap_or_else(|| format!("the kinds are: {}", KINDS.join(", ")));
-            cx.error(&at.key("disable").index(i), format!("'{kind}' is not a detector"), Some(hint));
+    let mut disable = Vec::new();
+    for (i, kind) in raw.disable.unwrap_or_default().iter().enumerate() {
+        match kind.parse::<FindingKind>() {
+            Ok(k) => disable.push(k),
+            Err(_) => {
+                let kinds: Vec<&str> = FindingKind::iter().map(FindingKind::name).collect();
+                let hint = suggest(kind, &kinds).unwrap_or_else(|| format!("the kinds are: {}", kinds.join(", ")));
+                cx.error(&at.key("disable").index(i), format!("'{kind}' is not a detector"), Some(hint));
+            }
         }
     }
     let share =

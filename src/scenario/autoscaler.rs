@@ -4,9 +4,9 @@
 
 use toml::Value;
 
-use crate::input::check::{Cx, FieldDoc, suggest};
+use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
-use crate::policy::PolicySpec;
+use crate::policy::{PolicyName, PolicySpec};
 
 /// The `[autoscaler]` fields common to every policy.
 pub const FIELDS: &[FieldDoc] = &[FieldDoc {
@@ -27,18 +27,12 @@ pub fn validate(cx: &mut Cx<'_>, initial: u32) -> Option<PolicySpec> {
     };
     let mut fields = table.clone();
     let name = match fields.remove("policy") {
-        None => "fixed".to_string(),
-        Some(Value::String(s)) => s,
+        None => PolicyName::Fixed,
+        Some(Value::String(s)) => PolicyName::parse(cx, &at.key("policy"), &s)?,
         Some(other) => {
             cx.error(&at.key("policy"), format!("'{other}' is not a policy name"), None);
             return None;
         }
     };
-    let names: Vec<&str> = crate::policy::NAMES.iter().map(|(n, _)| *n).collect();
-    if !names.contains(&name.as_str()) {
-        let hint = suggest(&name, &names).unwrap_or_else(|| format!("the policies are: {}", names.join(", ")));
-        cx.error(&at.key("policy"), format!("'{name}' is not a policy"), Some(hint));
-        return None;
-    }
-    crate::policy::validate(cx, &at, &name, fields, initial)
+    crate::policy::validate(cx, &at, name, fields, initial)
 }

@@ -15,7 +15,7 @@ use crate::model::metrics::{self, FleetScrape};
 use crate::output::EventKind;
 use crate::output::TickRow;
 use crate::output::timeseries::DataTierColumns;
-use crate::policy::{FleetMetrics, Observation, PodPhase, PodView};
+use crate::policy::{FleetMetrics, MetricName, Observation, PodPhase, PodView};
 use crate::scenario::events::{Action, KillAmount};
 use crate::sim::record::latency_histogram;
 
@@ -124,7 +124,7 @@ impl Sim {
             }
         }
         self.reading = d.reading;
-        let name = self.policy_spec.name.clone();
+        let name = self.policy_spec.name().name();
         if d.desired == self.desired {
             return;
         }
@@ -228,18 +228,29 @@ impl Sim {
 
     /// The true value over the tick of the metric a policy watches, where
     /// the simulation knows it (per serving instance for per-pod metrics).
-    fn true_metric(&self, metric: &str, cpu: Option<f64>, p95: Option<f64>, queue: u64) -> Option<f64> {
+    fn true_metric(&self, metric: MetricName, cpu: Option<f64>, p95: Option<f64>, queue: u64) -> Option<f64> {
         let t = &self.rec.tick;
         let secs = self.scenario.tick.as_secs_f64();
         let serving = self.live.iter().filter(|&&i| self.instances[i].state.ready()).count() as f64;
         let per_instance = |x: f64| (serving > 0.0).then(|| x / serving);
         match metric {
-            "cpu" => cpu,
-            "rps" => per_instance(t.completed as f64 / secs),
-            "in_flight" => per_instance(self.balancer.in_flight as f64),
-            "queue" => Some(queue as f64),
-            "latency_p95" => p95,
-            _ => None,
+            MetricName::Cpu => cpu,
+            MetricName::Rps => per_instance(t.completed as f64 / secs),
+            MetricName::InFlight => per_instance(self.balancer.in_flight as f64),
+            MetricName::Queue => Some(queue as f64),
+            MetricName::LatencyP95 => p95,
+            // No true value is computed for these: their column stays empty.
+            MetricName::BacklogPerInstance
+            | MetricName::ForecastRps
+            | MetricName::HttpRequestsPerSecond
+            | MetricName::RequestsPerSecond
+            | MetricName::HttpRequestsInFlight
+            | MetricName::QueueMessagesReady
+            | MetricName::QueueLength
+            | MetricName::LatencyP95Ms
+            | MetricName::Pods
+            | MetricName::External
+            | MetricName::Unsupported => None,
         }
     }
 
@@ -348,11 +359,13 @@ impl Sim {
         let initial = self.scenario.fleet.initial;
         let spec = crate::policy::with_field(&mut cx, &at, &self.policy_spec, field, value, initial);
         match (spec, cx.finish()) {
-            (Some(spec), Ok(())) => {
-                self.policy.reconfigure(&spec.config);
-                self.policy_spec = spec;
-                format!("{field} = {value}")
-            }
+            (Some(spec), Ok(())) => match self.policy.reconfigure(&spec.config) {
+                Ok(()) => {
+                    self.policy_spec = spec;
+                    format!("{field} = {value}")
+                }
+                Err(e) => format!("refused {field} = {value}: {e}"),
+            },
             (_, Err(problems)) => format!("refused {field} = {value}: {problems}"),
             (None, Ok(())) => format!("refused {field} = {value}"),
         }

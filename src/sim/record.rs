@@ -192,7 +192,7 @@ impl Recorder {
                 "{:.0}–{:.0} s, severity {:.2}: {}; fix: {}",
                 f.start_s, f.end_s, f.severity, f.evidence, f.fix
             );
-            self.event(now, EventKind::Finding, f.kind, detail);
+            self.event(now, EventKind::Finding, f.kind.name(), detail);
         }
     }
 

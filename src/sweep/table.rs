@@ -21,22 +21,12 @@ use std::fs::{self, File};
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use strum::IntoEnumIterator;
+
 use super::shard::Shard;
 use crate::model::outcome::ErrorKind;
 use crate::output::Summary;
-
-/// The failure modes of DESIGN.md §3, one count column each.
-pub const FINDING_KINDS: [&str; 9] = [
-    "flapping",
-    "metric_lag",
-    "cold_start",
-    "downstream_saturation",
-    "pool_exhaustion",
-    "scale_in_herd",
-    "cache_stampede",
-    "retry_storm",
-    "capacity_pending",
-];
+use crate::output::summary::FindingKind;
 
 /// The first columns of a runs file, before the parameters.
 pub const LEAD: [&str; 2] = ["run", "point"];
@@ -70,7 +60,8 @@ pub fn metric_columns() -> Vec<String> {
         .iter()
         .map(|s| s.to_string()),
     );
-    c.extend(FINDING_KINDS.iter().map(|k| format!("findings_{k}")));
+    // One count column per failure mode of DESIGN.md §3.
+    c.extend(FindingKind::iter().map(|k| format!("findings_{k}")));
     c
 }
 
@@ -111,7 +102,7 @@ pub fn run_cells(run: usize, point: usize, values: &[String], seed: u64, s: &Sum
     let g = &s.scaling;
     c.extend([g.scale_events, g.scale_ups, g.scale_downs, g.reversals].iter().map(u64::to_string));
     c.push(s.findings.len().to_string());
-    c.extend(FINDING_KINDS.iter().map(|k| s.findings.iter().filter(|f| f.kind == *k).count().to_string()));
+    c.extend(FindingKind::iter().map(|k| s.findings.iter().filter(|f| f.kind == k).count().to_string()));
     c
 }
 

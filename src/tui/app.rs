@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 
 use crate::engine::time::{SimDuration, SimTime};
 use crate::output::{EventKind, EventRow, Summary, TickRow};
+use crate::policy::PolicyName;
 use crate::scenario::Scenario;
 use crate::scenario::events::Action;
 
@@ -70,9 +71,9 @@ impl Info {
     pub fn new(s: &Scenario, out_dir: String, session_path: String) -> Info {
         let named =
             |default: &str| s.autoscaler.fields.get("metric").and_then(|v| v.as_str()).unwrap_or(default).to_string();
-        let metric = match s.autoscaler.name.as_str() {
-            "fixed" => None,
-            "threshold" => Some(named("cpu")),
+        let metric = match s.autoscaler.name() {
+            PolicyName::Fixed => None,
+            PolicyName::Threshold => Some(named("cpu")),
             _ => Some(named("metric")),
         };
         Info {
@@ -82,7 +83,7 @@ impl Info {
             slo_p99_ms: s.slo.p99.as_millis_f64(),
             availability: s.slo.availability,
             zones: s.fleet.zones,
-            policy: s.autoscaler.name.clone(),
+            policy: s.autoscaler.name().to_string(),
             metric,
             database: s.database.is_some(),
             cache: s.cache.is_some(),

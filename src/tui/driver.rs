@@ -220,7 +220,7 @@ impl Driver {
             frozen: sim.frozen(),
             desired: sim.desired(),
             bounds: sim.bounds(),
-            metric: sim.reading().map(|r| r.metric),
+            metric: sim.reading().map(|r| r.metric.name()),
             zones,
             finished: false,
         };

@@ -4,6 +4,8 @@
 //! attainment or no worse cost. Also: healthy scenarios raise no alarm.
 
 use scalesim::output::Summary;
+use scalesim::output::summary::FindingKind;
+use strum::IntoEnumIterator;
 
 use crate::support::{load, root, run, scenario_path};
 
@@ -13,25 +15,16 @@ fn summary(name: &str) -> Summary {
     run(&s, s.seed).summary.expect("summary")
 }
 
-fn kinds(s: &Summary) -> Vec<&str> {
-    s.findings.iter().map(|f| f.kind.as_str()).collect()
+fn kinds(s: &Summary) -> Vec<FindingKind> {
+    s.findings.iter().map(|f| f.kind).collect()
 }
 
 #[test]
 fn every_failure_mode_is_shown_and_its_fix_removes_it() {
-    let pairs = [
-        ("flapping", "flapping"),
-        ("metric_lag", "metric-lag"),
-        ("cold_start", "cold-start"),
-        ("downstream_saturation", "downstream-saturation"),
-        ("pool_exhaustion", "pool-exhaustion"),
-        ("scale_in_herd", "scale-in-herd"),
-        ("cache_stampede", "cache-stampede"),
-        ("retry_storm", "retry-storm"),
-        ("capacity_pending", "capacity-pending"),
-    ];
     let mut problems = Vec::new();
-    for (kind, file) in pairs {
+    // Every kind, by construction: a new one needs its pair of scenarios.
+    for kind in FindingKind::iter() {
+        let file = &kind.name().replace('_', "-");
         let broken = summary(file);
         let fixed = summary(&format!("{file}-fixed"));
         let (a, b) = (broken.slo.attainment.unwrap_or(0.0), fixed.slo.attainment.unwrap_or(0.0));

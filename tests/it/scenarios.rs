@@ -3,6 +3,7 @@
 
 use std::collections::BTreeSet;
 
+use scalesim::policy::{PolicyName, PolicySpec};
 use scalesim::scenario::{Override, SECTIONS, Scenario};
 
 use crate::cli::walk;
@@ -13,8 +14,16 @@ fn every_shipped_scenario_loads() {
     let files = walk(&root().join("scenarios"));
     assert!(files.len() >= 3);
     for f in files {
-        if let Err(e) = Scenario::load(&f, &[]) {
-            panic!("{}: {e}", f.display());
+        let s = Scenario::load(&f, &[]).unwrap_or_else(|e| panic!("{}: {e}", f.display()));
+        // Bounds are read from the configuration, without building the
+        // policy; they must be the ones the built policy starts with.
+        assert_eq!(s.autoscaler.bounds(), s.autoscaler.build().bounds(), "{}", f.display());
+        // A policy takes its own configuration back, and no other.
+        let mut p = s.autoscaler.build();
+        assert_eq!(p.reconfigure(&s.autoscaler.config), Ok(()), "{}", f.display());
+        if s.autoscaler.name() != PolicyName::Fixed {
+            let e = p.reconfigure(&PolicySpec::fixed(2).config).unwrap_err();
+            assert_eq!((e.policy, e.given), (s.autoscaler.name(), PolicyName::Fixed));
         }
     }
 }
@@ -79,7 +88,8 @@ fn every_accepted_field_is_documented_and_every_documented_field_accepted() {
         let text = if base.is_empty() { "[traffic]\nshape = { kind = \"constant\", rps = 10 }\n" } else { base };
         assert_eq!(accepted_keys(text, section), documented, "[{section}]");
     }
-    for (policy, fields) in scalesim::policy::NAMES {
+    for policy in <scalesim::policy::PolicyName as strum::IntoEnumIterator>::iter() {
+        let fields = policy.fields();
         let text = format!("{base}[autoscaler]\npolicy = \"{policy}\"\n");
         let documented: BTreeSet<String> = fields.iter().map(|f| f.key.to_string()).collect();
         assert_eq!(accepted_keys(&text, "autoscaler"), documented, "policy {policy}");

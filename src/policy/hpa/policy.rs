@@ -18,7 +18,7 @@ use super::{
 use crate::engine::time::{SimDuration, SimTime};
 use crate::input::check::{Cx, FieldDoc, suggest};
 use crate::input::problem::{FieldPath, Origin, Problem};
-use crate::policy::{Decision, Observation, Policy, PolicyConfig, Reading};
+use crate::policy::{Decision, Observation, Reading, ScalingPolicy};
 
 /// The hpa policy's fields.
 pub const FIELDS: &[FieldDoc] = &[
@@ -262,7 +262,9 @@ pub fn with_bounds(spec: &HpaSpec, min: Option<u32>, max: Option<u32>) -> HpaSpe
     s
 }
 
-impl Policy for HpaPolicy {
+impl ScalingPolicy for HpaPolicy {
+    type Config = HpaConfig;
+
     fn interval(&self) -> SimDuration {
         self.controller.config().sync_period
     }
@@ -283,11 +285,9 @@ impl Policy for HpaPolicy {
         self.controller.set_spec(spec);
     }
 
-    fn reconfigure(&mut self, config: &PolicyConfig) {
-        if let PolicyConfig::Hpa(c) = config {
-            self.controller.set_spec(c.spec.clone());
-            self.controller.set_config(c.controller.clone());
-        }
+    fn reconfigure(&mut self, c: &HpaConfig) {
+        self.controller.set_spec(c.spec.clone());
+        self.controller.set_config(c.controller.clone());
     }
 
     fn record_inputs(&self, out: &mut String, header: bool) {

@@ -19,7 +19,7 @@ use super::metrics::{MetricsSnapshot, ObjectMetricKey, PodMetricValue, PodResour
 use super::pods::{ConditionStatus, Container, Pod, PodPhase as K8sPhase, PodReadyCondition};
 use super::types::{HpaSpec, MetricSpec};
 use super::{HpaInput, SelectorStatus};
-use crate::policy::{Observation, PodPhase, PodView};
+use crate::policy::{MetricName, Observation, PodPhase, PodView};
 
 /// A simulator figure an HPA metric can read.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -40,28 +40,29 @@ pub enum Figure {
 pub const CONTAINER: &str = "app";
 
 /// `Pods` metrics by name.
-pub const PODS_METRICS: &[(&str, Figure)] = &[
-    ("http_requests_per_second", Figure::PodRps),
-    ("requests_per_second", Figure::PodRps),
-    ("in_flight", Figure::PodInFlight),
-    ("http_requests_in_flight", Figure::PodInFlight),
+pub const PODS_METRICS: &[(MetricName, Figure)] = &[
+    (MetricName::HttpRequestsPerSecond, Figure::PodRps),
+    (MetricName::RequestsPerSecond, Figure::PodRps),
+    (MetricName::InFlight, Figure::PodInFlight),
+    (MetricName::HttpRequestsInFlight, Figure::PodInFlight),
 ];
 
 /// `External` and `Object` metrics by name.
-pub const FLEET_METRICS: &[(&str, Figure)] = &[
-    ("queue_messages_ready", Figure::Queue),
-    ("queue", Figure::Queue),
-    ("queue_length", Figure::Queue),
-    ("requests_per_second", Figure::OfferedRps),
-    ("http_requests_per_second", Figure::OfferedRps),
-    ("latency_p95_ms", Figure::LatencyP95),
+pub const FLEET_METRICS: &[(MetricName, Figure)] = &[
+    (MetricName::QueueMessagesReady, Figure::Queue),
+    (MetricName::Queue, Figure::Queue),
+    (MetricName::QueueLength, Figure::Queue),
+    (MetricName::RequestsPerSecond, Figure::OfferedRps),
+    (MetricName::HttpRequestsPerSecond, Figure::OfferedRps),
+    (MetricName::LatencyP95Ms, Figure::LatencyP95),
 ];
 
-fn find(table: &'static [(&'static str, Figure)], name: &str) -> Option<(&'static str, Figure)> {
-    table.iter().copied().find(|(n, _)| *n == name)
+/// The entry of `table` named `name`.
+pub fn find(table: &'static [(MetricName, Figure)], name: &str) -> Option<(MetricName, Figure)> {
+    table.iter().copied().find(|(n, _)| n.name() == name)
 }
 
-fn names(table: &[(&str, Figure)]) -> String {
+fn names(table: &[(MetricName, Figure)]) -> String {
     table.iter().map(|(n, _)| format!("'{n}'")).collect::<Vec<_>>().join(", ")
 }
 
@@ -117,14 +118,14 @@ pub fn check(spec: &HpaSpec) -> Vec<Unsupported> {
 }
 
 /// A metric's simulator name, for the time series (`cpu`, `http_requests_per_second`, ...).
-pub fn static_name(m: &MetricSpec) -> &'static str {
+pub fn static_name(m: &MetricSpec) -> MetricName {
     match m {
-        MetricSpec::Resource { .. } | MetricSpec::ContainerResource { .. } => "cpu",
-        MetricSpec::Pods { metric, .. } => find(PODS_METRICS, &metric.name).map_or("pods", |(n, _)| n),
+        MetricSpec::Resource { .. } | MetricSpec::ContainerResource { .. } => MetricName::Cpu,
+        MetricSpec::Pods { metric, .. } => find(PODS_METRICS, &metric.name).map_or(MetricName::Pods, |(n, _)| n),
         MetricSpec::External { metric, .. } | MetricSpec::Object { metric, .. } => {
-            find(FLEET_METRICS, &metric.name).map_or("external", |(n, _)| n)
+            find(FLEET_METRICS, &metric.name).map_or(MetricName::External, |(n, _)| n)
         }
-        MetricSpec::Unsupported { .. } => "unsupported",
+        MetricSpec::Unsupported { .. } => MetricName::Unsupported,
     }
 }
 
