@@ -60,6 +60,16 @@ pub enum Command {
         /// Print nothing on success.
         #[arg(long, short)]
         quiet: bool,
+        /// Also write report.html (see `scalesim report`) beside the CSVs.
+        #[arg(long)]
+        report: bool,
+        /// Also write the time series in the OpenMetrics text format (see
+        /// `scalesim export`).
+        #[arg(long, value_name = "FILE")]
+        openmetrics: Option<PathBuf>,
+        /// With --openmetrics: the instant of simulated time 0 (RFC 3339) [default: now].
+        #[arg(long, value_name = "INSTANT", requires = "openmetrics")]
+        start: Option<String>,
     },
     /// The game-day dashboard: watch a run live, inject faults, take runbook
     /// actions. Writes the run's files like `run` and records the session
@@ -127,6 +137,34 @@ pub enum Command {
         /// The merged runs CSV (the aggregate goes beside it).
         #[arg(long)]
         out: PathBuf,
+    },
+    /// One self-contained HTML report (no network needed): of a run
+    /// directory, of several compared, or of a sweep's runs CSV.
+    Report {
+        /// Run directories, or one sweep CSV.
+        #[arg(required = true)]
+        inputs: Vec<PathBuf>,
+        /// The HTML file [default: report.html in the run directory, or
+        /// <stem>.report.html beside the sweep CSV; report.html for a comparison].
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Write a run directory's time series in another format, e.g. OpenMetrics
+    /// for `promtool tsdb create-blocks-from openmetrics`.
+    Export {
+        /// The format.
+        format: ExportFormat,
+        /// The run directory.
+        dir: PathBuf,
+        /// The output file [default: DIR/metrics.om.txt].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// The instant of simulated time 0 (RFC 3339, e.g. 2026-01-01T00:00:00Z) [default: now].
+        #[arg(long, value_name = "INSTANT")]
+        start: Option<String>,
+        /// The `run` label [default: the directory's name].
+        #[arg(long = "run", value_name = "NAME")]
+        run_label: Option<String>,
     },
     /// Replay recorded metrics through a Kubernetes HPA controller alone and
     /// write each sync's decision with its reason (CSV): what this HPA would
@@ -221,6 +259,13 @@ pub enum ImportSource {
     },
 }
 
+/// The formats `scalesim export` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// The OpenMetrics text format (Prometheus).
+    Openmetrics,
+}
+
 /// Parses `--set` arguments.
 pub fn overrides(args: &[String]) -> Result<Vec<Override>, Error> {
     let parsed: Result<Vec<_>, _> = args.iter().map(|a| Override::parse(a)).collect();
@@ -230,8 +275,25 @@ pub fn overrides(args: &[String]) -> Result<Vec<Override>, Error> {
 /// Runs a command.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Run { scenario, out, seed, set, events, hpa_inputs, quiet } => {
-            run(&scenario, out.as_deref(), seed, &overrides(&set)?, events.as_deref(), hpa_inputs, quiet)
+        Command::Run { scenario, out, seed, set, events, hpa_inputs, quiet, report, openmetrics, start } => {
+            let extras = Extras { hpa_inputs, report, openmetrics, start };
+            run(&scenario, out.as_deref(), seed, &overrides(&set)?, events.as_deref(), quiet, &extras)
+        }
+        Command::Report { inputs, out } => {
+            let out = out.unwrap_or_else(|| match inputs.as_slice() {
+                [one] if one.is_file() => with_suffix(one, ".report.html"),
+                [one] => one.join("report.html"),
+                _ => PathBuf::from("report.html"),
+            });
+            crate::report::write(&inputs, None, &out)?;
+            println!("wrote {}", out.display());
+            Ok(())
+        }
+        Command::Export { format: ExportFormat::Openmetrics, dir, out, start, run_label } => {
+            let out = out.unwrap_or_else(|| dir.join("metrics.om.txt"));
+            export_openmetrics(&dir, &out, start.as_deref(), run_label.as_deref())?;
+            println!("wrote {}", out.display());
+            Ok(())
         }
         Command::Tui { scenario, out, seed, set, session } => tui(scenario, out, seed, set, session),
         Command::Check { scenario, set } => check(&scenario, &overrides(&set)?),
@@ -441,6 +503,13 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
         (Some(points), Some(stats)) => {
             let _ = writeln!(stdout, "wrote {} and {}", outcome.runs_path.display(), points.display());
             let _ = write!(stdout, "{}", sweep::pareto::render(&plan.param_names(), stats));
+            let report = with_suffix(&outcome.runs_path, ".report.html");
+            let mut base = plan.file.scenario.display().to_string();
+            for o in &plan.file.set {
+                base.push_str(&format!(" --set '{}'", o.raw));
+            }
+            crate::report::write(std::slice::from_ref(&outcome.runs_path), Some(&base), &report)?;
+            let _ = writeln!(stdout, "report: {}", report.display());
         }
         _ => {
             let _ = writeln!(
@@ -476,9 +545,12 @@ fn run(
     seed: Option<u64>,
     set: &[Override],
     events: Option<&Path>,
-    hpa_inputs: bool,
     quiet: bool,
+    extras: &Extras,
 ) -> Result<(), Error> {
+    let hpa_inputs = extras.hpa_inputs;
+    let start_ms =
+        extras.start.as_deref().map(crate::output::openmetrics::parse_start).transpose().map_err(Error::Usage)?;
     let scenario = Arc::new(Scenario::load_with_events(path, set, events)?);
     let seed = seed.unwrap_or(scenario.seed);
     let dir = out.map_or_else(|| Path::new("out").join(&scenario.name), Path::to_path_buf);
@@ -503,7 +575,55 @@ fn run(
             summary.requests.attempts as f64 / wall.max(1e-9) / 1e6
         );
     }
+    if extras.report {
+        let out = dir.join("report.html");
+        crate::report::write(std::slice::from_ref(&dir), None, &out)?;
+        if !quiet {
+            println!("  report     {}", out.display());
+        }
+    }
+    if let Some(file) = &extras.openmetrics {
+        let run = crate::output::read::RunDir::read(&dir)?;
+        write_openmetrics(&run, file, start_ms.unwrap_or_else(crate::output::openmetrics::now_ms), &run.name())?;
+        if !quiet {
+            println!("  metrics    {} (OpenMetrics)", file.display());
+        }
+    }
     Ok(())
+}
+
+/// What `run` writes besides the run's files.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// hpa_inputs.csv: what the HPA read at each sync.
+    pub hpa_inputs: bool,
+    /// report.html beside the CSVs.
+    pub report: bool,
+    /// An OpenMetrics file.
+    pub openmetrics: Option<PathBuf>,
+    /// Its start instant (RFC 3339).
+    pub start: Option<String>,
+}
+
+/// `x/y.csv` → `x/y<suffix>`.
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let stem = path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    path.with_file_name(format!("{stem}{suffix}"))
+}
+
+fn export_openmetrics(dir: &Path, out: &Path, start: Option<&str>, label: Option<&str>) -> Result<(), Error> {
+    let start_ms = start.map(crate::output::openmetrics::parse_start).transpose().map_err(Error::Usage)?;
+    let run = crate::output::read::RunDir::read(dir)?;
+    let label = label.map_or_else(|| run.name(), str::to_string);
+    write_openmetrics(&run, out, start_ms.unwrap_or_else(crate::output::openmetrics::now_ms), &label)
+}
+
+fn write_openmetrics(run: &crate::output::read::RunDir, out: &Path, start_ms: i64, label: &str) -> Result<(), Error> {
+    let file = std::fs::File::create(out).map_err(|e| Error::io(out, e))?;
+    let mut w = std::io::BufWriter::new(file);
+    crate::output::openmetrics::write(run, start_ms, label, &mut w)
+        .and_then(|()| w.flush())
+        .map_err(|e| Error::io(out, e))
 }
 
 fn tui(

@@ -23,8 +23,9 @@
 //! 11. [`sim`]: the simulation of one scenario, wiring model, policy and detectors into the engine; imports the layers before it.
 //! 12. [`validate`]: a calibrated scenario replayed against the observed series; imports the layers before it.
 //! 13. [`sweep`]: many simulations of one scenario's variants; imports the layers before it.
-//! 14. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
-//! 15. [`cli`]: the command line over all of it; imports any layer before it.
+//! 14. [`report`]: self-contained HTML reports over run directories and sweep tables; imports the layers before it.
+//! 15. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
+//! 16. [`cli`]: the command line over all of it; imports any layer before it.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod analysis;
@@ -37,6 +38,7 @@ pub mod input;
 pub mod model;
 pub mod output;
 pub mod policy;
+pub mod report;
 pub mod scenario;
 pub mod sim;
 pub mod sweep;

@@ -7,6 +7,8 @@
 //! bytes on every machine.
 
 pub mod events;
+pub mod openmetrics;
+pub mod read;
 pub mod summary;
 pub mod timeseries;
 
