@@ -1,10 +1,11 @@
 //! The library's error type. The binary maps it to exit codes: 1 for
-//! invalid input or a failed check, 2 for usage and I/O problems, 130 (the
-//! shell's code for SIGINT) when Ctrl-C stopped a command.
+//! invalid input or a failed check, 2 for usage and I/O problems, 130 or 143
+//! (the shell's codes for SIGINT and SIGTERM) when a signal stopped a command.
 
 use std::io;
 use std::path::PathBuf;
 
+use crate::interrupt::Signal;
 use crate::scenario::problem::Problems;
 
 /// Everything that can stop a command.
@@ -25,10 +26,10 @@ pub enum Error {
     /// The command line is wrong.
     #[error("{0}")]
     Usage(String),
-    /// Stopped by the user (Ctrl-C) after keeping what was finished; the
-    /// message says what was kept.
-    #[error("{0}")]
-    Interrupted(String),
+    /// Stopped by a signal (Ctrl-C, SIGTERM) after keeping what was
+    /// finished; the message says what was kept.
+    #[error("{1}")]
+    Interrupted(Signal, String),
 }
 
 impl Error {
@@ -37,7 +38,7 @@ impl Error {
         match self {
             Error::Invalid(_) => 1,
             Error::Io { .. } | Error::Usage(_) => 2,
-            Error::Interrupted(_) => 130,
+            Error::Interrupted(signal, _) => signal.exit_code(),
         }
     }
 

@@ -9,6 +9,8 @@ pub mod analysis;
 pub mod cli;
 pub mod engine;
 pub mod error;
+pub mod input;
+pub mod interrupt;
 pub mod model;
 pub mod output;
 pub mod policy;

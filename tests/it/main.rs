@@ -9,6 +9,7 @@ mod gallery;
 mod memory;
 mod policies;
 mod queueing;
+mod reliability;
 mod scale;
 mod scenarios;
 mod support;
