@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use clap::{Parser, Subcommand};
@@ -15,6 +14,7 @@ mod observe;
 use crate::engine::time::SimDuration;
 use crate::error::Error;
 use crate::input::problem::{FieldPath, Origin, Problem, Problems};
+use crate::interrupt::{self, Signal};
 use crate::output::{DirSink, FILES, INPUTS_FILE};
 use crate::policy::PolicyName;
 use crate::policy::hpa::{self, HpaControllerConfig, record, record::ReplayOptions};
@@ -356,7 +356,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             let window = duration("metric-window", &metric_window)?;
             let csv = hpa_replay(&manifest, &metrics, config, window, &options)?;
             match out {
-                Some(path) => std::fs::write(&path, csv).map_err(|e| Error::io(&path, e)),
+                Some(path) => crate::output::atomic::write(&path, csv.as_bytes()).map_err(|e| Error::io(&path, e)),
                 None => {
                     let _ = std::io::stdout().lock().write_all(csv.as_bytes());
                     Ok(())
@@ -375,7 +375,7 @@ pub fn hpa_replay(
     window: SimDuration,
     options: &ReplayOptions,
 ) -> Result<String, Error> {
-    let text = std::fs::read_to_string(manifest).map_err(|e| Error::io(manifest, e))?;
+    let text = crate::input::read_to_string(manifest).map_err(|e| Error::io(manifest, e))?;
     let located = |path: &Path, line: Option<usize>, field: Option<FieldPath>, message: String, hint| {
         Error::Invalid(Problems(vec![Problem {
             origin: Origin::File { path: path.to_path_buf(), line },
@@ -426,26 +426,12 @@ pub fn hpa_replay(
             return Err(Error::Invalid(Problems(problems)));
         }
     };
-    let data = std::fs::read_to_string(metrics).map_err(|e| Error::io(metrics, e))?;
+    let data = crate::input::read_to_string(metrics).map_err(|e| Error::io(metrics, e))?;
     let recorded = record::parse(&data, &spec, window).map_err(|p| {
         located(metrics, Some(p.line), p.column.as_deref().and_then(FieldPath::parse), p.message, p.hint)
     })?;
     let rows = record::replay(spec, config, &recorded, options);
     Ok(record::decisions_csv(&rows))
-}
-
-/// Set by Ctrl-C; a second Ctrl-C exits at once.
-static STOP: AtomicBool = AtomicBool::new(false);
-
-fn catch_ctrl_c() {
-    // Fails only if a handler is already installed (e.g. a second command in
-    // the same process), which is fine.
-    let _ = ctrlc::set_handler(|| {
-        if STOP.swap(true, Ordering::SeqCst) {
-            std::process::exit(130);
-        }
-        eprintln!("\nstopping: finishing no new run, keeping the finished rows (Ctrl-C again to quit at once)");
-    });
 }
 
 fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: bool) -> Result<(), Error> {
@@ -473,20 +459,25 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
             let _ = writeln!(stdout, "  shard {shard}: {} of the {} runs", shard.len(plan.runs()), plan.runs());
         }
     }
-    catch_ctrl_c();
+    interrupt::install("finishing no new run, keeping the finished rows");
     let started = Instant::now();
     let mut progress = Progress::new(&plan.file.name, shard.len(plan.runs()), quiet);
-    let outcome = sweep::execute(&plan, &opts, &out, &STOP, &mut |done, total| progress.update(done, total));
+    let outcome =
+        sweep::execute(&plan, &opts, &out, interrupt::flag(), &mut |done, total| progress.update(done, total));
     progress.finish();
     let outcome = outcome?;
     let f = &outcome.finished;
     if f.interrupted {
-        return Err(Error::Interrupted(format!(
-            "interrupted: kept the {} finished runs of {} in {} (in run order; no aggregate, it needs every run)",
-            f.done,
-            f.total,
-            outcome.runs_path.display()
-        )));
+        let signal = interrupt::requested().unwrap_or(Signal::Interrupt);
+        return Err(Error::Interrupted(
+            signal,
+            format!(
+                "interrupted: kept the {} finished runs of {} in {} (in run order; no aggregate, it needs every run)",
+                f.done,
+                f.total,
+                outcome.runs_path.display()
+            ),
+        ));
     }
     let wall = started.elapsed().as_secs_f64();
     let mut stdout = std::io::stdout().lock();
@@ -500,16 +491,29 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
         f.done as f64 * 60.0 / wall.max(1e-9)
     );
     match (&outcome.points_path, &outcome.stats) {
-        (Some(points), Some(stats)) => {
-            let _ = writeln!(stdout, "wrote {} and {}", outcome.runs_path.display(), points.display());
+        (points, Some(stats)) => {
+            let _ = match points {
+                Some(points) => writeln!(stdout, "wrote {} and {}", outcome.runs_path.display(), points.display()),
+                None => {
+                    writeln!(
+                        stdout,
+                        "wrote {} (no aggregate or report beside a device or pipe)",
+                        outcome.runs_path.display()
+                    )
+                }
+            };
             let _ = write!(stdout, "{}", sweep::pareto::render(&plan.param_names(), stats));
-            let report = with_suffix(&outcome.runs_path, ".report.html");
-            let mut base = plan.file.scenario.display().to_string();
-            for o in &plan.file.set {
-                base.push_str(&format!(" --set '{}'", o.raw));
+            // A report reads the runs file back: only beside a regular file
+            // (a device or pipe given as --out keeps nothing to read).
+            if points.is_some() {
+                let report = with_suffix(&outcome.runs_path, ".report.html");
+                let mut base = plan.file.scenario.display().to_string();
+                for o in &plan.file.set {
+                    base.push_str(&format!(" --set '{}'", o.raw));
+                }
+                crate::report::write(std::slice::from_ref(&outcome.runs_path), Some(&base), &report)?;
+                let _ = writeln!(stdout, "report: {}", report.display());
             }
-            crate::report::write(std::slice::from_ref(&outcome.runs_path), Some(&base), &report)?;
-            let _ = writeln!(stdout, "report: {}", report.display());
         }
         _ => {
             let _ = writeln!(
@@ -525,15 +529,18 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
 fn merge(files: &[PathBuf], out: &Path) -> Result<(), Error> {
     let merged = sweep::merge::merge(files, out)?;
     let mut stdout = std::io::stdout().lock();
+    let points = merged
+        .points_path
+        .as_ref()
+        .map_or(" (no aggregate beside a device or pipe)".into(), |p| format!(" and {}", p.display()));
     let _ = writeln!(
         stdout,
-        "merged {} shard file{} of sweep {} ({} runs) into {} and {}",
+        "merged {} shard file{} of sweep {} ({} runs) into {}{points}",
         files.len(),
         if files.len() == 1 { "" } else { "s" },
         merged.header.name,
         merged.header.runs,
         out.display(),
-        merged.points_path.display()
     );
     let _ = write!(stdout, "{}", sweep::pareto::render(&merged.params, &merged.stats));
     Ok(())
@@ -553,14 +560,14 @@ fn run(
         extras.start.as_deref().map(crate::output::openmetrics::parse_start).transpose().map_err(Error::Usage)?;
     let scenario = Arc::new(Scenario::load_with_events(path, set, events)?);
     let seed = seed.unwrap_or(scenario.seed);
-    let dir = out.map_or_else(|| Path::new("out").join(&scenario.name), Path::to_path_buf);
+    let dir = out.map_or_else(|| crate::output::default_dir(path, &scenario.name), |d| Ok(d.to_path_buf()))?;
     let mut sink = DirSink::create(&dir).map_err(|e| Error::io(&dir, e))?;
     if hpa_inputs {
         sink.record_policy_inputs().map_err(|e| Error::io(&dir, e))?;
     }
     let started = Instant::now();
     let sim = Simulation::new(scenario.clone(), seed, Box::new(sink)).map_err(|e| Error::io(path, e))?;
-    let summary = sim.finish().map_err(|e| Error::io(&dir, e))?;
+    let summary = finish_interruptible(sim, &dir)?;
     if !quiet {
         let wall = started.elapsed().as_secs_f64();
         let mut stdout = std::io::stdout().lock();
@@ -635,7 +642,7 @@ fn tui(
 ) -> Result<(), Error> {
     let scenario = Arc::new(Scenario::load(&path, &overrides(&sets)?)?);
     let seed = seed.unwrap_or(scenario.seed);
-    let out = out.unwrap_or_else(|| Path::new("out").join(&scenario.name));
+    let out = out.map_or_else(|| crate::output::default_dir(&path, &scenario.name), Ok)?;
     let session = session.unwrap_or_else(|| out.join("session.toml"));
     let options = crate::tui::Options { scenario_path: path, scenario, seed, sets, out, session };
     print!("{}", crate::tui::run(&options)?);
@@ -649,6 +656,28 @@ fn check(path: &Path, set: &[Override]) -> Result<(), Error> {
         println!("  {advice}");
     }
     Ok(())
+}
+
+/// Runs a simulation to its end and writes its files, unless SIGINT or
+/// SIGTERM stops it first: then nothing is written (the sink removes its
+/// temporaries when dropped) and the error carries the signal's exit code.
+fn finish_interruptible(mut sim: Simulation, dir: &Path) -> Result<crate::output::Summary, Error> {
+    interrupt::install("the run's files will not be written");
+    let mut events: u32 = 0;
+    while sim.step() {
+        events = events.wrapping_add(1);
+        if events & 0xfff == 0
+            && let Some(signal) = interrupt::requested()
+        {
+            let (now, end) = (sim.now(), sim.end());
+            drop(sim);
+            return Err(Error::Interrupted(
+                signal,
+                format!("interrupted at {now} of {end}: wrote nothing to {}", dir.display()),
+            ));
+        }
+    }
+    sim.finish().map_err(|e| Error::io(dir, e))
 }
 
 /// The process's peak resident memory in MiB (Linux: VmHWM), if known.

@@ -1,6 +1,6 @@
 //! The library's error type. The binary maps it to exit codes: 1 for
-//! invalid input or a failed check, 2 for usage and I/O problems, 130 (the
-//! shell's code for SIGINT) when Ctrl-C stopped a command.
+//! invalid input or a failed check, 2 for usage and I/O problems, 130 or 143
+//! (the shell's codes for SIGINT and SIGTERM) when a signal stopped a command.
 
 use std::io;
 use std::path::PathBuf;
@@ -25,10 +25,10 @@ pub enum Error {
     /// The command line is wrong.
     #[error("{0}")]
     Usage(String),
-    /// Stopped by the user (Ctrl-C) after keeping what was finished; the
-    /// message says what was kept.
-    #[error("{0}")]
-    Interrupted(String),
+    /// Stopped by a signal (Ctrl-C, SIGTERM) after keeping what was
+    /// finished; the message says what was kept.
+    #[error("{1}")]
+    Interrupted(Signal, String),
 }
 
 impl Error {
@@ -37,7 +37,7 @@ impl Error {
         match self {
             Error::Invalid(_) => 1,
             Error::Io { .. } | Error::Usage(_) => 2,
-            Error::Interrupted(_) => 130,
+            Error::Interrupted(signal, _) => signal.exit_code(),
         }
     }
 
@@ -50,5 +50,32 @@ impl Error {
 impl From<Problems> for Error {
     fn from(p: Problems) -> Error {
         Error::Invalid(p)
+    }
+}
+
+/// A signal that stops a command.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// SIGINT: Ctrl-C.
+    Interrupt,
+    /// SIGTERM: `kill`, a pod's termination, a cancelled Slurm job.
+    Terminate,
+}
+
+impl Signal {
+    /// The exit code a shell reports for it: 128 + its number.
+    pub fn exit_code(self) -> u8 {
+        match self {
+            Signal::Interrupt => 130,
+            Signal::Terminate => 143,
+        }
+    }
+
+    /// Its name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Signal::Interrupt => "SIGINT",
+            Signal::Terminate => "SIGTERM",
+        }
     }
 }

@@ -5,9 +5,13 @@
 //! values into typed ones while collecting every problem ([`check`]).
 //!
 //! Both the scenario sections and the policies validate their fields with
-//! it, so neither has to import the other's plumbing.
+//! it, so neither has to import the other's plumbing. Every input file is
+//! read through [`read`] or [`open`], which bound what they read.
 
+mod bounded;
 pub mod check;
 pub mod document;
 pub mod manifest;
 pub mod problem;
+
+pub use bounded::{Bounded, DEFAULT_MIB, ENV, Reader, limit, open, read, read_to_string};

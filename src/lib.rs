@@ -24,8 +24,9 @@
 //! 12. [`validate`]: a calibrated scenario replayed against the observed series; imports the layers before it.
 //! 13. [`sweep`]: many simulations of one scenario's variants; imports the layers before it.
 //! 14. [`report`]: self-contained HTML reports over run directories and sweep tables; imports the layers before it.
-//! 15. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
-//! 16. [`cli`]: the command line over all of it; imports any layer before it.
+//! 15. [`interrupt`]: SIGINT and SIGTERM, handled alike: a stop flag and the removal of temporaries; imports `error` and `output`.
+//! 16. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
+//! 17. [`cli`]: the command line over all of it; imports any layer before it.
 #![warn(missing_docs, unreachable_pub)]
 
 pub mod analysis;
@@ -35,6 +36,7 @@ pub mod engine;
 pub mod error;
 pub mod import;
 pub mod input;
+pub mod interrupt;
 pub mod model;
 pub mod output;
 pub mod policy;

@@ -6,16 +6,19 @@
 //! Numbers are written with fixed precision, so the same run gives the same
 //! bytes on every machine.
 
+pub mod atomic;
 pub mod events;
 pub mod openmetrics;
 pub mod read;
 pub mod summary;
 pub mod timeseries;
 
-use std::fs::{self, File};
+use std::fs;
 use std::io::{self, BufWriter, Write};
 use std::path::{Path, PathBuf};
 
+use crate::input::problem::{FieldPath, Origin, Problem, Problems};
+pub use atomic::AtomicFile;
 pub use events::{EventKind, EventRow};
 pub use summary::Summary;
 pub use timeseries::TickRow;
@@ -83,42 +86,68 @@ impl Sink for NullSink {
     }
 }
 
+/// Where a run writes without `--out`: `out/<name>/`, named by the
+/// scenario's `name` — which is checked as sweep names are, so that
+/// `"../../x"`, `"/tmp/x"` or `""` cannot write outside `out/` or into
+/// `out/` itself.
+pub fn default_dir(scenario: &Path, name: &str) -> Result<PathBuf, Problems> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.');
+    if name.chars().all(allowed) && name.chars().any(|c| c != '.') {
+        return Ok(Path::new("out").join(name));
+    }
+    Err(Problems(vec![Problem {
+        origin: Origin::File { path: scenario.to_path_buf(), line: None },
+        field: FieldPath::parse("name"),
+        message: format!("'{name}' cannot name the output directory out/<name>/"),
+        hint: Some("use letters, digits, '-', '_' and '.' in name, or give --out DIR".into()),
+    }]))
+}
+
 /// The file names a run writes.
 pub const FILES: [&str; 3] = ["timeseries.csv", "events.csv", "summary.json"];
 
 /// The file of the HPA's inputs, written on request (`run --hpa-inputs`).
 pub const INPUTS_FILE: &str = "hpa_inputs.csv";
 
-/// Writes the three files into a directory. They are written under
-/// temporary names and renamed at the end, so a failed run leaves no
-/// half-written outputs.
+/// Writes the three files into a directory, each an [`AtomicFile`]: under
+/// a temporary name unique to the process, locked against a second writer,
+/// renamed into place at the end — so a failed or interrupted run leaves no
+/// half-written outputs, and two runs into one directory never mix rows.
 pub struct DirSink {
     dir: PathBuf,
-    timeseries: BufWriter<File>,
-    events: csv::Writer<BufWriter<File>>,
-    inputs: Option<BufWriter<File>>,
+    /// The open files; taken by `finish`.
+    files: Option<Files>,
     error: Option<io::Error>,
     line: String,
 }
 
-fn tmp(dir: &Path, name: &str) -> PathBuf {
-    dir.join(format!(".{name}.tmp"))
+struct Files {
+    summary: AtomicFile,
+    timeseries: BufWriter<AtomicFile>,
+    events: csv::Writer<AtomicFile>,
+    inputs: Option<BufWriter<AtomicFile>>,
 }
 
 impl DirSink {
-    /// Creates the directory and opens the temporary files.
+    /// Creates the directory and starts the files.
     pub fn create(dir: &Path) -> io::Result<DirSink> {
         fs::create_dir_all(dir)?;
-        let mut timeseries = BufWriter::new(File::create(tmp(dir, FILES[0]))?);
+        // The summary first: its lock refuses a second run into the same
+        // directory before anything else is started.
+        let summary = AtomicFile::create(&dir.join(FILES[2]))?;
+        let mut timeseries = BufWriter::new(AtomicFile::create(&dir.join(FILES[0]))?);
         timeseries::write_header(&mut timeseries)?;
-        let mut events = csv::Writer::from_writer(BufWriter::new(File::create(tmp(dir, FILES[1]))?));
+        let mut events = csv::Writer::from_writer(AtomicFile::create(&dir.join(FILES[1]))?);
         events.write_record(events::HEADER).map_err(io::Error::other)?;
-        Ok(DirSink { dir: dir.to_path_buf(), timeseries, events, inputs: None, error: None, line: String::new() })
+        let files = Files { summary, timeseries, events, inputs: None };
+        Ok(DirSink { dir: dir.to_path_buf(), files: Some(files), error: None, line: String::new() })
     }
 
     /// Also writes the HPA's inputs at each sync to `hpa_inputs.csv`.
     pub fn record_policy_inputs(&mut self) -> io::Result<()> {
-        self.inputs = Some(BufWriter::new(File::create(tmp(&self.dir, INPUTS_FILE))?));
+        if let Some(f) = &mut self.files {
+            f.inputs = Some(BufWriter::new(AtomicFile::create(&self.dir.join(INPUTS_FILE))?));
+        }
         Ok(())
     }
 
@@ -131,25 +160,31 @@ impl DirSink {
     }
 }
 
+fn into_file<W: Write>(w: BufWriter<W>) -> io::Result<W> {
+    w.into_inner().map_err(|e| e.into_error())
+}
+
 impl Sink for DirSink {
     fn tick(&mut self, row: &TickRow) {
+        let Some(f) = &mut self.files else { return };
         self.line.clear();
         row.write_csv(&mut self.line);
-        let r = self.timeseries.write_all(self.line.as_bytes());
+        let r = f.timeseries.write_all(self.line.as_bytes());
         self.keep(r);
     }
 
     fn event(&mut self, row: &EventRow) {
-        let r = self.events.write_record(row.fields()).map_err(io::Error::other);
+        let Some(f) = &mut self.files else { return };
+        let r = f.events.write_record(row.fields()).map_err(io::Error::other);
         self.keep(r);
     }
 
     fn wants_policy_inputs(&self) -> bool {
-        self.inputs.is_some()
+        self.files.as_ref().is_some_and(|f| f.inputs.is_some())
     }
 
     fn policy_inputs(&mut self, rows: &str) {
-        if let Some(w) = &mut self.inputs {
+        if let Some(w) = self.files.as_mut().and_then(|f| f.inputs.as_mut()) {
             let r = w.write_all(rows.as_bytes());
             self.keep(r);
         }
@@ -159,27 +194,17 @@ impl Sink for DirSink {
         if let Some(e) = self.error.take() {
             return Err(e);
         }
-        self.timeseries.flush()?;
-        self.events.flush()?;
-        if let Some(w) = &mut self.inputs {
-            w.flush()?;
-            fs::rename(tmp(&self.dir, INPUTS_FILE), self.dir.join(INPUTS_FILE))?;
-        }
+        let Some(f) = self.files.take() else { return Err(io::Error::other("the run's files were finished already")) };
         let mut json = serde_json::to_string_pretty(summary).map_err(io::Error::other)?;
         json.push('\n');
-        fs::write(tmp(&self.dir, FILES[2]), json)?;
-        for name in FILES {
-            fs::rename(tmp(&self.dir, name), self.dir.join(name))?;
+        let mut summary_file = f.summary;
+        summary_file.write_all(json.as_bytes())?;
+        // The summary last: once it is there, so are the others.
+        into_file(f.timeseries)?.commit()?;
+        f.events.into_inner().map_err(|e| e.into_error())?.commit()?;
+        if let Some(w) = f.inputs {
+            into_file(w)?.commit()?;
         }
-        Ok(())
-    }
-}
-
-impl Drop for DirSink {
-    /// A run that did not finish leaves no temporary files behind.
-    fn drop(&mut self) {
-        for name in FILES.iter().chain([&INPUTS_FILE]) {
-            let _ = fs::remove_file(tmp(&self.dir, name));
-        }
+        summary_file.commit()
     }
 }

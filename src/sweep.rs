@@ -39,6 +39,7 @@ use crate::engine::rng::fnv1a;
 use crate::error::Error;
 use crate::input::check::show;
 use crate::input::problem::{FieldPath, Origin, Problems, Segment};
+use crate::output::atomic::is_regular_target;
 use crate::scenario::{Document, Override, Scenario};
 use aggregate::{Aggregator, point_columns};
 use file::SweepFile;
@@ -281,7 +282,8 @@ pub struct Outcome {
     pub finished: Finished,
     /// The runs file.
     pub runs_path: PathBuf,
-    /// The aggregate, if written (a whole sweep that finished).
+    /// The aggregate, if written (a whole sweep that finished, into a
+    /// regular file).
     pub points_path: Option<PathBuf>,
     /// Every point's figures (with the aggregate).
     pub stats: Option<Vec<PointStat>>,
@@ -301,10 +303,15 @@ pub fn execute(
     let header = plan.header((!whole).then_some(opts.shard));
     let mut runs = CsvFile::create(out, &header, &run_columns(&plan.param_names())).map_err(|e| Error::io(out, e))?;
     let agg_path = points_path(out);
+    // Beside a device or pipe (`--out /dev/null`) there is no aggregate file.
+    let beside = is_regular_target(out);
     let mut agg = if whole {
         let columns = point_columns(&plan.param_names(), &metric_columns());
-        let file = CsvFile::create(&agg_path, &header, &columns).map_err(|e| Error::io(&agg_path, e))?;
-        Some(Aggregator::new(plan.params.len(), metric_columns(), Some(file)))
+        let file = match beside {
+            true => Some(CsvFile::create(&agg_path, &header, &columns).map_err(|e| Error::io(&agg_path, e))?),
+            false => None,
+        };
+        Some(Aggregator::new(plan.params.len(), metric_columns(), file))
     } else {
         None
     };
@@ -324,7 +331,7 @@ pub fn execute(
     runs.commit().map_err(|e| Error::io(out, e))?;
     let (points_path, stats) = match agg {
         Some(a) if !finished.interrupted => {
-            (Some(agg_path.clone()), Some(a.finish().map_err(|e| Error::io(&agg_path, e))?))
+            (beside.then(|| agg_path.clone()), Some(a.finish().map_err(|e| Error::io(&agg_path, e))?))
         }
         _ => (None, None),
     };

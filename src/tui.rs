@@ -92,12 +92,16 @@ pub fn run(options: &Options) -> Result<String, Error> {
         return Err(Error::Usage("scalesim tui needs a terminal; for a batch run use scalesim run".into()));
     }
     let mut driver = start(options).map_err(|e| Error::io(&options.out, e))?;
+    crate::interrupt::install("abandoning the run; the session file is kept");
     {
         let mut terminal = ratatui::try_init().map_err(|e| Error::io("terminal", e))?;
         let _restore = Restore;
         driver::run(&mut terminal, &mut driver).map_err(|e| Error::io(&options.out, e))?;
     }
-    Ok(report(&driver, options))
+    match crate::interrupt::requested() {
+        Some(signal) => Err(Error::Interrupted(signal, report(&driver, options).trim_end().to_string())),
+        None => Ok(report(&driver, options)),
+    }
 }
 
 /// What happened, for the shell once the terminal is restored.

@@ -87,7 +87,7 @@ struct SourceFile {
 /// Reads and parses a TOML file, or says why not (with the line of a syntax
 /// error).
 fn read_toml(path: &Path) -> Result<SourceFile, Problem> {
-    let text = std::fs::read_to_string(path).map_err(|e| Problem {
+    let text = crate::input::read_to_string(path).map_err(|e| Problem {
         origin: Origin::File { path: path.to_path_buf(), line: None },
         field: None,
         message: format!("cannot read the file: {e}"),

@@ -56,7 +56,7 @@ impl ManifestSource {
 /// Reads a manifest: its `spec` as a TOML table (the defaults of the table
 /// that names it) and its source with the line of every field.
 pub fn load(path: &Path, section: &FieldPath) -> Result<(Table, ManifestSource), Problem> {
-    let text = std::fs::read_to_string(path).map_err(|e| Problem {
+    let text = crate::input::read_to_string(path).map_err(|e| Problem {
         origin: Origin::File { path: path.to_path_buf(), line: None },
         field: None,
         message: format!("cannot read the manifest: {e}"),

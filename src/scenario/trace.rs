@@ -29,7 +29,7 @@ fn problem(path: &Path, line: Option<u64>, message: String, hint: &str) -> Probl
 }
 
 fn open(path: &Path) -> Result<(csv::Reader<BufReader<File>>, u64), Problem> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    let bytes = crate::input::read(path).map_err(|e| {
         problem(
             path,
             None,

@@ -231,7 +231,7 @@ impl std::fmt::Debug for SweepFile {
 impl SweepFile {
     /// Reads and checks a sweep file (not yet against its scenario).
     pub fn load(path: &Path) -> Result<SweepFile, Problems> {
-        let text = std::fs::read_to_string(path).map_err(|e| {
+        let text = crate::input::read_to_string(path).map_err(|e| {
             Problems(vec![Problem {
                 origin: Origin::File { path: path.to_path_buf(), line: None },
                 field: None,

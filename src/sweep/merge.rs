@@ -5,7 +5,6 @@
 //! `i, i + n, i + 2n, …`, so the merge reads the shards in turn — and
 //! nothing is written unless every check passes.
 
-use std::fs::File;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
@@ -15,6 +14,7 @@ use super::shard::Shard;
 use super::table::{CsvFile, Header, LEAD, points_path};
 use crate::error::Error;
 use crate::input::problem::{Origin, Problem, Problems};
+use crate::output::atomic::is_regular_target;
 
 /// What a merge wrote.
 #[derive(Debug)]
@@ -25,8 +25,8 @@ pub struct Merged {
     pub params: Vec<String>,
     /// Every point's figures.
     pub stats: Vec<PointStat>,
-    /// The aggregate's path.
-    pub points_path: PathBuf,
+    /// The aggregate's path (none beside a device or pipe).
+    pub points_path: Option<PathBuf>,
 }
 
 struct Input {
@@ -34,7 +34,7 @@ struct Input {
     header: Header,
     shard: Shard,
     columns: Vec<String>,
-    rows: csv::StringRecordsIntoIter<BufReader<File>>,
+    rows: csv::StringRecordsIntoIter<BufReader<crate::input::Reader>>,
 }
 
 fn invalid(path: &Path, line: Option<usize>, message: String, hint: Option<&str>) -> Error {
@@ -47,7 +47,7 @@ fn invalid(path: &Path, line: Option<usize>, message: String, hint: Option<&str>
 }
 
 fn open(path: &Path) -> Result<Input, Error> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let file = crate::input::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = BufReader::new(file);
     let mut first = String::new();
     reader.read_line(&mut first).map_err(|e| Error::io(path, e))?;
@@ -156,10 +156,17 @@ pub fn merge(files: &[PathBuf], out: &Path) -> Result<Merged, Error> {
     let params: Vec<String> = columns[LEAD.len()..seed_col].to_vec();
     let metrics: Vec<String> = columns[(seed_col + 1).min(columns.len())..].to_vec();
     let mut runs = CsvFile::create(out, &header, &columns).map_err(|e| Error::io(out, e))?;
+    // Beside a device or pipe (`--out /dev/null`) there is no aggregate file.
     let agg_path = points_path(out);
-    let agg_file =
-        CsvFile::create(&agg_path, &header, &point_columns(&params, &metrics)).map_err(|e| Error::io(&agg_path, e))?;
-    let mut agg = Aggregator::new(params.len(), metrics, Some(agg_file));
+    let agg_file = match is_regular_target(out) {
+        true => Some(
+            CsvFile::create(&agg_path, &header, &point_columns(&params, &metrics))
+                .map_err(|e| Error::io(&agg_path, e))?,
+        ),
+        false => None,
+    };
+    let points_path = agg_file.is_some().then(|| agg_path.clone());
+    let mut agg = Aggregator::new(params.len(), metrics, agg_file);
     let total = header.runs;
     for r in 0..total {
         let next = inputs[r % count].rows.next();
@@ -211,5 +218,5 @@ pub fn merge(files: &[PathBuf], out: &Path) -> Result<Merged, Error> {
     }
     runs.commit().map_err(|e| Error::io(out, e))?;
     let stats = agg.finish().map_err(|e| Error::io(&agg_path, e))?;
-    Ok(Merged { header, params, stats, points_path: agg_path })
+    Ok(Merged { header, params, stats, points_path })
 }

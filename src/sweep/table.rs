@@ -17,16 +17,15 @@
 //! Numbers are written with fixed precision (latency 3 decimals, ratios 6,
 //! replica-hours 4), so the same sweep gives the same bytes everywhere.
 
-use std::fs::{self, File};
-use std::io::{self, BufWriter, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use strum::IntoEnumIterator;
 
 use super::shard::Shard;
 use crate::model::outcome::ErrorKind;
-use crate::output::Summary;
 use crate::output::summary::FindingKind;
+use crate::output::{AtomicFile, Summary};
 
 /// The first columns of a runs file, before the parameters.
 pub const LEAD: [&str; 2] = ["run", "point"];
@@ -158,57 +157,6 @@ impl Header {
             }
         }
         (has_hash && has_runs).then_some(h)
-    }
-}
-
-/// A file written under a temporary name and renamed into place by
-/// [`AtomicFile::commit`]; dropped uncommitted, it leaves nothing.
-pub struct AtomicFile {
-    dest: PathBuf,
-    tmp: PathBuf,
-    writer: Option<BufWriter<File>>,
-}
-
-impl AtomicFile {
-    /// Creates the temporary file beside `dest` (and `dest`'s directory).
-    pub fn create(dest: &Path) -> io::Result<AtomicFile> {
-        let dir = dest.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        fs::create_dir_all(dir)?;
-        let name = dest.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let tmp = dir.join(format!(".{name}.{}.tmp", std::process::id()));
-        let writer = BufWriter::new(File::create(&tmp)?);
-        Ok(AtomicFile { dest: dest.to_path_buf(), tmp, writer: Some(writer) })
-    }
-
-    /// Where it will be.
-    pub fn dest(&self) -> &Path {
-        &self.dest
-    }
-
-    /// Flushes and renames the file into place.
-    pub fn commit(mut self) -> io::Result<()> {
-        if let Some(mut w) = self.writer.take() {
-            w.flush()?;
-            w.get_ref().sync_all()?;
-        }
-        fs::rename(&self.tmp, &self.dest)
-    }
-}
-
-impl Write for AtomicFile {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.writer.as_mut().map_or(Ok(0), |w| w.write(buf))
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        self.writer.as_mut().map_or(Ok(()), |w| w.flush())
-    }
-}
-
-impl Drop for AtomicFile {
-    fn drop(&mut self) {
-        if self.writer.take().is_some() {
-            let _ = fs::remove_file(&self.tmp);
-        }
     }
 }
 

@@ -262,6 +262,11 @@ pub fn run<B: Backend>(terminal: &mut Terminal<B>, driver: &mut Driver) -> io::R
         if driver.app().quit {
             return Ok(());
         }
+        // SIGINT or SIGTERM from outside (in the raw terminal Ctrl-C is a
+        // key): abandon the run as Ctrl-C does; the session is kept.
+        if crate::interrupt::requested().is_some() {
+            return driver.command(Command::Abort);
+        }
         let due = last + FRAME;
         if event::poll(due.saturating_duration_since(Instant::now()))? {
             loop {

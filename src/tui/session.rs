@@ -63,7 +63,7 @@ impl Session {
     }
 
     /// Writes the file whole under a temporary name, then renames it, so
-    /// a crash never leaves half a session.
+    /// a crash never leaves half a session (see `output::atomic`).
     fn save(&self) -> io::Result<()> {
         if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir)?;
@@ -73,10 +73,7 @@ impl Session {
             text.push('\n');
             text.push_str(&to_toml(&self.events));
         }
-        let name = self.path.file_name().map_or("session".into(), |n| n.to_string_lossy().into_owned());
-        let tmp = self.path.with_file_name(format!(".{name}.tmp"));
-        fs::write(&tmp, text)?;
-        fs::rename(&tmp, &self.path)
+        crate::output::atomic::write(&self.path, text.as_bytes())
     }
 }
 

@@ -11,6 +11,7 @@ mod layers;
 mod memory;
 mod policies;
 mod queueing;
+mod reliability;
 mod report;
 mod scale;
 mod scenarios;
