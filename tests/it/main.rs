@@ -4,6 +4,7 @@ mod advisor;
 mod cli;
 mod data;
 mod determinism;
+mod docs;
 mod fleet;
 mod gallery;
 mod memory;
