@@ -24,6 +24,8 @@ use crate::sweep;
 use crate::sweep::progress::Progress;
 use crate::sweep::shard::Shard;
 
+mod progress;
+
 /// A deterministic discrete-event simulator of autoscaled web services.
 #[derive(Debug, Parser)]
 #[command(name = "scalesim", version, about, long_about = None)]
@@ -41,9 +43,14 @@ pub enum Command {
     Run {
         /// The scenario file.
         scenario: PathBuf,
-        /// Output directory [default: out/<scenario name>/].
+        /// Output directory [default: out/<scenario name>/, or out/<name>-2/,
+        /// -3/, … if that exists; see README "Commands"].
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Write the default output directory out/<scenario name>/ even if it
+        /// exists, replacing its files.
+        #[arg(long)]
+        force: bool,
         /// Master seed (overrides the scenario's).
         #[arg(long)]
         seed: Option<u64>,
@@ -57,7 +64,7 @@ pub enum Command {
         /// format `scalesim hpa --metrics` replays.
         #[arg(long)]
         hpa_inputs: bool,
-        /// Print nothing on success.
+        /// Print nothing on success (and no progress).
         #[arg(long, short)]
         quiet: bool,
         /// Also write report.html (see `scalesim report`) beside the CSVs.
@@ -98,8 +105,15 @@ pub enum Command {
         #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
         set: Vec<String>,
     },
-    /// Print every scenario field with its default and meaning.
-    Fields,
+    /// Print every scenario field with its default and meaning (README
+    /// "Scenario files").
+    Fields {
+        /// Only this section: a table name (fleet, autoscaler, events, …; the
+        /// autoscaler's includes every policy's fields), a policy name (hpa,
+        /// threshold, …), `top` for the top-level fields or `types` for
+        /// instance-type families.
+        section: Option<String>,
+    },
     /// Run a parameter sweep: many variants of a scenario in parallel, one
     /// CSV row per run, an aggregate per point, and the Pareto front of cost
     /// against SLO attainment (see docs/sweeps.md).
@@ -168,8 +182,8 @@ pub enum Command {
     },
     /// Replay recorded metrics through a Kubernetes HPA controller alone and
     /// write each sync's decision with its reason (CSV): what this HPA would
-    /// have done. The metrics format is documented in `scalesim::policy::hpa::record`
-    /// and the README.
+    /// have done. The metrics format is in the README, "Replaying recorded
+    /// metrics: scalesim hpa".
     Hpa {
         /// An autoscaling/v2 HorizontalPodAutoscaler manifest (YAML).
         #[arg(long)]
@@ -275,9 +289,10 @@ pub fn overrides(args: &[String]) -> Result<Vec<Override>, Error> {
 /// Runs a command.
 pub fn execute(cli: Cli) -> Result<(), Error> {
     match cli.command {
-        Command::Run { scenario, out, seed, set, events, hpa_inputs, quiet, report, openmetrics, start } => {
+        Command::Run { scenario, out, force, seed, set, events, hpa_inputs, quiet, report, openmetrics, start } => {
             let extras = Extras { hpa_inputs, report, openmetrics, start };
-            run(&scenario, out.as_deref(), seed, &overrides(&set)?, events.as_deref(), quiet, &extras)
+            let out = OutDir::new(out, force);
+            run(&scenario, &out, seed, &overrides(&set)?, events.as_deref(), quiet, &extras)
         }
         Command::Report { inputs, out } => {
             let out = out.unwrap_or_else(|| match inputs.as_slice() {
@@ -297,10 +312,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
         }
         Command::Tui { scenario, out, seed, set, session } => tui(scenario, out, seed, set, session),
         Command::Check { scenario, set } => check(&scenario, &overrides(&set)?),
-        Command::Fields => {
-            print!("{}", fields_reference());
-            Ok(())
-        }
+        Command::Fields { section } => emit(&fields_section(section.as_deref())?),
         Command::Sweep { sweep, out, jobs, shard, keep_runs, quiet } => {
             let shard = match shard {
                 Some(s) => Shard::parse(&s).map_err(|e| Error::Usage(format!("--shard: {e}")))?,
@@ -357,10 +369,7 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             let csv = hpa_replay(&manifest, &metrics, config, window, &options)?;
             match out {
                 Some(path) => crate::output::atomic::write(&path, csv.as_bytes()).map_err(|e| Error::io(&path, e)),
-                None => {
-                    let _ = std::io::stdout().lock().write_all(csv.as_bytes());
-                    Ok(())
-                }
+                None => emit(&csv),
             }
         }
     }
@@ -375,6 +384,7 @@ pub fn hpa_replay(
     window: SimDuration,
     options: &ReplayOptions,
 ) -> Result<String, Error> {
+    readable(metrics)?;
     let text = crate::input::read_to_string(manifest).map_err(|e| Error::io(manifest, e))?;
     let located = |path: &Path, line: Option<usize>, field: Option<FieldPath>, message: String, hint| {
         Error::Invalid(Problems(vec![Problem {
@@ -439,6 +449,7 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
         .num_threads(opts.jobs)
         .build()
         .map_err(|e| Error::Usage(format!("cannot start {} threads: {e}", opts.jobs)))?;
+    readable(path)?;
     let plan = pool.install(|| sweep::Plan::load(path))?;
     drop(pool);
     let shard = opts.shard;
@@ -548,52 +559,61 @@ fn merge(files: &[PathBuf], out: &Path) -> Result<(), Error> {
 
 fn run(
     path: &Path,
-    out: Option<&Path>,
+    out: &OutDir,
     seed: Option<u64>,
     set: &[Override],
     events: Option<&Path>,
     quiet: bool,
     extras: &Extras,
 ) -> Result<(), Error> {
+    readable(path)?;
+    if let Some(events) = events {
+        readable(events)?;
+    }
     let hpa_inputs = extras.hpa_inputs;
     let start_ms =
         extras.start.as_deref().map(crate::output::openmetrics::parse_start).transpose().map_err(Error::Usage)?;
     let scenario = Arc::new(Scenario::load_with_events(path, set, events)?);
     let seed = seed.unwrap_or(scenario.seed);
-    let dir = out.map_or_else(|| crate::output::default_dir(path, &scenario.name), |d| Ok(d.to_path_buf()))?;
+    let dir = out.resolve(path, &scenario.name)?;
     let mut sink = DirSink::create(&dir).map_err(|e| Error::io(&dir, e))?;
     if hpa_inputs {
         sink.record_policy_inputs().map_err(|e| Error::io(&dir, e))?;
     }
     let started = Instant::now();
-    let sim = Simulation::new(scenario.clone(), seed, Box::new(sink)).map_err(|e| Error::io(path, e))?;
-    let summary = finish_interruptible(sim, &dir)?;
+    let mut sim = Simulation::new(scenario.clone(), seed, Box::new(sink)).map_err(|e| Error::io(path, e))?;
+    interrupt::install("the run's files will not be written");
+    if let Some(signal) = progress::RunProgress::new(quiet).drive(&mut sim) {
+        let (now, end) = (sim.now(), sim.end());
+        drop(sim);
+        let kept = format!("interrupted at {now} of {end}: wrote nothing to {}", dir.display());
+        return Err(Error::Interrupted(signal, kept));
+    }
+    let summary = sim.finish().map_err(|e| Error::io(&dir, e))?;
     if !quiet {
         let wall = started.elapsed().as_secs_f64();
-        let mut stdout = std::io::stdout().lock();
-        let _ = write!(stdout, "{}", summary.render());
         let speed = summary.duration_s / wall.max(1e-9);
         let memory = peak_rss_mib().map_or(String::new(), |m| format!(", peak memory {m:.1} MiB"));
-        let _ = writeln!(
-            stdout,
-            "  wrote      {} ({})\n  took       {wall:.2} s wall ({speed:.0}× real time, {:.2} M attempts/s{memory})",
+        emit(&format!(
+            "{}  wrote      {} ({})\n  took       {wall:.2} s wall ({speed:.0}× real time, {:.2} M attempts/s{memory})\n",
+            summary.render(),
             dir.display(),
             FILES.iter().chain(hpa_inputs.then_some(&INPUTS_FILE)).copied().collect::<Vec<_>>().join(", "),
             summary.requests.attempts as f64 / wall.max(1e-9) / 1e6
-        );
+        ))?;
     }
     if extras.report {
         let out = dir.join("report.html");
         crate::report::write(std::slice::from_ref(&dir), None, &out)?;
         if !quiet {
-            println!("  report     {}", out.display());
+            emit(&format!("  report     {}\n", out.display()))?;
         }
     }
     if let Some(file) = &extras.openmetrics {
         let run = crate::output::read::RunDir::read(&dir)?;
         write_openmetrics(&run, file, start_ms.unwrap_or_else(crate::output::openmetrics::now_ms), &run.name())?;
         if !quiet {
-            println!("  metrics    {} (OpenMetrics)", file.display());
+            emit(&format!("  metrics    {} (OpenMetrics)\n", file.display()))?;
         }
     }
     Ok(())
@@ -640,44 +660,30 @@ fn tui(
     sets: Vec<String>,
     session: Option<PathBuf>,
 ) -> Result<(), Error> {
+    readable(&path)?;
     let scenario = Arc::new(Scenario::load(&path, &overrides(&sets)?)?);
     let seed = seed.unwrap_or(scenario.seed);
-    let out = out.map_or_else(|| crate::output::default_dir(&path, &scenario.name), Ok)?;
+    let out = OutDir::new(out, false).resolve(&path, &scenario.name)?;
     let session = session.unwrap_or_else(|| out.join("session.toml"));
     let options = crate::tui::Options { scenario_path: path, scenario, seed, sets, out, session };
-    print!("{}", crate::tui::run(&options)?);
-    Ok(())
+    emit(&crate::tui::run(&options)?)
 }
 
 fn check(path: &Path, set: &[Override]) -> Result<(), Error> {
+    readable(path)?;
     let s = Scenario::load(path, set)?;
-    println!("{}: ok — {} ({}, seed {}, policy {})", path.display(), s.name, s.duration, s.seed, s.autoscaler.name());
+    let mut text = format!(
+        "{}: ok — {} ({}, seed {}, policy {})\n",
+        path.display(),
+        s.name,
+        s.duration,
+        s.seed,
+        s.autoscaler.name()
+    );
     for advice in crate::analysis::advisor::advise(&s) {
-        println!("  {advice}");
+        text.push_str(&format!("  {advice}\n"));
     }
-    Ok(())
-}
-
-/// Runs a simulation to its end and writes its files, unless SIGINT or
-/// SIGTERM stops it first: then nothing is written (the sink removes its
-/// temporaries when dropped) and the error carries the signal's exit code.
-fn finish_interruptible(mut sim: Simulation, dir: &Path) -> Result<crate::output::Summary, Error> {
-    interrupt::install("the run's files will not be written");
-    let mut events: u32 = 0;
-    while sim.step() {
-        events = events.wrapping_add(1);
-        if events & 0xfff == 0
-            && let Some(signal) = interrupt::requested()
-        {
-            let (now, end) = (sim.now(), sim.end());
-            drop(sim);
-            return Err(Error::Interrupted(
-                signal,
-                format!("interrupted at {now} of {end}: wrote nothing to {}", dir.display()),
-            ));
-        }
-    }
-    sim.finish().map_err(|e| Error::io(dir, e))
+    emit(&text)
 }
 
 /// The process's peak resident memory in MiB (Linux: VmHWM), if known.
@@ -686,6 +692,92 @@ pub fn peak_rss_mib() -> Option<f64> {
     let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
+}
+
+/// Where `run` and `tui` write: the `--out` given, or `out/<name>/`; a
+/// default directory that exists is kept (its results may be the baseline
+/// just read) and the run goes to `out/<name>-2/`, `-3/`, … unless `--force`.
+struct OutDir {
+    given: Option<PathBuf>,
+    force: bool,
+}
+
+impl OutDir {
+    fn new(given: Option<PathBuf>, force: bool) -> OutDir {
+        OutDir { given, force }
+    }
+
+    /// The directory to write; the default one from the scenario's `name`
+    /// (checked: see [`crate::output::default_dir`]).
+    fn resolve(&self, scenario: &Path, name: &str) -> Result<PathBuf, Error> {
+        if let Some(dir) = &self.given {
+            return Ok(dir.clone());
+        }
+        let base = crate::output::default_dir(scenario, name)?;
+        if self.force || !base.exists() {
+            return Ok(base);
+        }
+        // An unbounded range: some suffix is always free.
+        Ok((2..).map(|n| Path::new("out").join(format!("{name}-{n}"))).find(|p| !p.exists()).expect("a free name"))
+    }
+}
+
+/// Fails with an I/O error (exit 2) if the file named on the command line
+/// cannot be read: a missing file is not invalid input.
+fn readable(path: &Path) -> Result<(), Error> {
+    std::fs::File::open(path).map(drop).map_err(|e| Error::io(path, e))
+}
+
+/// Writes a report to stdout; a closed pipe (`| head`) is a clean end (see
+/// [`Error::is_broken_pipe`]).
+fn emit(text: &str) -> Result<(), Error> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()).map_err(|e| Error::io("stdout", e))
+}
+
+/// The sections `scalesim fields SECTION` accepts, besides table and policy
+/// names.
+const TOP: &str = "top";
+const TYPES: &str = "types";
+
+/// `scalesim fields [SECTION]`: the whole reference, or one section of it
+/// (`autoscaler` with every policy's fields).
+fn fields_section(section: Option<&str>) -> Result<String, Error> {
+    let reference = fields_reference();
+    let Some(wanted) = section else { return Ok(reference) };
+    let wanted = wanted.trim_matches(|c| c == '[' || c == ']');
+    let policy = |s: &str| s.parse::<PolicyName>().is_ok();
+    let keep = |key: &str| match wanted {
+        TOP => key.is_empty(),
+        TYPES => key == FAMILY,
+        "autoscaler" => key == "autoscaler" || policy(key),
+        w => key == w,
+    };
+    let keys = SECTIONS.iter().map(|(k, _)| *k).chain(PolicyName::iter().map(PolicyName::name)).chain([FAMILY]);
+    if !keys.clone().any(keep) {
+        let names: Vec<&str> = keys
+            .map(|k| {
+                if k.is_empty() {
+                    TOP
+                } else if k == FAMILY {
+                    TYPES
+                } else {
+                    k
+                }
+            })
+            .collect();
+        return Err(Error::Usage(format!("fields: no section '{wanted}'\n    hint: one of {}", names.join(", "))));
+    }
+    // The reference is one `## ` block a section, in the order of `keys`.
+    let mut blocks = reference.split("\n## ");
+    let head = blocks.next().unwrap_or_default();
+    let mut out = head.to_string();
+    for (key, block) in keys.zip(blocks) {
+        if keep(key) {
+            out.push_str(&format!("\n## {block}"));
+        }
+    }
+    Ok(out)
 }
 
 /// The family files' pseudo-section in the reference.

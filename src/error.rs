@@ -1,6 +1,8 @@
 //! The library's error type. The binary maps it to exit codes: 1 for
 //! invalid input or a failed check, 2 for usage and I/O problems, 130 or 143
 //! (the shell's codes for SIGINT and SIGTERM) when a signal stopped a command.
+//! Every message starts with `error: ` (as clap's and the problems' do), so a
+//! script can tell them from the report on stdout.
 
 use std::io;
 use std::path::PathBuf;
@@ -15,7 +17,7 @@ pub enum Error {
     #[error("{0}")]
     Invalid(Problems),
     /// Reading or writing a file failed.
-    #[error("{path}: {source}")]
+    #[error("error: {}: {source}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -23,11 +25,11 @@ pub enum Error {
         source: io::Error,
     },
     /// The command line is wrong.
-    #[error("{0}")]
+    #[error("error: {0}")]
     Usage(String),
     /// Stopped by a signal (Ctrl-C, SIGTERM) after keeping what was
     /// finished; the message says what was kept.
-    #[error("{1}")]
+    #[error("error: {1}")]
     Interrupted(Signal, String),
 }
 
@@ -39,6 +41,13 @@ impl Error {
             Error::Io { .. } | Error::Usage(_) => 2,
             Error::Interrupted(signal, _) => signal.exit_code(),
         }
+    }
+
+    /// Whether this is a write to a closed pipe (`scalesim fields | head`):
+    /// the reader has all it wanted, so the command ends cleanly, as
+    /// ripgrep does.
+    pub fn is_broken_pipe(&self) -> bool {
+        matches!(self, Error::Io { source, .. } if source.kind() == io::ErrorKind::BrokenPipe)
     }
 
     /// An I/O error on `path`.

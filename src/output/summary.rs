@@ -357,14 +357,33 @@ impl Summary {
         if self.findings.is_empty() {
             let _ = writeln!(s, "  findings   none");
         } else {
+            // One entry a kind, in the findings' order (worst first), so a
+            // long run's dozen episodes of one mode read as one line with
+            // the worst of them; summary.json and events.csv keep them all.
             let _ = writeln!(s, "  findings");
+            let mut kinds: Vec<FindingKind> = Vec::new();
             for f in &self.findings {
-                let _ = writeln!(
-                    s,
-                    "    {} [{:.0}s–{:.0}s, severity {:.2}]: {}",
-                    f.kind, f.start_s, f.end_s, f.severity, f.evidence
-                );
-                let _ = writeln!(s, "      fix: {}", f.fix);
+                if !kinds.contains(&f.kind) {
+                    kinds.push(f.kind);
+                }
+            }
+            for kind in kinds {
+                let episodes: Vec<&Finding> = self.findings.iter().filter(|f| f.kind == kind).collect();
+                let worst = episodes[0];
+                let place = format!("{:.0}s–{:.0}s, severity {:.2}", worst.start_s, worst.end_s, worst.severity);
+                if episodes.len() == 1 {
+                    let _ = writeln!(s, "    {kind} [{place}]: {}", worst.evidence);
+                } else {
+                    let first = episodes.iter().map(|f| f.start_s).fold(f64::INFINITY, f64::min);
+                    let last = episodes.iter().map(|f| f.end_s).fold(0.0, f64::max);
+                    let _ = writeln!(
+                        s,
+                        "    {kind} in {} spans from {first:.0}s to {last:.0}s; the worst [{place}]: {}",
+                        episodes.len(),
+                        worst.evidence
+                    );
+                }
+                let _ = writeln!(s, "      fix: {}", worst.fix);
             }
         }
         s

@@ -273,7 +273,8 @@ pub struct TimedAction {
 
 /// Writes timed actions as `[[events]]` tables in the format [`validate`]
 /// reads, so a game-day session replays with `scalesim run --events`. Times
-/// are exact: `at` is the shortest exact duration (`"20m"`, `"1234567891ns"`).
+/// are exact and readable: `"20m"`, `"1500ms"`, or to the nanosecond
+/// `"17m50.468515470s"` (files with `"1070468515470ns"` still load).
 pub fn to_toml(events: &[TimedAction]) -> String {
     let mut out = String::new();
     for (i, e) in events.iter().enumerate() {
@@ -283,13 +284,39 @@ pub fn to_toml(events: &[TimedAction]) -> String {
         let _ = writeln!(
             out,
             "[[events]]\nat = \"{}\"\naction = \"{}\"",
-            e.at.saturating_since(SimTime::ZERO),
+            exact(e.at.saturating_since(SimTime::ZERO)),
             e.action.name()
         );
         for (key, value) in e.action.fields() {
             let _ = writeln!(out, "{key} = {value}");
         }
     }
+    out
+}
+
+/// A duration as written in a session: the shortest form when it is whole
+/// milliseconds, else days, hours and minutes and the seconds with nine
+/// decimals. [`SimDuration::parse`] reads the seconds part back exactly:
+/// under a minute with nine decimals is 11 significant digits, well within
+/// an f64's 15, and it rounds to the nearest nanosecond.
+fn exact(d: SimDuration) -> String {
+    const NS: u64 = 1_000_000_000;
+    if d.0 % 1_000_000 == 0 {
+        return d.to_string();
+    }
+    let (secs, ns) = (d.0 / NS, d.0 % NS);
+    let (days, hours, minutes) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
+    let mut out = String::new();
+    if days > 0 {
+        out.push_str(&format!("{days}d"));
+    }
+    if secs >= 3600 {
+        out.push_str(&format!("{hours}h"));
+    }
+    if secs >= 60 {
+        out.push_str(&format!("{minutes}m"));
+    }
+    out.push_str(&format!("{}.{ns:09}s", secs % 60));
     out
 }
 
@@ -484,9 +511,36 @@ mod tests {
         let text = to_toml(&events);
         assert_eq!(parse(&text), events, "{text}");
         assert!(text.starts_with("[[events]]\nat = \"0s\"\naction = \"kill_instances\"\nfraction = 0.3\n\n"), "{text}");
-        assert!(text.contains("at = \"1234567891ns\"\naction = \"kill_instances\"\ncount = 4\n"), "{text}");
+        assert!(text.contains("at = \"1.234567891s\"\naction = \"kill_instances\"\ncount = 4\n"), "{text}");
         assert!(text.contains("at = \"90m\"\naction = \"set_min_replicas\"\nreplicas = 0\n"), "{text}");
         assert!(text.contains("factor = 2.0\nduration = \"5m\"\n"), "{text}");
         assert_eq!(to_toml(&[]), "");
+    }
+
+    #[test]
+    fn session_times_are_readable_and_exact_to_the_nanosecond() {
+        let cases = [
+            (1_070_468_515_470, "17m50.468515470s"),
+            (1_500_000_000, "1500ms"),
+            (1_200_000_000_000, "20m"),
+            (7, "0.000000007s"),
+            (86_400_000_000_001, "1d0h0m0.000000001s"),
+            (7_518_400_123_456_789, "87d0h26m40.123456789s"),
+        ];
+        for (ns, text) in cases {
+            assert_eq!(exact(SimDuration(ns)), text);
+            assert_eq!(SimDuration::parse(text), Ok(SimDuration(ns)), "{text}");
+        }
+        // Every nanosecond offset of a long run reads back exactly.
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..100_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let d = SimDuration(x % (200 * 86_400 * 1_000_000_000));
+            assert_eq!(SimDuration::parse(&exact(d)), Ok(d), "{}", exact(d));
+        }
+        // Sessions written before still load.
+        assert_eq!(SimDuration::parse("1070468515470ns"), Ok(SimDuration(1_070_468_515_470)));
     }
 }

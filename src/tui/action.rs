@@ -22,6 +22,10 @@ pub enum Fault {
     DbOutage,
     /// Empty the shared cache.
     CacheFlush,
+    /// Add network latency to every request for a while.
+    AddLatency,
+    /// Make a share of requests fail in a dependency for a while.
+    DependencyErrors,
 }
 
 /// A runbook step.
@@ -35,6 +39,10 @@ pub enum Runbook {
     SetMax,
     /// Freeze the autoscaler at a fixed replica count.
     SetFixed,
+    /// Move the app fleet to another instance type (scale up or down).
+    Resize,
+    /// Change one of the policy's fields.
+    SetPolicyField,
 }
 
 /// What a key asks for.
@@ -162,10 +170,14 @@ pub const BINDINGS: &[Binding] = &[
     bind(&[Char('d')], "d", C::Fault(Fault::DbSlowdown), "database slowdown", "db slow", Group::Faults),
     bind(&[Char('o')], "o", C::Fault(Fault::DbOutage), "database outage", "db down", Group::Faults),
     bind(&[Char('c')], "c", C::Fault(Fault::CacheFlush), "flush the cache", "flush", Group::Faults),
+    bind(&[Char('l')], "l", C::Fault(Fault::AddLatency), "added latency, 5 min", "", Group::Faults),
+    bind(&[Char('e')], "e", C::Fault(Fault::DependencyErrors), "dependency errors, 5 min", "", Group::Faults),
     bind(&[Char('f')], "f", C::Runbook(Runbook::ToggleFreeze), "(un)freeze the autoscaler", "freeze", Group::Runbook),
     bind(&[Char('m')], "m", C::Runbook(Runbook::SetMin), "set min replicas", "min", Group::Runbook),
     bind(&[Char('M')], "M", C::Runbook(Runbook::SetMax), "set max replicas", "max", Group::Runbook),
     bind(&[Char('r')], "r", C::Runbook(Runbook::SetFixed), "fixed replicas (freezes)", "fixed", Group::Runbook),
+    bind(&[Char('R')], "R", C::Runbook(Runbook::Resize), "resize the app fleet", "", Group::Runbook),
+    bind(&[Char('P')], "P", C::Runbook(Runbook::SetPolicyField), "set a policy field", "", Group::Runbook),
     bind(&[Char('?'), Char('h'), F(1)], "? h", C::Help, "this help", "help", Group::View),
     bind(&[Char('w')], "w", C::Window, "chart window 2m/10m/30m/2h", "window", Group::View),
     bind(&[Char('v')], "v", C::ToggleLifecycle, "instance lines in the log", "", Group::View),
@@ -202,7 +214,9 @@ pub fn command(key: KeyEvent, keys: Keys) -> Option<Command> {
         (Keys::Prompt | Keys::Confirm, KeyCode::Esc) => Some(C::Cancel),
         (Keys::Prompt, KeyCode::Enter) => Some(C::Submit),
         (Keys::Prompt, KeyCode::Backspace) => Some(C::Backspace),
-        (Keys::Prompt, Char(c)) if c.is_ascii_alphanumeric() || c == '.' || c == '%' => Some(C::Input(c)),
+        // Any printable character but space: policy fields and values
+        // (`metrics[0].resource.target.averageUtilization=70`, `+1`).
+        (Keys::Prompt, Char(c)) if c.is_ascii_graphic() => Some(C::Input(c)),
         (Keys::Confirm, KeyCode::Enter | Char('y' | 'Y')) => Some(C::Yes),
         (Keys::Confirm, Char('n' | 'N' | 'q')) => Some(C::Cancel),
         (Keys::Normal, code) => BINDINGS.iter().find(|b| b.keys.contains(&code)).map(|b| b.command),
@@ -243,6 +257,10 @@ mod tests {
             ('m', C::Runbook(Runbook::SetMin)),
             ('M', C::Runbook(Runbook::SetMax)),
             ('r', C::Runbook(Runbook::SetFixed)),
+            ('R', C::Runbook(Runbook::Resize)),
+            ('P', C::Runbook(Runbook::SetPolicyField)),
+            ('l', C::Fault(Fault::AddLatency)),
+            ('e', C::Fault(Fault::DependencyErrors)),
             ('?', C::Help),
             ('w', C::Window),
             ('v', C::ToggleLifecycle),
@@ -287,6 +305,9 @@ mod tests {
         assert_eq!(p(Char('m')), Some(C::Input('m')));
         assert_eq!(p(Char('.')), Some(C::Input('.')));
         assert_eq!(p(Char('%')), Some(C::Input('%')));
+        assert_eq!(p(Char('=')), Some(C::Input('=')));
+        assert_eq!(p(Char('+')), Some(C::Input('+')));
+        assert_eq!(p(Char('_')), Some(C::Input('_')));
         assert_eq!(p(Char('k')), Some(C::Input('k')), "no dashboard keys while typing");
         assert_eq!(p(Char(' ')), None);
         assert_eq!(p(KeyCode::Backspace), Some(C::Backspace));
@@ -327,6 +348,8 @@ mod tests {
             Fault::DbSlowdown,
             Fault::DbOutage,
             Fault::CacheFlush,
+            Fault::AddLatency,
+            Fault::DependencyErrors,
         ] {
             assert!(BINDINGS.iter().any(|b| b.command == C::Fault(f)), "{f:?}");
         }

@@ -170,6 +170,14 @@ pub enum Ask {
     FixedReplicas,
     /// Jump forward by this long.
     Jump,
+    /// Add this much network latency.
+    Latency,
+    /// Fail this share of requests in a dependency.
+    ErrorRate,
+    /// Resize the app fleet to this type or by this step.
+    Resize,
+    /// Set this policy field to this value.
+    PolicyField,
 }
 
 /// A small input prompt.

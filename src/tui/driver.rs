@@ -137,8 +137,16 @@ impl Driver {
             }
             self.flushed = Some(now);
         }
-        sim.inject(action.clone());
         let name = action.name();
+        // A resize or a policy field may be refused by the scenario; one the
+        // replay would refuse is not applied here either.
+        if matches!(action, Action::Resize { .. } | Action::SetPolicyField { .. })
+            && let Err(why) = self.session.check(now, &action)
+        {
+            self.app.say(Level::Warn, format!("{name} refused: {why}"));
+            return;
+        }
+        sim.inject(action.clone());
         match self.session.record(now, action) {
             Ok(()) => {
                 let n = self.session.events().len();

@@ -36,9 +36,16 @@ use ratatui::style::{Color, Modifier, Style};
 
 use super::app::{App, Mode};
 
+/// The smallest terminal the dashboard is drawn in; below it, a notice.
+pub const MIN_SIZE: (u16, u16) = (60, 16);
+
 /// Draws the whole dashboard.
 pub fn render(app: &App, frame: &mut Frame<'_>) {
     let area = frame.area();
+    if area.width < MIN_SIZE.0 || area.height < MIN_SIZE.1 {
+        too_small(app, frame, area);
+        return;
+    }
     let [top, body, bottom] =
         Layout::vertical([Constraint::Length(header::height(area)), Constraint::Min(0), Constraint::Length(1)])
             .areas(area);
@@ -51,6 +58,36 @@ pub fn render(app: &App, frame: &mut Frame<'_>) {
     match &app.mode {
         Mode::Normal => {}
         Mode::Help => help::render(app, frame, area),
+        Mode::Prompt(p) => dialog::prompt(p, frame, area),
+        Mode::Confirm(c) => dialog::confirm(c, frame, area),
+    }
+}
+
+/// Below [`MIN_SIZE`]: where the run stands and what to do, every line
+/// short enough for a phone-sized terminal; keys still work and dialogs are
+/// drawn on top.
+fn too_small(app: &App, frame: &mut Frame<'_>, area: Rect) {
+    use ratatui::text::Line;
+    use ratatui::widgets::{Paragraph, Wrap};
+    let state = if app.status.finished {
+        "finished"
+    } else if app.on_hold() || app.clock == super::app::Clock::Paused {
+        "paused"
+    } else {
+        "running"
+    };
+    let lines = vec![
+        Line::styled(format!("scalesim · {}", app.info.name), BOLD),
+        Line::raw(format!("{} {state}", super::app::clock_text(app.status.now))),
+        Line::raw(""),
+        Line::styled("Enlarge the terminal", BOLD.fg(Color::Yellow)),
+        Line::raw(format!("to at least {}×{} (now {}×{}).", MIN_SIZE.0, MIN_SIZE.1, area.width, area.height)),
+        Line::raw(""),
+        Line::styled("space pause · q quit", DIM),
+    ];
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: true }), area);
+    match &app.mode {
+        Mode::Normal | Mode::Help => {}
         Mode::Prompt(p) => dialog::prompt(p, frame, area),
         Mode::Confirm(c) => dialog::confirm(c, frame, area),
     }

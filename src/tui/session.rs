@@ -46,6 +46,32 @@ impl Session {
         Scenario::load_with_events(&self.scenario, &self.overrides, Some(&self.path)).map(|s| s.hash)
     }
 
+    /// Whether the session with `action` at `at` added still loads (a
+    /// replay would refuse, say, a resize past the family's largest type
+    /// or a field the policy does not have): checked on a scratch copy.
+    pub fn check(&self, at: SimTime, action: &Action) -> Result<(), String> {
+        let mut events = self.events.clone();
+        events.push(TimedAction { at, action: action.clone() });
+        let scratch = self.scratch_path("check");
+        fs::write(&scratch, to_toml(&events)).map_err(|e| format!("{}: {e}", scratch.display()))?;
+        let loaded = Scenario::load_with_events(&self.scenario, &self.overrides, Some(&scratch));
+        let _ = fs::remove_file(&scratch);
+        loaded.map(drop).map_err(|problems| {
+            // Name the action, not the scratch file.
+            problems
+                .0
+                .iter()
+                .map(|p| format!("{}{}", p.field.as_ref().map_or(String::new(), |f| format!("{f}: ")), p.message))
+                .collect::<Vec<_>>()
+                .join("; ")
+        })
+    }
+
+    fn scratch_path(&self, what: &str) -> PathBuf {
+        let name = self.path.file_name().map_or("session".into(), |n| n.to_string_lossy().into_owned());
+        self.path.with_file_name(format!(".{name}.{what}.tmp"))
+    }
+
     /// Records an action taken at `at` and saves the file.
     pub fn record(&mut self, at: SimTime, action: Action) -> io::Result<()> {
         self.events.push(TimedAction { at, action });

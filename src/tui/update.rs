@@ -5,7 +5,7 @@
 
 use crate::engine::time::{SimDuration, SimTime};
 use crate::output::{EventKind, EventRow, Summary, TickRow};
-use crate::scenario::events::{Action, KillAmount};
+use crate::scenario::events::{Action, KillAmount, Size, Tier};
 
 use super::action::{Command, Fault, Runbook};
 use super::app::{
@@ -29,6 +29,9 @@ pub const DB_OUTAGE: SimDuration = SimDuration::from_secs(60);
 
 /// Lines a page of log scrolling moves.
 const PAGE: usize = 10;
+
+/// The longest answer a prompt takes (an HPA field path and its value fit).
+const PROMPT_CHARS: usize = 64;
 
 /// Replica counts an operator may type (as `[[events]]` validation allows).
 const MAX_REPLICAS: u32 = 100_000;
@@ -163,7 +166,9 @@ pub fn availability(fault: Fault, info: &Info) -> Result<(), String> {
         Fault::DbSlowdown | Fault::DbOutage if !info.database => Err("this scenario has no [database]".into()),
         Fault::CacheFlush if !info.cache => Err("this scenario has no [cache]".into()),
         Fault::DbSlowdown | Fault::DbOutage | Fault::CacheFlush => data_tier(fault).map(|_| ()),
-        Fault::KillFraction | Fault::KillZone | Fault::TrafficSpike => Ok(()),
+        Fault::KillFraction | Fault::KillZone | Fault::TrafficSpike | Fault::AddLatency | Fault::DependencyErrors => {
+            Ok(())
+        }
     }
 }
 
@@ -178,7 +183,9 @@ fn data_tier(fault: Fault) -> Result<(Action, String), String> {
             (Action::DbOutage { duration: Some(DB_OUTAGE) }, format!("Take the database down for {DB_OUTAGE}?"))
         }
         Fault::CacheFlush => (Action::CacheFlush, "Flush the shared cache (every key lost)?".into()),
-        Fault::KillFraction | Fault::KillZone | Fault::TrafficSpike => return Err("not a data-tier fault".into()),
+        Fault::KillFraction | Fault::KillZone | Fault::TrafficSpike | Fault::AddLatency | Fault::DependencyErrors => {
+            return Err("not a data-tier fault".into());
+        }
     })
 }
 
@@ -204,6 +211,18 @@ fn inject_fault(app: &mut App, fault: Fault) -> Option<Effect> {
             Action::TrafficMultiplier { factor: 2.0, duration: Some(FAULT_PERIOD) },
             format!("Double the offered traffic for {FAULT_PERIOD}?"),
         ),
+        Fault::AddLatency => ask(
+            app,
+            Ask::Latency,
+            format!("Add how much network latency to every request, for {FAULT_PERIOD}? (e.g. 50ms)"),
+            "100ms",
+        ),
+        Fault::DependencyErrors => ask(
+            app,
+            Ask::ErrorRate,
+            format!("What share of requests fails in a dependency, for {FAULT_PERIOD}? (%)"),
+            "10",
+        ),
         Fault::DbSlowdown | Fault::DbOutage | Fault::CacheFlush => match data_tier(fault) {
             Ok((action, question)) => confirm(app, action, question),
             Err(why) => app.say(Level::Warn, format!("unavailable: {why}")),
@@ -227,6 +246,18 @@ fn runbook(app: &mut App, step: Runbook) -> Option<Effect> {
             "Freeze the autoscaler and hold how many replicas?".into(),
             &app.status.desired.to_string(),
         ),
+        Runbook::Resize => ask(
+            app,
+            Ask::Resize,
+            "Resize the app fleet to: an instance type of its family (m6i.2xlarge) or sizes up/down (+1, -1)".into(),
+            "+1",
+        ),
+        Runbook::SetPolicyField => ask(
+            app,
+            Ask::PolicyField,
+            format!("Set a field of the '{}' policy: field=value (as in [autoscaler])", app.info.policy),
+            "",
+        ),
     }
     None
 }
@@ -238,7 +269,7 @@ fn prompt_key(app: &mut App, mut prompt: Prompt, command: Command) -> Option<Eff
                 prompt.text.clear();
                 prompt.fresh = false;
             }
-            if prompt.text.len() < 16 {
+            if prompt.text.len() < PROMPT_CHARS {
                 prompt.text.push(c);
             }
             prompt.error = None;
@@ -310,6 +341,42 @@ fn answer(app: &mut App, prompt: &Prompt) -> Result<Option<Effect>, String> {
                 format!("Freeze the autoscaler and scale to {n} replicas (desired now {})?", app.status.desired);
             confirm(app, Action::SetReplicas(n), question);
         }
+        Ask::Latency => {
+            let latency = match SimDuration::parse(text) {
+                Ok(d) if !d.is_zero() => d,
+                Ok(_) => return Err("add more than nothing".into()),
+                Err(e) => return Err(format!("'{text}': {e} (e.g. 50ms, 1s)")),
+            };
+            let question = format!("Add {latency} of network latency to every request for {FAULT_PERIOD}?");
+            confirm(app, Action::AddLatency { latency, duration: Some(FAULT_PERIOD) }, question);
+        }
+        Ask::ErrorRate => {
+            let percent = match text.trim_end_matches('%').parse::<f64>() {
+                Ok(p) if p > 0.0 && p <= 100.0 => p,
+                _ => return Err("type a percentage above 0 and at most 100".into()),
+            };
+            let question = format!("Fail {percent}% of requests in a dependency for {FAULT_PERIOD}?");
+            confirm(app, Action::DependencyErrors { rate: percent / 100.0, duration: Some(FAULT_PERIOD) }, question);
+        }
+        Ask::Resize => {
+            let to = resize_to(text)?;
+            let what = match &to {
+                Size::Type(name) => format!("to {name}"),
+                Size::Step(n) => format!(
+                    "{} size{} {}",
+                    n.abs(),
+                    if n.abs() == 1 { "" } else { "s" },
+                    if *n > 0 { "up" } else { "down" }
+                ),
+            };
+            let question = format!("Resize the app fleet {what} (as [fleet] resize says: one by one, or in place)?");
+            confirm(app, Action::Resize { tier: Tier::App, to }, question);
+        }
+        Ask::PolicyField => {
+            let (field, value) = policy_field(text)?;
+            let question = format!("Set the policy's {field} to {value}?");
+            confirm(app, Action::SetPolicyField { field, value }, question);
+        }
         Ask::Jump => match SimDuration::parse(text) {
             Ok(d) if !d.is_zero() => jump(app, d),
             Ok(_) => return Err("jump by more than nothing".into()),
@@ -317,6 +384,39 @@ fn answer(app: &mut App, prompt: &Prompt) -> Result<Option<Effect>, String> {
         },
     }
     Ok(None)
+}
+
+/// A resize answer: `+1`, `-2` (sizes up or down) or a type name.
+fn resize_to(text: &str) -> Result<Size, String> {
+    let refused = || "type an instance type (m6i.2xlarge) or a step (+1, -1)".to_string();
+    if text.starts_with(['+', '-']) {
+        return match text.parse::<i32>() {
+            Ok(0) | Err(_) => Err(refused()),
+            Ok(n) => Ok(Size::Step(n)),
+        };
+    }
+    if text.is_empty() || !text.chars().all(|c| c.is_ascii_alphanumeric() || ".-_".contains(c)) {
+        return Err(refused());
+    }
+    Ok(Size::Type(text.to_string()))
+}
+
+/// A `field=value` answer; the value is TOML (`0.8`, `"5m"`, `true`), and
+/// a bare word is a string (`5m`). Whether the policy takes it is checked
+/// before it is applied (see the driver).
+fn policy_field(text: &str) -> Result<(String, toml::Value), String> {
+    let Some((field, value)) = text.split_once('=') else {
+        return Err("type field=value, e.g. scale_up_above=0.8".into());
+    };
+    let (field, value) = (field.trim(), value.trim());
+    if field.is_empty() || value.is_empty() {
+        return Err("type field=value, e.g. scale_up_above=0.8".into());
+    }
+    let value = toml::from_str::<toml::Table>(&format!("v = {value}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(value.to_string()));
+    Ok((field.to_string(), value))
 }
 
 /// Takes in what the simulation produced since the last frame.

@@ -5,6 +5,7 @@ mod byos;
 mod cli;
 mod data;
 mod determinism;
+mod docs;
 mod fleet;
 mod gallery;
 mod layers;

@@ -244,9 +244,45 @@ fn help_lists_every_key_and_dims_what_the_scenario_lacks() {
                 "set max replicas",
                 "jump forward 1 minute",
                 "step one tick",
+                "added latency, 5 min",
+                "dependency errors, 5 min",
+                "resize the app fleet",
+                "set a policy field",
+                "follow the newest line",
+                "Prompts: Enter accepts",
+                "run --events replays it",
+                "Ctrl-C abandons the run",
             ],
         );
+        // Every binding with a label is on screen, the 80×24 one included.
+        for b in scalesim::tui::action::BINDINGS.iter().filter(|b| !b.help.is_empty()) {
+            assert_shows(&screen, &[b.help]);
+        }
     }
+}
+
+/// The first frame, before any tick: panel titles and a word on what is
+/// coming, no placeholder figures ("Metric metric seen n/a").
+#[test]
+fn the_first_frame_shows_no_placeholders() {
+    let mut hpa = info();
+    hpa.policy = "hpa".into();
+    hpa.metric = Some("metric".into());
+    let screen = lines(&draw(&App::new(hpa), 80, 24)).join("\n");
+    assert!(screen.contains("Policy metric") && screen.contains("waiting for the first tick"), "{screen}");
+    for placeholder in ["n/a", "Metric metric"] {
+        assert!(!screen.contains(placeholder), "'{placeholder}' on the first frame:\n{screen}");
+    }
+}
+
+/// Below 60×16 the dashboard says so instead of drawing a broken layout.
+#[test]
+fn small_terminals_are_asked_to_enlarge() {
+    let app = fixed_state(info(), false);
+    let screen = lines(&draw(&app, 40, 12)).join("\n");
+    assert!(screen.contains("Enlarge the terminal") && screen.contains("to at least 60×16 (now 40×12)."), "{screen}");
+    assert!(screen.contains("10:00"), "where the run stands: {screen}");
+    assert!(!lines(&draw(&app, 60, 16)).join("\n").contains("Enlarge"), "60×16 is drawn");
 }
 
 #[test]
@@ -359,6 +395,15 @@ fn a_session_replays_byte_for_byte() {
     keys(&mut d, "J1m\n"); // jump a minute ahead
     d.frame(FRAME, None).unwrap();
     keys(&mut d, "m4\n"); // lower the min
+    keys(&mut d, "l\ny"); // 100ms of added latency (the default) for 5m
+    keys(&mut d, "e25\ny"); // a dependency fails 25% of requests for 5m
+    keys(&mut d, "Ptolerance=0.2\ny"); // the HPA's tolerance
+    keys(&mut d, "R\ny"); // one size up: this fleet has no instance types
+    let refused = d.app().message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(refused.starts_with("resize refused: "), "{refused}");
+    keys(&mut d, "Pno_such_field=1\ny");
+    let refused = d.app().message.as_ref().map(|m| m.text.clone()).unwrap_or_default();
+    assert!(refused.starts_with("set_policy_field refused: "), "{refused}");
     keys(&mut d, "qy"); // finish and quit
     for _ in 0..10_000 {
         if d.app().quit {
@@ -382,14 +427,20 @@ fn a_session_replays_byte_for_byte() {
             "cache_flush",
             "db_slowdown",
             "db_outage",
-            "set_min_replicas"
+            "set_min_replicas",
+            "add_latency",
+            "dependency_errors",
+            "set_policy_field"
         ]
     );
     let at: Vec<SimTime> = d.session().events().iter().map(|e| e.at).collect();
     assert_eq!(&at[2..5], [SimTime(120_000_000_000); 3]);
     assert!(at[0].as_nanos() % 1_000_000 != 0, "paced frames act between milliseconds: {:?}", at[0]);
     let session = std::fs::read_to_string(live.join("session.toml")).unwrap();
-    assert!(session.contains("ns\"\naction = \"kill_instances\"\nfraction = 0.3\n"), "{session}");
+    assert!(session.contains("s\"\naction = \"kill_instances\"\nfraction = 0.3\n"), "{session}");
+    assert!(!session.contains("ns\""), "times are written as readable durations: {session}");
+    assert!(session.contains("action = \"add_latency\"\nlatency = \"100ms\"\nduration = \"5m\"\n"), "{session}");
+    assert!(session.contains("action = \"set_policy_field\"\nfield = \"tolerance\"\nvalue = 0.2\n"), "{session}");
     assert!(session.contains("# replay: scalesim run "), "{session}");
 
     let o = Command::new(env!("CARGO_BIN_EXE_scalesim"))

@@ -37,6 +37,10 @@ pub(super) fn prompt(p: &Prompt, frame: &mut Frame<'_>, area: Rect) {
         Ask::MaxReplicas => "Max replicas",
         Ask::FixedReplicas => "Fixed replica count",
         Ask::Jump => "Jump forward",
+        Ask::Latency => "Added latency",
+        Ask::ErrorRate => "Dependency errors",
+        Ask::Resize => "Resize the app fleet",
+        Ask::PolicyField => "Set a policy field",
     };
     let text = if p.fresh { Style::new().add_modifier(Modifier::REVERSED) } else { BOLD };
     let mut lines = vec![

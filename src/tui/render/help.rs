@@ -43,10 +43,11 @@ fn group(app: &App, g: Group) -> Vec<Line<'static>> {
     lines
 }
 
+/// Under the keys; each fits an 80-column terminal.
 const FOOT: [&str; 3] = [
-    "Prompts: type a number, Enter accepts, Esc cancels. Confirmations: y / n.",
-    "Every action is recorded with its simulated time; `scalesim run … --events` replays it.",
-    "Ctrl-C abandons the run at once (its files are not written; the session is kept).",
+    "Prompts: Enter accepts, Esc cancels. Confirmations: y / n.",
+    "Every action is saved with its simulated time; run --events replays it.",
+    "Ctrl-C abandons the run (its files are not written; the session is kept).",
 ];
 
 /// Draws the overlay.
@@ -55,10 +56,23 @@ pub(super) fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let total: usize = groups.iter().map(Vec::len).sum();
     let wide = area.width >= 100;
     let one_column = total + FOOT.len() + 2 <= usize::from(area.height) && !wide;
-    let (left, right): (Vec<Line<'_>>, Vec<Line<'_>>) =
-        if one_column { (groups.concat(), Vec::new()) } else { (groups[..2].concat(), groups[2..].concat()) };
+    // Two columns: the clock with the runbook, the faults with the view,
+    // which balances them (the faults carry their n/a reasons).
+    let (mut left, mut right): (Vec<Line<'_>>, Vec<Line<'_>>) = if one_column {
+        (groups.concat(), Vec::new())
+    } else {
+        let [sim, faults, runbook, view] = <[_; 4]>::try_from(groups).expect("four groups");
+        ([sim, runbook].concat(), [faults, view].concat())
+    };
+    let room = usize::from(area.height).saturating_sub(2);
+    if left.len().max(right.len()) + FOOT.len() > room {
+        // Short terminals (80×24): the blank lines between groups go first.
+        let blank = |l: &Line<'_>| l.spans.iter().all(|s| s.content.is_empty());
+        left.retain(|l| !blank(l));
+        right.retain(|l| !blank(l));
+    }
     let body = left.len().max(right.len());
-    let foot = if area.width >= 90 { FOOT.len() } else { 0 };
+    let foot = if body + FOOT.len() <= room { FOOT.len() } else { 0 };
     let width = if one_column { 60 } else { 110 };
     let popup = centered(area, width, (body + foot + 2) as u16);
     let block = Block::bordered()

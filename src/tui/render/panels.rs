@@ -137,7 +137,9 @@ fn metric(app: &App) -> Panel<'static> {
         series(Color::Green, |r| r.metric_true),
         series(Color::Red, |r| r.metric_target),
     ];
-    let mut p = panel(&format!("Metric {name}"), figures, lines, if ratio { 1.0 } else { 0.0 }, show);
+    // Until a decision names it, a policy's metric may only be "metric".
+    let title = if name == "metric" { "Policy metric".to_string() } else { format!("Metric {name}") };
+    let mut p = panel(&title, figures, lines, if ratio { 1.0 } else { 0.0 }, show);
     p.short_title = name;
     if app.status.frozen {
         p.title.push_str(" FROZEN");
@@ -316,7 +318,12 @@ fn panels(app: &App, width: u16) -> Vec<Panel<'static>> {
 /// Draws the grid.
 pub(super) fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let columns: u16 = if area.width >= 150 { 3 } else { 2 };
-    let all = panels(app, area.width / columns);
+    let mut all = panels(app, area.width / columns);
+    if app.last().is_none() {
+        // Before the first tick there is nothing to show but what will be.
+        let waiting = |p: &Panel<'static>| absent(&p.title, "waiting for the first tick — space starts".into());
+        all = all.iter().map(waiting).collect();
+    }
     let rows: Vec<&[Panel<'_>]> = all.chunks(usize::from(columns)).collect();
     let row_areas = Layout::vertical(vec![Constraint::Fill(1); rows.len()]).split(area);
     for (row, row_area) in rows.iter().zip(row_areas.iter()) {
