@@ -7,13 +7,13 @@
 use super::Section;
 use super::downsample::Grid;
 use super::page::{Axis, Band, Chart, Line, Marker, Page, Unit, esc};
-use super::palette::{self, Hue};
+use super::palette::{self, Hue, Quantity};
 use crate::model::outcome::ErrorKind;
 use crate::output::read::RunDir;
 use crate::output::summary::FindingKind;
 
 /// A series of a panel: its name, the column it reads, its colour.
-struct Quantity {
+struct Trace {
     label: &'static str,
     column: &'static str,
     hue: Hue,
@@ -21,20 +21,20 @@ struct Quantity {
     compared: bool,
 }
 
-const fn q(label: &'static str, column: &'static str, hue: Hue) -> Quantity {
-    Quantity { label, column, hue, compared: true }
+const fn q(quantity: Quantity) -> Trace {
+    Trace { label: quantity.label(), column: quantity.column(), hue: quantity.hue(), compared: true }
 }
 
 /// A quantity left out when runs are compared.
-const fn solo(label: &'static str, column: &'static str, hue: Hue) -> Quantity {
-    Quantity { label, column, hue, compared: false }
+const fn solo(quantity: Quantity) -> Trace {
+    Trace { compared: false, ..q(quantity) }
 }
 
 /// A chart over time.
 struct Panel {
     title: &'static str,
     unit: Unit,
-    quantities: &'static [Quantity],
+    traces: &'static [Trace],
     /// Draw the scaling decisions on it.
     decisions: bool,
 }
@@ -44,88 +44,56 @@ const PANELS: &[Panel] = &[
     Panel {
         title: "Replicas by state, against desired",
         unit: Unit::Count,
-        quantities: &[
-            q("ready", "replicas_ready", Hue::Green),
-            q("desired", "replicas_desired", Hue::White),
-            solo("warming", "replicas_warming", Hue::Yellow),
-            solo("starting", "replicas_starting", Hue::Cyan),
-            solo("pending", "replicas_pending", Hue::Magenta),
-            solo("draining", "replicas_draining", Hue::Red),
+        traces: &[
+            q(Quantity::Ready),
+            q(Quantity::Desired),
+            solo(Quantity::Warming),
+            solo(Quantity::Starting),
+            solo(Quantity::Pending),
+            solo(Quantity::Draining),
         ],
         decisions: true,
     },
     Panel {
         title: "Policy metric: seen, true, target",
         unit: Unit::Plain,
-        quantities: &[
-            q("seen", "metric_seen", Hue::Yellow),
-            solo("true", "metric_true", Hue::Green),
-            q("target", "metric_target", Hue::Red),
-        ],
+        traces: &[q(Quantity::MetricSeen), solo(Quantity::MetricTrue), q(Quantity::MetricTarget)],
         decisions: false,
     },
     Panel {
         title: "Latency against the SLO",
         unit: Unit::Ms,
-        quantities: &[
-            q("p99", "p99_ms", Hue::Magenta),
-            solo("p95", "p95_ms", Hue::Blue),
-            solo("p50", "p50_ms", Hue::Green),
-        ],
+        traces: &[q(Quantity::P99), solo(Quantity::P95), solo(Quantity::P50)],
         decisions: false,
     },
     Panel {
         title: "Traffic: offered vs completed",
         unit: Unit::Rps,
-        quantities: &[
-            q("offered", "offered_rps", Hue::Cyan),
-            q("completed", "completed_rps", Hue::Green),
-            solo("retries", "retries_rps", Hue::Yellow),
-        ],
+        traces: &[q(Quantity::Offered), q(Quantity::Completed), solo(Quantity::Retries)],
         decisions: false,
     },
-    Panel { title: "Errors by kind", unit: Unit::Rps, quantities: &[], decisions: false },
-    Panel {
-        title: "Cost per hour",
-        unit: Unit::Money,
-        quantities: &[q("cost", "cost_per_hour", Hue::White)],
-        decisions: false,
-    },
+    Panel { title: "Errors by kind", unit: Unit::Rps, traces: &[], decisions: false },
+    Panel { title: "Cost per hour", unit: Unit::Money, traces: &[q(Quantity::Cost)], decisions: false },
     Panel {
         title: "DB connections against the budget",
         unit: Unit::Count,
-        quantities: &[
-            q("open", "db_connections", Hue::Cyan),
-            q("max", "db_max_connections", Hue::Red),
-            solo("active", "db_active", Hue::Yellow),
-            solo("pooler server", "pooler_server_connections", Hue::Blue),
+        traces: &[
+            q(Quantity::DbConnections),
+            q(Quantity::DbMaxConnections),
+            solo(Quantity::DbActive),
+            solo(Quantity::PoolerServer),
         ],
         decisions: false,
     },
-    Panel {
-        title: "DB utilization",
-        unit: Unit::Ratio,
-        quantities: &[q("util", "db_util", Hue::Yellow)],
-        decisions: false,
-    },
+    Panel { title: "DB utilization", unit: Unit::Ratio, traces: &[q(Quantity::DbUtil)], decisions: false },
     Panel {
         title: "Pool wait",
         unit: Unit::Ms,
-        quantities: &[q("p99", "pool_wait_p99_ms", Hue::Magenta), solo("pooler p99", "pooler_wait_p99_ms", Hue::Blue)],
+        traces: &[q(Quantity::PoolWait), solo(Quantity::PoolerWait)],
         decisions: false,
     },
-    Panel {
-        title: "Cache hit ratio",
-        unit: Unit::Ratio,
-        quantities: &[q("hit", "cache_hit_ratio", Hue::Green)],
-        decisions: false,
-    },
-    Panel {
-        title: "Replication lag",
-        unit: Unit::Ms,
-        quantities: &[q("lag", "replication_lag_ms", Hue::Cyan)],
-        decisions: false,
-    },
+    Panel { title: "Cache hit ratio", unit: Unit::Ratio, traces: &[q(Quantity::CacheHit)], decisions: false },
+    Panel { title: "Replication lag", unit: Unit::Ms, traces: &[q(Quantity::ReplicationLag)], decisions: false },
 ];
 
 /// Runs shown together; one is a plain run report.
@@ -287,9 +255,9 @@ impl Section for TimeCharts<'_> {
                 grid.x.len()
             ));
         }
-        let errors: Vec<Quantity> = ErrorKind::ALL
+        let errors: Vec<Trace> = ErrorKind::ALL
             .iter()
-            .map(|k| Quantity { label: k.name(), column: k.name(), hue: palette::ERRORS[k.index()], compared: true })
+            .map(|k| Trace { label: k.name(), column: k.name(), hue: palette::ERRORS[k.index()], compared: true })
             .collect();
         let bands = self.bands();
         if !runs.compared() && !bands.is_empty() {
@@ -309,10 +277,10 @@ impl Section for TimeCharts<'_> {
             page.html(&format!("<p class=\"note\">Shaded: findings (hover one for its sentence) — {}. Circles: scaling decisions (hover for the policy's reason).</p>\n", keys.join(" ")));
         }
         for panel in PANELS {
-            let quantities: &[Quantity] = if panel.quantities.is_empty() { &errors } else { panel.quantities };
+            let traces: &[Trace] = if panel.traces.is_empty() { &errors } else { panel.traces };
             let mut series = Vec::new();
             for (i, run) in runs.runs.iter().enumerate() {
-                for (j, qty) in quantities.iter().filter(|q| q.compared || !runs.compared()).enumerate() {
+                for (j, qty) in traces.iter().filter(|q| q.compared || !runs.compared()).enumerate() {
                     let Some(col) = run.series.get(qty.column) else { continue };
                     // A series that is absent or all zero is left out (an
                     // error kind that never happened, a tier not modelled).
@@ -326,12 +294,12 @@ impl Section for TimeCharts<'_> {
                     };
                     series.push(Line { label, color, values: grid.fit(&times[i], col), dash, points: false });
                 }
-                if panel.unit == Unit::Ms && panel.quantities.first().is_some_and(|q| q.column == "p99_ms") {
+                if panel.unit == Unit::Ms && panel.traces.first().is_some_and(|q| q.column == Quantity::P99.column()) {
                     let slo = run.summary.slo.p99_target_ms;
                     let (label, color) = if runs.compared() {
                         (format!("SLO · {}", runs.names[i]), runs.run_color(i))
                     } else {
-                        ("SLO".into(), Hue::Red.css().into())
+                        ("SLO".into(), palette::SLO.css().into())
                     };
                     let values = grid.x.iter().map(|_| Some(slo)).collect();
                     series.push(Line { label, color, values, dash: vec![2, 4], points: false });

@@ -28,6 +28,7 @@ use super::DIM;
 use super::plot::{self, Figure, Panel, Series};
 use crate::model::outcome::ErrorKind;
 use crate::output::TickRow;
+use crate::report::palette::{self, Hue, Quantity};
 use crate::tui::app::App;
 
 const NA: &str = "n/a";
@@ -62,17 +63,43 @@ fn count(v: f64) -> String {
     format!("{v:.0}")
 }
 
+/// The terminal's named colour for a hue of the shared palette.
+fn color(hue: Hue) -> Color {
+    match hue {
+        Hue::Green => Color::Green,
+        Hue::White => Color::White,
+        Hue::Yellow => Color::Yellow,
+        Hue::Cyan => Color::Cyan,
+        Hue::Magenta => Color::Magenta,
+        Hue::Red => Color::Red,
+        Hue::Blue => Color::Blue,
+        Hue::LightMagenta => Color::LightMagenta,
+        Hue::LightCyan => Color::LightCyan,
+        Hue::LightRed => Color::LightRed,
+        Hue::DarkGray => Color::DarkGray,
+    }
+}
+
 /// A figure with a long and a short label and the same value.
-fn fig(long: &str, short: &str, value: String, color: Color) -> Figure {
-    Figure::new(format!("{long} {value}"), format!("{short} {}", value.replace(' ', "")), color)
+fn figure(long: &str, short: &str, value: String, hue: Hue) -> Figure {
+    Figure::new(format!("{long} {value}"), format!("{short} {}", value.replace(' ', "")), color(hue))
 }
 
-fn series<'a>(color: Color, read: impl Fn(&TickRow) -> Option<f64> + 'a) -> Series<'a> {
-    Series { color, read: Box::new(read), peak: false }
+/// A quantity's figure: the report's label and colour, and a short label.
+fn fig(quantity: Quantity, short: &str, value: String) -> Figure {
+    figure(quantity.label(), short, value, quantity.hue())
 }
 
-fn peak<'a>(color: Color, read: impl Fn(&TickRow) -> Option<f64> + 'a) -> Series<'a> {
-    Series { color, read: Box::new(read), peak: true }
+fn series<'a>(quantity: Quantity, read: impl Fn(&TickRow) -> Option<f64> + 'a) -> Series<'a> {
+    line(quantity.hue(), read)
+}
+
+fn line<'a>(hue: Hue, read: impl Fn(&TickRow) -> Option<f64> + 'a) -> Series<'a> {
+    Series { color: color(hue), read: Box::new(read), peak: false }
+}
+
+fn peak<'a>(hue: Hue, read: impl Fn(&TickRow) -> Option<f64> + 'a) -> Series<'a> {
+    Series { color: color(hue), read: Box::new(read), peak: true }
 }
 
 fn panel<'a>(
@@ -96,26 +123,26 @@ fn absent(title: &str, note: String) -> Panel<'static> {
 fn replicas(app: &App) -> Panel<'static> {
     let r = app.last();
     // A state with no instance gives way first where space is short.
-    let n = |long, short, color, f: fn(&TickRow) -> u32| {
+    let n = |quantity, short, f: fn(&TickRow) -> u32| {
         let v = r.map(f);
-        fig(long, short, v.map_or(NA.to_string(), |v| v.to_string()), color).drop(u8::from(v.unwrap_or(0) == 0))
+        fig(quantity, short, v.map_or(NA.to_string(), |v| v.to_string())).drop(u8::from(v.unwrap_or(0) == 0))
     };
     let figures = vec![
-        fig("desired", "des", app.status.desired.to_string(), Color::White),
-        n("ready", "rdy", Color::Green, |r| r.replicas_ready),
-        n("warming", "wrm", Color::Yellow, |r| r.replicas_warming),
-        n("starting", "st", Color::Cyan, |r| r.replicas_starting),
-        n("pending", "pnd", Color::Magenta, |r| r.replicas_pending),
-        n("draining", "drn", Color::Red, |r| r.replicas_draining),
+        fig(Quantity::Desired, "des", app.status.desired.to_string()),
+        n(Quantity::Ready, "rdy", |r| r.replicas_ready),
+        n(Quantity::Warming, "wrm", |r| r.replicas_warming),
+        n(Quantity::Starting, "st", |r| r.replicas_starting),
+        n(Quantity::Pending, "pnd", |r| r.replicas_pending),
+        n(Quantity::Draining, "drn", |r| r.replicas_draining),
     ];
-    let s = |color, f: fn(&TickRow) -> u32| series(color, move |r| Some(f64::from(f(r))));
+    let s = |quantity, f: fn(&TickRow) -> u32| series(quantity, move |r| Some(f64::from(f(r))));
     let lines = vec![
-        s(Color::Green, |r| r.replicas_ready),
-        s(Color::White, |r| r.replicas_desired),
-        s(Color::Yellow, |r| r.replicas_warming),
-        s(Color::Cyan, |r| r.replicas_starting),
-        s(Color::Magenta, |r| r.replicas_pending),
-        s(Color::Red, |r| r.replicas_draining),
+        s(Quantity::Ready, |r| r.replicas_ready),
+        s(Quantity::Desired, |r| r.replicas_desired),
+        s(Quantity::Warming, |r| r.replicas_warming),
+        s(Quantity::Starting, |r| r.replicas_starting),
+        s(Quantity::Pending, |r| r.replicas_pending),
+        s(Quantity::Draining, |r| r.replicas_draining),
     ];
     panel("Replicas", figures, lines, 4.0, count)
 }
@@ -128,14 +155,14 @@ fn metric(app: &App) -> Panel<'static> {
     let show: fn(f64) -> String = if ratio { pct } else { |v| format!("{v:.1}") };
     let r = app.last();
     let figures = vec![
-        fig("seen", "seen", or_na(r.and_then(|r| r.metric_seen), show), Color::Yellow),
-        fig("true", "true", or_na(r.and_then(|r| r.metric_true), show), Color::Green).drop(1),
-        fig("target", "tgt", or_na(r.and_then(|r| r.metric_target), show), Color::Red),
+        fig(Quantity::MetricSeen, "seen", or_na(r.and_then(|r| r.metric_seen), show)),
+        fig(Quantity::MetricTrue, "true", or_na(r.and_then(|r| r.metric_true), show)).drop(1),
+        fig(Quantity::MetricTarget, "tgt", or_na(r.and_then(|r| r.metric_target), show)),
     ];
     let lines = vec![
-        series(Color::Yellow, |r| r.metric_seen),
-        series(Color::Green, |r| r.metric_true),
-        series(Color::Red, |r| r.metric_target),
+        series(Quantity::MetricSeen, |r| r.metric_seen),
+        series(Quantity::MetricTrue, |r| r.metric_true),
+        series(Quantity::MetricTarget, |r| r.metric_target),
     ];
     // Until a decision names it, a policy's metric may only be "metric".
     let title = if name == "metric" { "Policy metric".to_string() } else { format!("Metric {name}") };
@@ -154,16 +181,16 @@ fn latency(app: &App) -> Panel<'static> {
     let r = app.last();
     let p99 = r.and_then(|r| r.p99_ms);
     let figures = vec![
-        fig("p50", "p50", or_na(r.and_then(|r| r.p50_ms), ms), Color::Green).drop(1),
-        fig("p95", "p95", or_na(r.and_then(|r| r.p95_ms), ms), Color::Blue).drop(2),
-        fig("p99", "p99", or_na(p99, ms), Color::Magenta),
-        fig("SLO", "SLO", ms(slo), Color::Red),
+        fig(Quantity::P50, "p50", or_na(r.and_then(|r| r.p50_ms), ms)).drop(1),
+        fig(Quantity::P95, "p95", or_na(r.and_then(|r| r.p95_ms), ms)).drop(2),
+        fig(Quantity::P99, "p99", or_na(p99, ms)),
+        figure("SLO", "SLO", ms(slo), palette::SLO),
     ];
     let lines = vec![
-        peak(Color::Magenta, |r| r.p99_ms),
-        peak(Color::Blue, |r| r.p95_ms),
-        peak(Color::Green, |r| r.p50_ms),
-        series(Color::Red, move |_| Some(slo)),
+        peak(Quantity::P99.hue(), |r| r.p99_ms),
+        peak(Quantity::P95.hue(), |r| r.p95_ms),
+        peak(Quantity::P50.hue(), |r| r.p50_ms),
+        line(palette::SLO, move |_| Some(slo)),
     ];
     let mut p = panel("Latency", figures, lines, slo * 1.1, ms);
     p.alert = p99.is_some_and(|v| v > slo);
@@ -175,30 +202,18 @@ fn traffic(app: &App) -> Panel<'static> {
     let quiet = |v: Option<f64>| v.unwrap_or(0.0) == 0.0;
     let (retries, queued) = (r.map(|r| r.retries_rps), r.map(|r| r.queue as f64));
     let figures = vec![
-        fig("offered", "in", or_na(r.map(|r| r.offered_rps), rate), Color::Cyan),
-        fig("completed", "ok", or_na(r.map(|r| r.completed_rps), rate), Color::Green),
-        fig("retries", "retry", or_na(retries, rate), Color::Yellow).drop(u8::from(quiet(retries))),
-        fig("queued", "queued", or_na(queued, count), Color::Magenta).drop(u8::from(quiet(queued))),
+        fig(Quantity::Offered, "in", or_na(r.map(|r| r.offered_rps), rate)),
+        fig(Quantity::Completed, "ok", or_na(r.map(|r| r.completed_rps), rate)),
+        fig(Quantity::Retries, "retry", or_na(retries, rate)).drop(u8::from(quiet(retries))),
+        fig(Quantity::Queued, "queued", or_na(queued, count)).drop(u8::from(quiet(queued))),
     ];
     let lines = vec![
-        series(Color::Cyan, |r| Some(r.offered_rps)),
-        series(Color::Green, |r| Some(r.completed_rps)),
-        series(Color::Yellow, |r| Some(r.retries_rps)),
+        series(Quantity::Offered, |r| Some(r.offered_rps)),
+        series(Quantity::Completed, |r| Some(r.completed_rps)),
+        series(Quantity::Retries, |r| Some(r.retries_rps)),
     ];
     panel("Traffic", figures, lines, 1.0, rate)
 }
-
-/// Each error kind's colour.
-const ERROR_COLORS: [Color; ErrorKind::ALL.len()] = [
-    Color::Yellow,
-    Color::Magenta,
-    Color::LightMagenta,
-    Color::Cyan,
-    Color::LightCyan,
-    Color::LightRed,
-    Color::Red,
-    Color::Blue,
-];
 
 fn errors(app: &App) -> Panel<'static> {
     let (x0, _) = plot::window(app);
@@ -207,12 +222,12 @@ fn errors(app: &App) -> Panel<'static> {
     let last = app.last();
     let mut figures: Vec<Figure> = seen
         .iter()
-        .map(|k| fig(k.name(), k.name(), rate(last.map_or(0.0, |r| r.error(*k))), ERROR_COLORS[k.index()]))
+        .map(|k| figure(k.name(), k.name(), rate(last.map_or(0.0, |r| r.error(*k))), palette::ERRORS[k.index()]))
         .collect();
     if figures.is_empty() {
-        figures.push(Figure::new("none".into(), "none".into(), Color::Green));
+        figures.push(Figure::new("none".into(), "none".into(), color(Hue::Green)));
     }
-    let lines = seen.iter().map(|k| (*k, ERROR_COLORS[k.index()])).map(|(k, c)| peak(c, move |r| Some(r.error(k))));
+    let lines = seen.iter().map(|k| (*k, palette::ERRORS[k.index()])).map(|(k, h)| peak(h, move |r| Some(r.error(k))));
     let mut p = panel("Errors", figures, lines.collect(), 1.0, rate);
     p.alert = last.is_some_and(|r| r.errors.iter().any(|e| *e > 0.0));
     p
@@ -221,14 +236,14 @@ fn errors(app: &App) -> Panel<'static> {
 fn db_connections(app: &App) -> Panel<'static> {
     let d = app.last().map(|r| &r.data);
     let figures = vec![
-        fig("open", "open", or_na(d.and_then(|d| d.db_connections), count), Color::Cyan),
-        fig("max", "max", or_na(d.and_then(|d| d.db_max_connections), count), Color::Red),
-        fig("active", "act", or_na(d.and_then(|d| d.db_active), count), Color::Yellow),
+        fig(Quantity::DbConnections, "open", or_na(d.and_then(|d| d.db_connections), count)),
+        fig(Quantity::DbMaxConnections, "max", or_na(d.and_then(|d| d.db_max_connections), count)),
+        fig(Quantity::DbActive, "act", or_na(d.and_then(|d| d.db_active), count)),
     ];
     let lines = vec![
-        series(Color::Cyan, |r| r.data.db_connections),
-        series(Color::Red, |r| r.data.db_max_connections),
-        series(Color::Yellow, |r| r.data.db_active),
+        series(Quantity::DbConnections, |r| r.data.db_connections),
+        series(Quantity::DbMaxConnections, |r| r.data.db_max_connections),
+        series(Quantity::DbActive, |r| r.data.db_active),
     ];
     let mut p = panel("DB connections", figures, lines, 10.0, count);
     p.short_title = "DB conns".into();
@@ -238,24 +253,25 @@ fn db_connections(app: &App) -> Panel<'static> {
 fn db_util(app: &App) -> Panel<'static> {
     let d = app.last().map(|r| &r.data);
     let figures = vec![
-        fig("util", "util", or_na(d.and_then(|d| d.db_util), pct), Color::Yellow),
-        fig("lock wait", "lock", or_na(d.and_then(|d| d.db_lock_wait_ms), ms), Color::DarkGray).drop(1),
+        fig(Quantity::DbUtil, "util", or_na(d.and_then(|d| d.db_util), pct)),
+        fig(Quantity::DbLockWait, "lock", or_na(d.and_then(|d| d.db_lock_wait_ms), ms)).drop(1),
     ];
-    let mut p = panel("DB utilization", figures, vec![series(Color::Yellow, |r| r.data.db_util)], 1.0, pct);
+    let mut p = panel("DB utilization", figures, vec![series(Quantity::DbUtil, |r| r.data.db_util)], 1.0, pct);
     p.short_title = "DB util".into();
     p
 }
 
 fn pool_wait(app: &App) -> Panel<'static> {
     let d = app.last().map(|r| &r.data);
-    let figures = vec![fig("p99", "p99", or_na(d.and_then(|d| d.pool_wait_p99_ms), ms), Color::Magenta)];
-    panel("Pool wait", figures, vec![peak(Color::Magenta, |r| r.data.pool_wait_p99_ms)], 1.0, ms)
+    let figures = vec![fig(Quantity::PoolWait, "p99", or_na(d.and_then(|d| d.pool_wait_p99_ms), ms))];
+    panel("Pool wait", figures, vec![peak(Quantity::PoolWait.hue(), |r| r.data.pool_wait_p99_ms)], 1.0, ms)
 }
 
 fn cache(app: &App) -> Panel<'static> {
     let d = app.last().map(|r| &r.data);
-    let figures = vec![fig("hit", "hit", or_na(d.and_then(|d| d.cache_hit_ratio), pct), Color::Green)];
-    let mut p = panel("Cache hit ratio", figures, vec![series(Color::Green, |r| r.data.cache_hit_ratio)], 1.0, pct);
+    let figures = vec![fig(Quantity::CacheHit, "hit", or_na(d.and_then(|d| d.cache_hit_ratio), pct))];
+    let mut p =
+        panel("Cache hit ratio", figures, vec![series(Quantity::CacheHit, |r| r.data.cache_hit_ratio)], 1.0, pct);
     p.short_title = "Cache".into();
     p
 }
@@ -273,8 +289,8 @@ fn fleet(app: &App, what: &str, width: u16) -> Panel<'static> {
             let other = (z.live as usize * bar).div_ceil(widest as usize).saturating_sub(running);
             Line::from(vec![
                 Span::raw(format!("zone {i} ")),
-                Span::styled("█".repeat(running), Style::new().fg(Color::Green)),
-                Span::styled("▒".repeat(other), Style::new().fg(Color::Yellow)),
+                Span::styled("█".repeat(running), Style::new().fg(color(Quantity::Ready.hue()))),
+                Span::styled("▒".repeat(other), Style::new().fg(color(Quantity::Warming.hue()))),
                 Span::raw(" ".repeat(bar + 1 - running - other)),
                 Span::raw(format!("{:>3} ready", z.running)),
                 Span::styled(format!(" of {:>3} live", z.live), DIM),
