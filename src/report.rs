@@ -17,6 +17,7 @@ pub mod page;
 pub mod palette;
 pub mod runs;
 pub mod sweep;
+pub mod validation;
 
 use std::path::{Path, PathBuf};
 
@@ -36,6 +37,8 @@ pub enum Input {
     Runs(Vec<RunDir>),
     /// A sweep's runs CSV.
     Sweep(Box<sweep::SweepRead>),
+    /// A `scalesim validate` directory.
+    Validation(Box<validation::ValidationRead>),
 }
 
 impl Input {
@@ -46,6 +49,9 @@ impl Input {
         match paths {
             [] => Err(Error::Usage("report: give run directories or a sweep CSV".into())),
             [one] if one.is_file() => Ok(Input::Sweep(Box::new(sweep::SweepRead::read(one, base)?))),
+            [one] if validation::is_validation(one) => {
+                Ok(Input::Validation(Box::new(validation::ValidationRead::read(one)?)))
+            }
             many => {
                 if let Some(file) = many.iter().find(|p| p.is_file()) {
                     return Err(Error::Usage(format!(
@@ -79,6 +85,11 @@ pub fn build(input: &Input) -> String {
             let sections: Vec<Box<dyn Section + '_>> = vec![Box::new(sweep::Front(s)), Box::new(sweep::Heatmap(s))];
             render(&format!("scalesim report — sweep {}", s.header.name), &sections)
         }
+        Input::Validation(v) => {
+            let sections: Vec<Box<dyn Section + '_>> =
+                vec![Box::new(validation::Errors(v)), Box::new(validation::Overlay(v))];
+            render(&format!("scalesim report — validation {}", v.dir.display()), &sections)
+        }
     }
 }
 
@@ -93,7 +104,5 @@ fn render(title: &str, sections: &[Box<dyn Section + '_>]) -> String {
 /// Reads the inputs and writes the report to `out` (atomically).
 pub fn write(paths: &[PathBuf], base: Option<&str>, out: &Path) -> Result<(), Error> {
     let html = build(&Input::read(paths, base)?);
-    let tmp = out.with_extension("html.tmp");
-    std::fs::write(&tmp, html).map_err(|e| Error::io(&tmp, e))?;
-    std::fs::rename(&tmp, out).map_err(|e| Error::io(out, e))
+    crate::output::atomic::write(out, html.as_bytes()).map_err(|e| Error::io(out, e))
 }

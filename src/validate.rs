@@ -24,7 +24,7 @@ use std::sync::Arc;
 use crate::calibrate::{self, Calibration, correlation};
 use crate::error::Error;
 use crate::import::{Column, Observed, num};
-use crate::output::DirSink;
+use crate::output::{DirSink, atomic};
 use crate::scenario::{Override, Scenario};
 use crate::sim::Simulation;
 
@@ -203,9 +203,9 @@ pub fn validate(
     let sim = SimSeries::read(&dir.join("timeseries.csv"))?;
     let report = compare(obs, &cal, &sim, scenario.fleet.cpu_request, scenario.fleet.service.mean().as_secs_f64());
     let csv_path = out.join("validation.csv");
-    std::fs::write(&csv_path, report.csv()).map_err(|e| Error::io(&csv_path, e))?;
+    atomic::write(&csv_path, report.csv().as_bytes()).map_err(|e| Error::io(&csv_path, e))?;
     let overlay = out.join("overlay.csv");
-    std::fs::write(&overlay, report.overlay_csv()).map_err(|e| Error::io(&overlay, e))?;
+    atomic::write(&overlay, report.overlay_csv().as_bytes()).map_err(|e| Error::io(&overlay, e))?;
     Ok(report)
 }
 

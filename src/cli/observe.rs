@@ -23,7 +23,7 @@ fn config(config: Option<&Path>, series: &[String]) -> Result<ImportConfig, Erro
 }
 
 fn write(path: &Path, text: &str) -> Result<(), Error> {
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    crate::output::atomic::write(path, text.as_bytes()).map_err(|e| Error::io(path, e))
 }
 
 /// `scalesim import prometheus`: writes the trace, the per-pod metrics, the
@@ -86,6 +86,9 @@ pub(super) fn validate(
         None => validate::default_out(&Scenario::load(scenario, set)?),
     };
     let report = validate::validate(scenario, set, seed, &obs, &out)?;
-    let _ = write!(std::io::stdout().lock(), "{}", report.render(&out));
+    // The overlay charts, as `scalesim report` draws a validation directory.
+    let html = out.join("report.html");
+    crate::report::write(std::slice::from_ref(&out), None, &html)?;
+    let _ = writeln!(std::io::stdout().lock(), "{}  report {}", report.render(&out), html.display());
     Ok(())
 }

@@ -238,6 +238,42 @@ fn a_sweep_report_shows_the_front_hoverable_and_a_heatmap() {
     );
 }
 
+#[test]
+fn a_validation_report_overlays_observed_and_simulated_during_the_burst() {
+    if !installed("chromium", "chromium") {
+        return;
+    }
+    let dir = temp_dir("report-validation");
+    let recording = root().join("validation/data/burst");
+    let svc = dir.join("svc");
+    scalesim(&["import", "prometheus", recording.to_str().unwrap(), "--out", svc.to_str().unwrap()]);
+    let out = dir.join("validation");
+    let scenario = svc.join("scenario.toml");
+    let o = scalesim(&[
+        "validate",
+        scenario.to_str().unwrap(),
+        "--observed",
+        recording.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
+    let page = out.join("report.html");
+    assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("report {}", page.display())));
+    let s = open(&page, "validation-burst");
+    let figures = rendered(&s, "validation");
+    // Throughput, CPU, p50, p95, p99, ready replicas, in flight; no errors
+    // were recorded or simulated, so that chart is left out.
+    assert_eq!(figures.len(), 7, "{figures:?}");
+    for f in &figures {
+        assert_eq!(num(f, "data-series"), 2, "observed and simulated: {f:?}");
+    }
+    assert!(s.dom.contains("Mean error at each steady level"), "the levels' table");
+    // `scalesim report` on the directory writes the same page.
+    let again = dir.join("again.html");
+    scalesim(&["report", out.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&page).unwrap(), std::fs::read(&again).unwrap());
+}
+
 /// A Prometheus server over a data directory, stopped when dropped.
 struct Prometheus {
     child: Child,
