@@ -4,6 +4,9 @@
 //! A [`ReqRef`] names a slot and its generation; an event holding a stale
 //! reference (the slot was freed and reused) is recognised and ignored.
 
+use std::ops::{Index, IndexMut};
+
+use super::database::DbId;
 use super::instance::InstanceId;
 use crate::engine::time::SimTime;
 
@@ -87,8 +90,8 @@ pub struct Request {
     pub reading_key: bool,
     /// The database epoch of the connection it queries on.
     pub conn_epoch: u32,
-    /// The database (index) it was routed to.
-    pub db: u16,
+    /// The database it was routed to.
+    pub db: DbId,
     /// When its current wait (pool, pooler, lock) began.
     pub waiting_since: SimTime,
     /// Neighbours in its instance's list of requests holding a worker.
@@ -102,6 +105,7 @@ impl Request {
     /// balancer (delivered, queued, computing, in the data tier) or of a
     /// probe, which is made for one instance.
     pub fn routed(&self) -> InstanceId {
+        // Asked only past the balancer (above), which sets the instance.
         self.instance.expect("a request past the balancer has an instance")
     }
 }
@@ -131,12 +135,34 @@ impl ReqRef {
     }
 }
 
-/// The slab.
+/// The slab. Indexing by a [`ReqRef`] is for handles known to be live (the
+/// caller's caller checked them, or the event it handles was just checked
+/// with [`Requests::get`]); a stale one is the model's bug and panics, as an
+/// index out of a slice's bounds does.
 #[derive(Default)]
 pub struct Requests {
     slots: Vec<Request>,
     free: Vec<u32>,
     live: usize,
+}
+
+impl Index<ReqRef> for Requests {
+    type Output = Request;
+    #[inline]
+    fn index(&self, r: ReqRef) -> &Request {
+        let q = &self.slots[r.index as usize];
+        assert!(q.generation == r.generation && q.stage != Stage::Free, "{r:?} is not live");
+        q
+    }
+}
+
+impl IndexMut<ReqRef> for Requests {
+    #[inline]
+    fn index_mut(&mut self, r: ReqRef) -> &mut Request {
+        let q = &mut self.slots[r.index as usize];
+        assert!(q.generation == r.generation && q.stage != Stage::Free, "{r:?} is not live");
+        q
+    }
 }
 
 impl Requests {
@@ -159,7 +185,7 @@ impl Requests {
             lock: false,
             reading_key: false,
             conn_epoch: 0,
-            db: 0,
+            db: DbId::default(),
             waiting_since: arrival,
             prev: NIL,
             next: NIL,
