@@ -19,7 +19,7 @@ use crate::model::instance::{Instance, InstanceId, State};
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
 use crate::model::request::Kind;
-use crate::model::request::Stage;
+use crate::model::request::{List, Stage};
 use crate::output::EventKind;
 use crate::scenario::fleet::Capacity;
 
@@ -354,7 +354,7 @@ impl Cx<'_> {
         let queued: Vec<_> = inst.queue.drain(..).collect();
         inst.stale = 0;
         let working = self.c.requests.list(inst.workers);
-        inst.workers = crate::model::request::NIL;
+        inst.workers = List::default();
         inst.cpu.drain(now);
         inst.busy_workers = 0;
         self.update_cpu(now, i, q);
