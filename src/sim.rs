@@ -2,16 +2,19 @@
 //! model owns (plain structs in `Vec`s indexed by id, no shared pointers, so
 //! a whole simulation is `Send`), and the handlers, one file per concern.
 //!
-//! The state is in parts: the core (traffic, balancer, fleet, control, the
-//! recorder) and the optional data tier, which owns its databases, pools,
+//! The state is in parts that own their data: the traffic source
+//! (`requests::Traffic`), the control loop (`control::Control`: scrapes and
+//! the autoscaler), the recorder, the rest of the core (balancer, fleet,
+//! requests), and the optional data tier, which owns its databases, pools,
 //! pooler and cache and handles its own [`DataEvent`]s. [`Sim`] dispatches
-//! each event once; a handler gets a context of what it may touch — [`Cx`]
+//! each event once; a handler gets a context of what it may touch: `Cx`
 //! (the core, and the data tier only through `Cx::data`, the one place its
 //! absence is checked) or `DataCx` (the core and the data tier, present).
 //! The request path and the data tier call each other (a query's end frees
 //! a worker, which may start the next request), so both contexts borrow the
 //! core; neither reaches the other's state but through these two doors.
 //!
+//! The handlers, one file per concern:
 //!
 //! - `requests`: arrivals, the balancer, an instance's work, responses,
 //!   client timeouts and retries;
@@ -40,7 +43,6 @@ use std::collections::{BTreeSet, VecDeque};
 use std::io;
 use std::sync::Arc;
 
-use crate::engine::dist::Zipf;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
@@ -48,12 +50,9 @@ use crate::engine::{Engine, Model};
 use crate::model::balancer::Router;
 pub use crate::model::instance::State;
 use crate::model::instance::{InstanceId, Instances};
-use crate::model::metrics::FleetScrape;
 use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Requests};
-use crate::model::traffic::{Arrival, ArrivalProcess};
 use crate::output::{Sink, Summary, TickRow};
-use crate::policy::{Policy, PolicySpec, Reading};
 use crate::scenario::Scenario;
 use crate::scenario::events::Action;
 use crate::scenario::fleet::Capacity;
@@ -190,7 +189,6 @@ struct Nodes {
 
 /// The random streams, one per component.
 struct Streams {
-    keys: Stream,
     mix: Stream,
     service: Stream,
     lifecycle: Stream,
@@ -203,13 +201,7 @@ struct Core {
     scenario: Arc<Scenario>,
     end: SimTime,
     seed: u64,
-    arrivals: ArrivalProcess,
-    arrival_generation: u32,
-    /// The arrival scheduled next (its key and kind, if the source has them).
-    next_arrival: Option<Arrival>,
-    zipf: Zipf,
-    /// Whether any component needs request keys (else they are not drawn).
-    uses_keys: bool,
+    traffic: requests::Traffic,
     rng: Streams,
     router: Router,
     requests: Requests,
@@ -224,14 +216,8 @@ struct Core {
     /// Instances in slow start, with when they joined.
     slow_starting: Vec<(InstanceId, SimTime)>,
     slow_start_scheduled: bool,
-    policy: Box<dyn Policy>,
-    policy_spec: PolicySpec,
-    frozen: bool,
-    /// What a frozen autoscaler last said it would do (logged once).
-    frozen_would: Option<u32>,
-    reading: Option<Reading>,
-    /// Whether the policy's recorded inputs have started (their header is out).
-    inputs_started: bool,
+    /// The metrics pipeline's fleet scrapes and the autoscaler.
+    control: control::Control,
     /// The app tier's instance type now: what new instances get.
     app_type: Option<usize>,
     /// A rollout of that type in progress.
@@ -244,7 +230,6 @@ struct Core {
     balancer: Balancer,
     faults: Faults,
     actions: Actions,
-    fleet_scrapes: VecDeque<FleetScrape>,
     /// Busy core-ns of terminated instances.
     retired_busy: f64,
     busy_at_tick: f64,
@@ -326,7 +311,6 @@ impl Sim {
         let s = &scenario;
         let end = SimTime::ZERO + s.duration;
         let stream = |name: &str| Stream::new(seed, name);
-        let arrivals = ArrivalProcess::new(&s.traffic, stream("traffic.arrivals"), end)?;
         let slots = match s.fleet.capacity {
             Capacity::Unlimited => None,
             Capacity::Fixed(n) => Some(n),
@@ -339,16 +323,8 @@ impl Sim {
         let c = Core {
             end,
             seed,
-            arrivals,
-            arrival_generation: 0,
-            next_arrival: None,
-            zipf: Zipf::new(s.traffic.key_count, s.traffic.zipf),
-            // Keys matter to caches, read-your-writes routing and shards.
-            uses_keys: s.cache.is_some()
-                || s.replicas.as_ref().is_some_and(|r| r.count > 0)
-                || s.database.as_ref().is_some_and(|d| d.shards > 1),
+            traffic: requests::Traffic::new(s, seed, end)?,
             rng: Streams {
-                keys: stream("traffic.keys"),
                 mix: stream("traffic.mix"),
                 service: stream("fleet.service"),
                 lifecycle: stream("fleet.lifecycle"),
@@ -365,12 +341,7 @@ impl Sim {
             next_zone: 0,
             slow_starting: Vec::new(),
             slow_start_scheduled: false,
-            policy: s.autoscaler.build(),
-            policy_spec: s.autoscaler.clone(),
-            frozen: false,
-            frozen_would: None,
-            reading: None,
-            inputs_started: false,
+            control: control::Control::new(s),
             app_type: s.fleet.instance_type,
             rollout: None,
             surge: 0,
@@ -389,7 +360,6 @@ impl Sim {
                 db_outage: None,
             },
             actions: Actions(s.events.iter().map(|e| e.action.clone()).collect()),
-            fleet_scrapes: VecDeque::new(),
             retired_busy: 0.0,
             busy_at_tick: 0.0,
             running_request: 0.0,
@@ -430,18 +400,11 @@ impl Cx<'_> {
         for (id, e) in self.c.actions.ids().zip(&s.events) {
             q.schedule_first(e.at, Event::Action(id));
         }
-        self.c.schedule_arrival(q);
+        self.c.traffic.schedule(q);
     }
 }
 
 impl Core {
-    fn schedule_arrival(&mut self, q: &mut EventQueue<Event>) {
-        if let Some(a) = self.arrivals.next_arrival() {
-            self.next_arrival = Some(a);
-            q.schedule(a.at, Event::Arrival { generation: self.arrival_generation });
-        }
-    }
-
     /// Instances by state: (ready, warming, starting, pending, draining).
     fn counts(&self) -> [u32; 5] {
         let mut c = [0; 5];
@@ -571,18 +534,18 @@ impl Simulation {
 
     /// Whether the autoscaler is frozen.
     pub fn frozen(&self) -> bool {
-        self.engine.model.c.frozen
+        self.engine.model.c.control.frozen
     }
 
     /// The policy's replica bounds now (min, max), after any operator change.
     pub fn bounds(&self) -> (u32, u32) {
-        self.engine.model.c.policy.bounds()
+        self.engine.model.c.control.policy.bounds()
     }
 
     /// The metric behind the autoscaler's last decision (what it saw and
     /// its target), if it has one.
     pub fn reading(&self) -> Option<crate::policy::Reading> {
-        self.engine.model.c.reading
+        self.engine.model.c.control.reading
     }
 
     /// The scenario being run.

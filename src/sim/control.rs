@@ -2,6 +2,7 @@
 //! (it sees only the pipeline and the pods' status), the time-series tick,
 //! and faults and operator actions from the scenario or a game day.
 
+use std::collections::VecDeque;
 use std::path::Path;
 
 use super::{ActionId, Cx, Event};
@@ -15,11 +16,41 @@ use crate::model::metrics::{self, FleetScrape};
 use crate::output::EventKind;
 use crate::output::TickRow;
 use crate::output::timeseries::DataTierColumns;
-use crate::policy::{FleetMetrics, MetricName, Observation, PodPhase, PodView};
+use crate::policy::{FleetMetrics, MetricName, Observation, PodPhase, PodView, Policy, PolicySpec, Reading};
+use crate::scenario::Scenario;
 use crate::scenario::events::{Action, KillAmount};
 use crate::sim::record::latency_histogram;
 
 type Q = EventQueue<Event>;
+
+/// The control loop's own state: what the metrics pipeline has scraped of
+/// the fleet, and the autoscaler (its policy, whether an operator froze it,
+/// what it last read).
+pub(super) struct Control {
+    pub(super) policy: Box<dyn Policy>,
+    pub(super) policy_spec: PolicySpec,
+    pub(super) frozen: bool,
+    /// What a frozen autoscaler last said it would do (logged once).
+    frozen_would: Option<u32>,
+    pub(super) reading: Option<Reading>,
+    /// Whether the policy's recorded inputs have started (their header is out).
+    inputs_started: bool,
+    fleet_scrapes: VecDeque<FleetScrape>,
+}
+
+impl Control {
+    pub(super) fn new(s: &Scenario) -> Control {
+        Control {
+            policy: s.autoscaler.build(),
+            policy_spec: s.autoscaler.clone(),
+            frozen: false,
+            frozen_would: None,
+            reading: None,
+            inputs_started: false,
+            fleet_scrapes: VecDeque::new(),
+        }
+    }
+}
 
 impl Cx<'_> {
     pub(super) fn on_scrape(&mut self, now: SimTime, q: &mut Q) {
@@ -48,15 +79,15 @@ impl Cx<'_> {
             inst.trim_scrapes(now, keep);
         }
         let latency = std::mem::replace(&mut self.c.rec.scrape_latency, latency_histogram());
-        self.c.fleet_scrapes.push_back(FleetScrape {
+        self.c.control.fleet_scrapes.push_back(FleetScrape {
             at: now,
             queue: waiting as f64,
             offered: self.c.rec.attempts(),
             latency,
         });
         let cutoff = now.saturating_sub(keep);
-        while self.c.fleet_scrapes.len() > 2 && self.c.fleet_scrapes[1].at < cutoff {
-            self.c.fleet_scrapes.pop_front();
+        while self.c.control.fleet_scrapes.len() > 2 && self.c.control.fleet_scrapes[1].at < cutoff {
+            self.c.control.fleet_scrapes.pop_front();
         }
     }
 
@@ -97,7 +128,7 @@ impl Cx<'_> {
         // Σ requests in whole millicores: exactly n × request for a uniform fleet.
         let requested = sampled.iter().map(|p| p.cpu_request_milli).sum::<u64>() as f64;
         let sum = |f: &dyn Fn(&PodView) -> Option<f64>| sampled.iter().filter_map(|p| f(p)).sum::<f64>();
-        let (queue, offered_rps, latency_p95_ms) = metrics::fleet_figures(&self.c.fleet_scrapes, now, spec);
+        let (queue, offered_rps, latency_p95_ms) = metrics::fleet_figures(&self.c.control.fleet_scrapes, now, spec);
         let fleet = FleetMetrics {
             cpu_utilization: (n > 0.0).then(|| sum(&|p| p.cpu_milli.map(|s| s.value)) / requested),
             rps_per_instance: (n > 0.0).then(|| sum(&|p| p.rps.map(|s| s.value)) / n),
@@ -110,30 +141,30 @@ impl Cx<'_> {
     }
 
     pub(super) fn on_evaluate(&mut self, now: SimTime, q: &mut Q) {
-        q.schedule(now + self.c.policy.interval(), Event::Evaluate);
+        q.schedule(now + self.c.control.policy.interval(), Event::Evaluate);
         let (pods, fleet) = self.observe(now);
         let current = pods.iter().filter(|p| !p.deleting).count() as u32;
         let ready = pods.iter().filter(|p| p.ready && !p.deleting).count() as u32;
         let obs = Observation { now, desired: self.c.desired, current, ready, pods: &pods, fleet: &fleet };
-        let d = self.c.policy.decide(&obs);
+        let d = self.c.control.policy.decide(&obs);
         if self.c.rec.sink.wants_policy_inputs() {
             let mut rows = String::new();
-            self.c.policy.record_inputs(&mut rows, !self.c.inputs_started);
+            self.c.control.policy.record_inputs(&mut rows, !self.c.control.inputs_started);
             if !rows.is_empty() {
-                self.c.inputs_started = true;
+                self.c.control.inputs_started = true;
                 self.c.rec.sink.policy_inputs(&rows);
             }
         }
-        self.c.reading = d.reading;
-        let name = self.c.policy_spec.name().name();
+        self.c.control.reading = d.reading;
+        let name = self.c.control.policy_spec.name().name();
         if d.desired == self.c.desired {
             return;
         }
-        if self.c.frozen {
+        if self.c.control.frozen {
             // Say what a frozen autoscaler would do once per change of mind,
             // not at every sync.
-            if self.c.frozen_would != Some(d.desired) {
-                self.c.frozen_would = Some(d.desired);
+            if self.c.control.frozen_would != Some(d.desired) {
+                self.c.control.frozen_would = Some(d.desired);
                 let detail = format!("frozen; would scale {} → {}: {}", self.c.desired, d.desired, d.reason);
                 self.c.rec.event(now, EventKind::Scale, name, detail);
             }
@@ -196,9 +227,9 @@ impl Cx<'_> {
             replicas_draining: draining,
             capacity: self.c.nodes.slots,
             cpu_util_true,
-            metric_seen: self.c.reading.map(|r| r.seen),
-            metric_true: self.c.reading.and_then(|r| self.true_metric(r.metric, cpu_util_true, p95, queue)),
-            metric_target: self.c.reading.map(|r| r.target),
+            metric_seen: self.c.control.reading.map(|r| r.seen),
+            metric_true: self.c.control.reading.and_then(|r| self.true_metric(r.metric, cpu_util_true, p95, queue)),
+            metric_target: self.c.control.reading.map(|r| r.target),
             in_flight: self.c.balancer.in_flight,
             queue,
             data: DataTierColumns::default(),
@@ -325,24 +356,24 @@ impl Cx<'_> {
                 "shared cache flushed".into()
             }
             Action::FreezeAutoscaler => {
-                self.c.frozen = true;
+                self.c.control.frozen = true;
                 "autoscaler frozen".into()
             }
             Action::UnfreezeAutoscaler => {
-                self.c.frozen = false;
-                self.c.frozen_would = None;
+                self.c.control.frozen = false;
+                self.c.control.frozen_would = None;
                 "autoscaler unfrozen".into()
             }
             Action::SetMinReplicas(n) => {
-                self.c.policy.set_bounds(Some(*n), None);
+                self.c.control.policy.set_bounds(Some(*n), None);
                 format!("min replicas = {n}")
             }
             Action::SetMaxReplicas(n) => {
-                self.c.policy.set_bounds(None, Some(*n));
+                self.c.control.policy.set_bounds(None, Some(*n));
                 format!("max replicas = {n}")
             }
             Action::SetReplicas(n) => {
-                self.c.frozen = true;
+                self.c.control.frozen = true;
                 if *n != self.c.desired {
                     self.c.rec.scaled(self.c.desired, *n);
                 }
@@ -366,11 +397,11 @@ impl Cx<'_> {
         let mut cx = Check::new(&doc);
         let at = FieldPath::root().key("autoscaler").key(field);
         let initial = self.c.scenario.fleet.initial;
-        let spec = crate::policy::with_field(&mut cx, &at, &self.c.policy_spec, field, value, initial);
+        let spec = crate::policy::with_field(&mut cx, &at, &self.c.control.policy_spec, field, value, initial);
         match (spec, cx.finish()) {
-            (Some(spec), Ok(())) => match self.c.policy.reconfigure(&spec.config) {
+            (Some(spec), Ok(())) => match self.c.control.policy.reconfigure(&spec.config) {
                 Ok(()) => {
-                    self.c.policy_spec = spec;
+                    self.c.control.policy_spec = spec;
                     format!("{field} = {value}")
                 }
                 Err(e) => format!("refused {field} = {value}: {e}"),
@@ -382,12 +413,7 @@ impl Cx<'_> {
 
     fn set_multiplier(&mut self, now: SimTime, m: f64, source: Option<ActionId>, q: &mut Q) {
         self.c.faults.multiplier = (m, source);
-        let redraw = self.c.arrivals.set_multiplier(now, m);
-        if redraw {
-            self.c.arrival_generation = self.c.arrival_generation.wrapping_add(1);
-            self.c.next_arrival = None;
-            self.c.schedule_arrival(q);
-        }
+        self.c.traffic.set_multiplier(now, m, q);
     }
 
     fn revert_after(&mut self, now: SimTime, index: ActionId, duration: Option<SimDuration>, q: &mut Q) {

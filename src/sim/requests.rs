@@ -6,35 +6,97 @@
 //! keeps using the server unless `cancel_on_timeout` is set.
 
 use super::{Cx, Event};
+use crate::engine::dist::Zipf;
 use crate::engine::queue::EventQueue;
+use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::instance::InstanceId;
 use crate::model::outcome::ErrorKind;
 use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Stage};
+use crate::model::traffic::{Arrival, ArrivalProcess};
+use crate::scenario::Scenario;
 use crate::scenario::client::{Backoff, Jitter};
+use std::io;
 
 type Q = EventQueue<Event>;
 
+/// The traffic source: the arrival scheduled next, and the draw of keys.
+pub(super) struct Traffic {
+    arrivals: ArrivalProcess,
+    /// Cancels arrivals drawn before a rate change.
+    generation: u32,
+    /// The arrival scheduled next (its key and kind, if the source has them).
+    next: Option<Arrival>,
+    zipf: Zipf,
+    /// Whether any component needs request keys (else they are not drawn).
+    uses_keys: bool,
+    keys: Stream,
+}
+
+impl Traffic {
+    pub(super) fn new(s: &Scenario, seed: u64, end: SimTime) -> io::Result<Traffic> {
+        Ok(Traffic {
+            arrivals: ArrivalProcess::new(&s.traffic, Stream::new(seed, "traffic.arrivals"), end)?,
+            generation: 0,
+            next: None,
+            zipf: Zipf::new(s.traffic.key_count, s.traffic.zipf),
+            // Keys matter to caches, read-your-writes routing and shards.
+            uses_keys: s.cache.is_some()
+                || s.replicas.as_ref().is_some_and(|r| r.count > 0)
+                || s.database.as_ref().is_some_and(|d| d.shards > 1),
+            keys: Stream::new(seed, "traffic.keys"),
+        })
+    }
+
+    /// Draws the next arrival and schedules it.
+    pub(super) fn schedule(&mut self, q: &mut Q) {
+        if let Some(a) = self.arrivals.next_arrival() {
+            self.next = Some(a);
+            q.schedule(a.at, Event::Arrival { generation: self.generation });
+        }
+    }
+
+    /// The arrival of an `Arrival` event of `generation`, if it is still
+    /// current; the one after it is scheduled.
+    fn arrive(&mut self, generation: u32, q: &mut Q) -> Option<Arrival> {
+        if generation != self.generation {
+            return None;
+        }
+        let a = self.next.take()?;
+        self.schedule(q);
+        Some(a)
+    }
+
+    /// The key of arrival `a`: its own, drawn, or 0 if nothing uses keys.
+    fn key(&mut self, a: &Arrival) -> u32 {
+        match a.key {
+            Some(k) => k,
+            None if self.uses_keys => (self.zipf.sample(&mut self.keys) - 1) as u32,
+            None => 0,
+        }
+    }
+
+    /// The rate is multiplied by `m` from `now` on; an arrival drawn at the
+    /// old rate is cancelled and redrawn if the source needs it.
+    pub(super) fn set_multiplier(&mut self, now: SimTime, m: f64, q: &mut Q) {
+        if self.arrivals.set_multiplier(now, m) {
+            self.generation = self.generation.wrapping_add(1);
+            self.next = None;
+            self.schedule(q);
+        }
+    }
+}
+
 impl Cx<'_> {
     pub(super) fn on_arrival(&mut self, now: SimTime, generation: u32, q: &mut Q) {
-        if generation != self.c.arrival_generation {
-            return;
-        }
-        let Some(a) = self.c.next_arrival.take() else {
-            return;
-        };
-        self.c.schedule_arrival(q);
+        let Some(a) = self.c.traffic.arrive(generation, q) else { return };
         let t = &self.c.scenario.traffic;
         let kind = a.kind.unwrap_or_else(|| {
             let w = t.write_fraction;
             if w > 0.0 && (w >= 1.0 || self.c.rng.mix.chance(w)) { Kind::Write } else { Kind::Read }
         });
-        let key = match a.key {
-            Some(k) => k,
-            None if self.c.uses_keys => (self.c.zipf.sample(&mut self.c.rng.keys) - 1) as u32,
-            None => 0,
-        };
+        let key = self.c.traffic.key(&a);
         self.c.rec.arrival();
         self.new_attempt(now, key, kind, 1, q);
     }
