@@ -207,54 +207,51 @@ impl Scenario {
         }
         let slo = validate_slo(&mut cx);
 
-        let traffic = traffic::validate(&mut cx);
-        let client = client::validate(&mut cx);
-        let balancer = balancer::validate(&mut cx);
-        let fleet = fleet::validate(&mut cx);
-        let metrics = metrics::validate(&mut cx);
-        let data = validate_data_tier(&mut cx);
-        let replicas = replicas::validate(&mut cx, data.as_ref().and_then(|d| d.0.as_ref()));
-        let vertical = vertical::validate(&mut cx, fleet.as_ref());
+        // Each section is `Err` only with the proof that it reported why.
+        let traffic = cx.section(&root.key("traffic"), traffic::validate);
+        let client = cx.section(&root.key("client"), client::validate);
+        let balancer = cx.section(&root.key("balancer"), balancer::validate);
+        let fleet = cx.section(&root.key("fleet"), fleet::validate);
+        let metrics = cx.section(&root.key("metrics"), metrics::validate);
+        let data = cx.section(&root.key("database"), validate_data_tier);
+        let primary = data.as_ref().ok().and_then(|d| d.0.as_ref());
+        let replicas = cx.section(&root.key("replicas"), |cx| replicas::validate(cx, primary));
+        let vertical = cx.section(&root.key("vertical"), |cx| vertical::validate(cx, fleet.as_ref().ok()));
         let initial = fleet.as_ref().map_or(1, |f| f.initial);
-        let autoscaler = autoscaler::validate(&mut cx, initial);
+        let autoscaler = cx.section(&root.key("autoscaler"), |cx| autoscaler::validate(cx, initial));
         let mut events = events::validate(&mut cx);
-        let analysis = analysis::validate(&mut cx);
+        let analysis = cx.section(&root.key("analysis"), analysis::validate);
 
-        let natural = traffic.as_ref().and_then(|t| t.natural_length());
+        let natural = traffic.as_ref().ok().and_then(|t| t.natural_length());
         let default_duration = natural.map_or(SimDuration::from_secs(1800), SimDuration::from_secs_f64);
         let duration = cx.duration(&root.key("duration"), doc.table.get("duration"), default_duration);
         if duration.is_zero() {
             cx.error(&root.key("duration"), "'0s' runs nothing", Some("use e.g. duration = \"30m\"".into()));
         }
-        if let Some(policy) = &autoscaler {
+        if let Ok(policy) = &autoscaler {
             check_policy_events(&mut cx, policy, &events, initial);
         }
-        if let Some((database, _, _, cache)) = &data {
+        if let Ok((database, _, _, cache)) = &data {
             check_data_events(&mut cx, &events, database.is_some(), cache.is_some());
         }
-        let replicas = replicas.flatten();
-        if let (Some(fleet), Some(data)) = (&fleet, &data) {
+        // An invalid [replicas] has reported why; it is checked no further.
+        let replicas = replicas.ok().flatten();
+        if let (Ok(fleet), Ok(data)) = (&fleet, &data) {
             check_resize_events(&mut cx, &events, fleet, data.0.as_ref(), replicas.as_ref());
         }
-        let currency =
-            fleet.as_ref().map_or_else(|| "USD".into(), |f| currency(&mut cx, f, data.as_ref(), replicas.as_ref()));
-        events.sort_by_key(|e| e.at); // stable: equal times keep file order
-        let (
-            Some(traffic),
-            Some(client),
-            Some(balancer),
-            Some(fleet),
-            Some(metrics),
-            Some(autoscaler),
-            Some(data),
-            Some(analysis),
-            Some(vertical),
-            true,
-        ) = (traffic, client, balancer, fleet, metrics, autoscaler, data, analysis, vertical, cx.ok())
-        else {
-            cx.finish()?;
-            unreachable!("finish() fails when a section did not validate");
+        let currency = match &fleet {
+            Ok(f) => currency(&mut cx, f, data.as_ref().ok(), replicas.as_ref()),
+            Err(_) => "USD".into(),
         };
+        events.sort_by_key(|e| e.at); // stable: equal times keep file order
+        let sections =
+            (move || Ok((traffic?, client?, balancer?, fleet?, metrics?, autoscaler?, data?, analysis?, vertical?)))();
+        let (traffic, client, balancer, fleet, metrics, autoscaler, data, analysis, vertical) = match sections {
+            Ok(s) => s,
+            Err(proof) => return Err(cx.problems(proof)),
+        };
+        // Every section is valid; top-level fields and cross-checks may not be.
+        cx.finish()?;
         let mut canonical = doc.table.clone();
         canonical.remove("seed");
         let hash = fnv1a(toml::to_string(&canonical).unwrap_or_default().as_bytes()) ^ traffic.digest();

@@ -1,6 +1,20 @@
 //! The simulation of one scenario: the closed set of events, the state the
 //! model owns (plain structs in `Vec`s indexed by id, no shared pointers, so
-//! a whole simulation is `Send`), and the handlers, one file per concern:
+//! a whole simulation is `Send`), and the handlers, one file per concern.
+//!
+//! The state is in parts that own their data: the traffic source
+//! (`requests::Traffic`), the control loop (`control::Control`: scrapes and
+//! the autoscaler), the recorder, the rest of the core (balancer, fleet,
+//! requests), and the optional data tier, which owns its databases, pools,
+//! pooler and cache and handles its own [`DataEvent`]s. [`Sim`] dispatches
+//! each event once; a handler gets a context of what it may touch: `Cx`
+//! (the core, and the data tier only through `Cx::data`, the one place its
+//! absence is checked) or `DataCx` (the core and the data tier, present).
+//! The request path and the data tier call each other (a query's end frees
+//! a worker, which may start the next request), so both contexts borrow the
+//! core; neither reaches the other's state but through these two doors.
+//!
+//! The handlers, one file per concern:
 //!
 //! - `requests`: arrivals, the balancer, an instance's work, responses,
 //!   client timeouts and retries;
@@ -29,7 +43,6 @@ use std::collections::{BTreeSet, VecDeque};
 use std::io;
 use std::sync::Arc;
 
-use crate::engine::dist::Zipf;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
@@ -37,16 +50,13 @@ use crate::engine::{Engine, Model};
 use crate::model::balancer::Router;
 pub use crate::model::instance::State;
 use crate::model::instance::{InstanceId, Instances};
-use crate::model::metrics::FleetScrape;
 use crate::model::request::Kind;
 use crate::model::request::{ReqRef, Requests};
-use crate::model::traffic::{Arrival, ArrivalProcess};
 use crate::output::{Sink, Summary, TickRow};
-use crate::policy::{Policy, PolicySpec, Reading};
 use crate::scenario::Scenario;
 use crate::scenario::events::Action;
 use crate::scenario::fleet::Capacity;
-pub use data::Owner;
+pub use data::{DataEvent, Owner};
 use record::Recorder;
 
 /// Every event of the model.
@@ -101,51 +111,62 @@ pub enum Event {
     Evaluate,
     /// A time-series row is due.
     Tick,
-    /// A connect reaches the pooler or the database (index of the connect).
-    ConnectArrive(u32),
-    /// The next completion on a database (a query, connection work or a
-    /// replayed write).
-    DbDone {
-        /// The database's index.
-        db: u32,
-        /// The station's generation when scheduled.
-        generation: u32,
-    },
-    /// A wait for a connection (pool or pooler) may have run out.
-    AcquireTimeout(ReqRef),
-    /// The shared cache answers a lookup.
-    CacheReply(ReqRef),
-    /// A pool retries opening connections after a refusal.
-    PoolRefill {
-        /// Whose pool, for which database.
-        owner: Owner,
-        /// The pool's epoch when scheduled.
-        epoch: u32,
-    },
-    /// A fault or operator action (index into the action list).
-    Action(u32),
-    /// A timed fault ends (index of the action that started it).
-    Revert(u32),
-    /// A committed write reaches a replica (its index) to be replayed.
-    Replay(u32),
-    /// A database's (index) failover into its new size is over.
-    Failover(u32),
-    /// Serverless databases re-evaluate their capacity.
-    Serverless,
+    /// An event of the data tier (only it schedules them).
+    Data(DataEvent),
+    /// A fault or operator action.
+    Action(ActionId),
+    /// A timed fault ends (the action that started it).
+    Revert(ActionId),
     /// The vertical autoscaler recommends.
     Vertical,
     /// The next step of an instance-type rollout.
     Rollout,
 }
 
-/// Faults in force.
+/// A fault or operator action of the run: the scenario's, then the game
+/// day's, in the order they were given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ActionId(u32);
+
+/// The run's actions, by id.
+struct Actions(Vec<Action>);
+
+impl Actions {
+    /// Adds an action (a game day's injection).
+    fn push(&mut self, action: Action) -> ActionId {
+        self.0.push(action);
+        ActionId(self.0.len() as u32 - 1)
+    }
+
+    /// Every action's id, in order.
+    fn ids(&self) -> impl Iterator<Item = ActionId> + use<> {
+        (0..self.0.len() as u32).map(ActionId)
+    }
+}
+
+impl std::ops::Index<ActionId> for Actions {
+    type Output = Action;
+    fn index(&self, id: ActionId) -> &Action {
+        &self.0[id.0 as usize]
+    }
+}
+
+// A whole run is `Send` (a sweep runs them on threads), and an event stays
+// as small as before the data tier had its own (the queue holds many).
+const _: () = {
+    const fn send<T: Send>() {}
+    send::<Simulation>();
+    assert!(std::mem::size_of::<Event>() <= 16);
+};
+
+/// Faults in force (and the action that set each).
 #[derive(Clone, Debug)]
 struct Faults {
-    multiplier: (f64, Option<u32>),
-    latency: (SimDuration, Option<u32>),
-    dependency_errors: (f64, Option<u32>),
-    db_slowdown: (f64, Option<u32>),
-    db_outage: Option<u32>,
+    multiplier: (f64, Option<ActionId>),
+    latency: (SimDuration, Option<ActionId>),
+    dependency_errors: (f64, Option<ActionId>),
+    db_slowdown: (f64, Option<ActionId>),
+    db_outage: Option<ActionId>,
 }
 
 /// The balancer's own state (routing lives in [`Router`]).
@@ -168,7 +189,6 @@ struct Nodes {
 
 /// The random streams, one per component.
 struct Streams {
-    keys: Stream,
     mix: Stream,
     service: Stream,
     lifecycle: Stream,
@@ -176,18 +196,12 @@ struct Streams {
     faults: Stream,
 }
 
-/// The model: everything one run owns.
-pub struct Sim {
+/// Everything one run owns but its optional parts (the data tier).
+struct Core {
     scenario: Arc<Scenario>,
     end: SimTime,
     seed: u64,
-    arrivals: ArrivalProcess,
-    arrival_generation: u32,
-    /// The arrival scheduled next (its key and kind, if the source has them).
-    next_arrival: Option<Arrival>,
-    zipf: Zipf,
-    /// Whether any component needs request keys (else they are not drawn).
-    uses_keys: bool,
+    traffic: requests::Traffic,
     rng: Streams,
     router: Router,
     requests: Requests,
@@ -202,14 +216,8 @@ pub struct Sim {
     /// Instances in slow start, with when they joined.
     slow_starting: Vec<(InstanceId, SimTime)>,
     slow_start_scheduled: bool,
-    policy: Box<dyn Policy>,
-    policy_spec: PolicySpec,
-    frozen: bool,
-    /// What a frozen autoscaler last said it would do (logged once).
-    frozen_would: Option<u32>,
-    reading: Option<Reading>,
-    /// Whether the policy's recorded inputs have started (their header is out).
-    inputs_started: bool,
+    /// The metrics pipeline's fleet scrapes and the autoscaler.
+    control: control::Control,
     /// The app tier's instance type now: what new instances get.
     app_type: Option<usize>,
     /// A rollout of that type in progress.
@@ -219,13 +227,9 @@ pub struct Sim {
     /// The vertical autoscaler, if `[vertical]`.
     vpa: Option<scale::Vpa>,
     /// A database resize in progress.
-    db_resize: Option<scale::DbResize>,
     balancer: Balancer,
-    /// The pools' database, the pooler and the shared cache, if any.
-    data: Option<data::DataTier>,
     faults: Faults,
-    actions: Vec<Action>,
-    fleet_scrapes: VecDeque<FleetScrape>,
+    actions: Actions,
     /// Busy core-ns of terminated instances.
     retired_busy: f64,
     busy_at_tick: f64,
@@ -241,35 +245,63 @@ pub struct Sim {
     scratch: Vec<u64>,
 }
 
+/// The model: the core every event may touch, and the optional data tier.
+pub struct Sim {
+    c: Core,
+    /// The pools' databases, the pooler and the shared cache, if any.
+    data: Option<data::DataTier>,
+}
+
+/// What a handler outside the data tier may touch: the core, and the data
+/// tier where there is one (entered only through [`Cx::data`]).
+struct Cx<'a> {
+    c: &'a mut Core,
+    data: Option<&'a mut data::DataTier>,
+}
+
+impl Cx<'_> {
+    /// The data tier's context, if the scenario has a database.
+    fn data(&mut self) -> Option<data::DataCx<'_>> {
+        let d = self.data.as_deref_mut()?;
+        Some(data::DataCx { c: &mut *self.c, d })
+    }
+}
+
+impl Sim {
+    fn cx(&mut self) -> Cx<'_> {
+        Cx { c: &mut self.c, data: self.data.as_mut() }
+    }
+}
+
 impl Model for Sim {
     type Event = Event;
 
     fn handle(&mut self, now: SimTime, event: Event, q: &mut EventQueue<Event>) {
+        let mut cx = self.cx();
         match event {
-            Event::Arrival { generation } => self.on_arrival(now, generation, q),
-            Event::Retry { key, kind, attempt } => self.new_attempt(now, key, kind, attempt, q),
-            Event::Timeout(r) => self.on_timeout(now, r, q),
-            Event::Delivered(r) => self.on_delivered(now, r, q),
-            Event::ComputeDone { instance, generation } => self.on_compute_done(now, instance, generation, q),
-            Event::Lifecycle { instance, generation } => self.on_lifecycle(now, instance, generation, q),
-            Event::Probe { instance, epoch } => self.on_probe(now, instance, epoch, q),
-            Event::NodeReady => self.on_node_ready(now, q),
-            Event::SlowStart => self.on_slow_start(now, q),
-            Event::Scrape => self.on_scrape(now, q),
-            Event::Evaluate => self.on_evaluate(now, q),
-            Event::Tick => self.on_tick(now, q),
-            Event::ConnectArrive(c) => self.on_connect_arrive(now, c, q),
-            Event::DbDone { db, generation } => self.on_db_done(now, db, generation, q),
-            Event::AcquireTimeout(r) => self.on_acquire_timeout(now, r, q),
-            Event::CacheReply(r) => self.on_cache_reply(now, r, q),
-            Event::PoolRefill { owner, epoch } => self.on_pool_refill(now, owner, epoch, q),
-            Event::Action(i) => self.on_action(now, i, q),
-            Event::Revert(i) => self.on_revert(now, i, q),
-            Event::Replay(db) => self.on_replay(now, db, q),
-            Event::Failover(db) => self.on_failover(now, db, q),
-            Event::Serverless => self.on_serverless(now, q),
-            Event::Vertical => self.on_vertical(now, q),
-            Event::Rollout => self.on_rollout(now, q),
+            Event::Arrival { generation } => cx.on_arrival(now, generation, q),
+            Event::Retry { key, kind, attempt } => cx.new_attempt(now, key, kind, attempt, q),
+            Event::Timeout(r) => cx.on_timeout(now, r, q),
+            Event::Delivered(r) => cx.on_delivered(now, r, q),
+            Event::ComputeDone { instance, generation } => cx.on_compute_done(now, instance, generation, q),
+            Event::Lifecycle { instance, generation } => cx.on_lifecycle(now, instance, generation, q),
+            Event::Probe { instance, epoch } => cx.on_probe(now, instance, epoch, q),
+            Event::NodeReady => cx.on_node_ready(now, q),
+            Event::SlowStart => cx.on_slow_start(now, q),
+            Event::Scrape => cx.on_scrape(now, q),
+            Event::Evaluate => cx.on_evaluate(now, q),
+            Event::Tick => cx.on_tick(now, q),
+            // The one place the data tier's presence is checked for its
+            // events: only the data tier schedules them.
+            Event::Data(e) => {
+                if let Some(mut d) = cx.data() {
+                    d.handle(now, e, q);
+                }
+            }
+            Event::Action(i) => cx.on_action(now, i, q),
+            Event::Revert(i) => cx.on_revert(now, i, q),
+            Event::Vertical => cx.on_vertical(now, q),
+            Event::Rollout => cx.on_rollout(now, q),
         }
     }
 }
@@ -279,7 +311,6 @@ impl Sim {
         let s = &scenario;
         let end = SimTime::ZERO + s.duration;
         let stream = |name: &str| Stream::new(seed, name);
-        let arrivals = ArrivalProcess::new(&s.traffic, stream("traffic.arrivals"), end)?;
         let slots = match s.fleet.capacity {
             Capacity::Unlimited => None,
             Capacity::Fixed(n) => Some(n),
@@ -289,19 +320,11 @@ impl Sim {
             Capacity::Nodes { nodes, .. } => nodes,
             _ => 0,
         };
-        let mut sim = Sim {
+        let c = Core {
             end,
             seed,
-            arrivals,
-            arrival_generation: 0,
-            next_arrival: None,
-            zipf: Zipf::new(s.traffic.key_count, s.traffic.zipf),
-            // Keys matter to caches, read-your-writes routing and shards.
-            uses_keys: s.cache.is_some()
-                || s.replicas.as_ref().is_some_and(|r| r.count > 0)
-                || s.database.as_ref().is_some_and(|d| d.shards > 1),
+            traffic: requests::Traffic::new(s, seed, end)?,
             rng: Streams {
-                keys: stream("traffic.keys"),
                 mix: stream("traffic.mix"),
                 service: stream("fleet.service"),
                 lifecycle: stream("fleet.lifecycle"),
@@ -318,17 +341,11 @@ impl Sim {
             next_zone: 0,
             slow_starting: Vec::new(),
             slow_start_scheduled: false,
-            policy: s.autoscaler.build(),
-            policy_spec: s.autoscaler.clone(),
-            frozen: false,
-            frozen_would: None,
-            reading: None,
-            inputs_started: false,
+            control: control::Control::new(s),
             app_type: s.fleet.instance_type,
             rollout: None,
             surge: 0,
             vpa: s.vertical.as_ref().map(|_| scale::Vpa::new()),
-            db_resize: None,
             balancer: Balancer {
                 held: VecDeque::new(),
                 in_flight: 0,
@@ -342,8 +359,7 @@ impl Sim {
                 db_slowdown: (1.0, None),
                 db_outage: None,
             },
-            actions: s.events.iter().map(|e| e.action.clone()).collect(),
-            fleet_scrapes: VecDeque::new(),
+            actions: Actions(s.events.iter().map(|e| e.action.clone()).collect()),
             retired_busy: 0.0,
             busy_at_tick: 0.0,
             running_request: 0.0,
@@ -353,19 +369,21 @@ impl Sim {
             last_tick: SimTime::ZERO,
             last_row: None,
             rec: Recorder::new(s, sink),
-            data: data::DataTier::new(s, seed),
             scratch: Vec::new(),
             scenario: scenario.clone(),
         };
+        let mut sim = Sim { c, data: data::DataTier::new(s, seed) };
         let mut q = EventQueue::new();
-        sim.start(&mut q);
+        sim.cx().start(&mut q);
         Ok((sim, q))
     }
+}
 
+impl Cx<'_> {
     /// Initial instances (already up), the periodic events, the scenario's
     /// actions and the first arrival.
     fn start(&mut self, q: &mut EventQueue<Event>) {
-        let s = self.scenario.clone();
+        let s = self.c.scenario.clone();
         self.start_costs();
         for _ in 0..s.fleet.initial {
             self.create_instance(SimTime::ZERO, true, q);
@@ -376,22 +394,17 @@ impl Sim {
             q.schedule(SimTime::ZERO + v.interval, Event::Vertical);
         }
         if let Some(sl) = s.database.as_ref().and_then(|d| d.serverless.as_ref()) {
-            q.schedule(SimTime::ZERO + sl.interval, Event::Serverless);
+            q.schedule(SimTime::ZERO + sl.interval, Event::Data(DataEvent::Serverless));
         }
         q.schedule(SimTime::ZERO + s.tick.min(s.duration), Event::Tick);
-        for (i, e) in s.events.iter().enumerate() {
-            q.schedule_first(e.at, Event::Action(i as u32));
+        for (id, e) in self.c.actions.ids().zip(&s.events) {
+            q.schedule_first(e.at, Event::Action(id));
         }
-        self.schedule_arrival(q);
+        self.c.traffic.schedule(q);
     }
+}
 
-    fn schedule_arrival(&mut self, q: &mut EventQueue<Event>) {
-        if let Some(a) = self.arrivals.next_arrival() {
-            self.next_arrival = Some(a);
-            q.schedule(a.at, Event::Arrival { generation: self.arrival_generation });
-        }
-    }
-
+impl Core {
     /// Instances by state: (ready, warming, starting, pending, draining).
     fn counts(&self) -> [u32; 5] {
         let mut c = [0; 5];
@@ -485,16 +498,16 @@ impl Simulation {
     /// before every other event at `t`, and so does an injection then.
     pub fn inject(&mut self, action: Action) {
         let now = self.engine.now();
-        let sim = &mut self.engine.model;
-        sim.actions.push(action);
-        let i = sim.actions.len() as u32 - 1;
-        sim.on_action(now, i, &mut self.engine.queue);
+        let mut cx = self.engine.model.cx();
+        let id = cx.c.actions.push(action);
+        cx.on_action(now, id, &mut self.engine.queue);
     }
 
     /// Every instance created so far, terminated ones included, by id.
     pub fn instances(&self) -> Vec<InstanceView> {
         self.engine
             .model
+            .c
             .instances
             .iter()
             .map(|i| InstanceView {
@@ -511,33 +524,33 @@ impl Simulation {
 
     /// The latest time-series row, if a tick has passed.
     pub fn last_row(&self) -> Option<&TickRow> {
-        self.engine.model.last_row.as_ref()
+        self.engine.model.c.last_row.as_ref()
     }
 
     /// The desired replica count.
     pub fn desired(&self) -> u32 {
-        self.engine.model.desired
+        self.engine.model.c.desired
     }
 
     /// Whether the autoscaler is frozen.
     pub fn frozen(&self) -> bool {
-        self.engine.model.frozen
+        self.engine.model.c.control.frozen
     }
 
     /// The policy's replica bounds now (min, max), after any operator change.
     pub fn bounds(&self) -> (u32, u32) {
-        self.engine.model.policy.bounds()
+        self.engine.model.c.control.policy.bounds()
     }
 
     /// The metric behind the autoscaler's last decision (what it saw and
     /// its target), if it has one.
     pub fn reading(&self) -> Option<crate::policy::Reading> {
-        self.engine.model.reading
+        self.engine.model.c.control.reading
     }
 
     /// The scenario being run.
     pub fn scenario(&self) -> &Arc<Scenario> {
-        &self.engine.model.scenario
+        &self.engine.model.c.scenario
     }
 
     /// Events handled so far.
@@ -554,7 +567,7 @@ impl Simulation {
     pub fn finish(mut self) -> io::Result<Summary> {
         self.engine.run();
         let end = self.engine.end();
-        let sim = &mut self.engine.model;
+        let Sim { c: sim, data } = &mut self.engine.model;
         let s = &sim.scenario;
         let in_flight = sim.requests.live() as u64;
         let (requests, latency_ms, slo, cost, mut scaling, system) = sim.rec.totals(end, in_flight);
@@ -569,7 +582,7 @@ impl Simulation {
             latency_ms,
             slo,
             system,
-            data: sim.data.as_ref().map(|d| d.summary(end)),
+            data: data.as_ref().map(|d| d.summary(end)),
             cost,
             scaling,
             findings: sim.rec.findings(end),

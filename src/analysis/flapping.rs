@@ -69,6 +69,7 @@ impl Detector for Flapping {
             Some(_) if n >= threshold => {}
             Some(_) if n == 0 => {
                 let end = self.last_reversal;
+                // This arm matched `Some(_)` on `self.open`.
                 let f = self.finding(self.open.as_ref().expect("open").0, end, cx);
                 self.open = None;
                 done.push(f);

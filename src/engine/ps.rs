@@ -161,6 +161,7 @@ impl PsStation {
             if top.finish > self.vtime + EPSILON {
                 break;
             }
+            // The loop's condition just peeked this job.
             let tag = self.jobs.pop().expect("peeked");
             if !self.removed.remove(&tag.token) {
                 self.active -= 1;

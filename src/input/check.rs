@@ -23,6 +23,13 @@ pub struct FieldDoc {
     pub doc: &'static str,
 }
 
+/// Proof that a problem was reported: only [`Cx::section`] makes one, and
+/// only once the context holds a problem. A validation that returns
+/// `Err(Reported)` has provably said why, so the caller can turn the
+/// context into its [`Problems`] without a case that "cannot happen".
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Reported(());
+
 /// Collects problems while a scenario is validated.
 pub struct Cx<'d> {
     /// The document being validated.
@@ -55,6 +62,34 @@ impl<'d> Cx<'d> {
     /// The problems found, or `Ok` if none.
     pub fn finish(self) -> Result<(), Problems> {
         if self.problems.is_empty() { Ok(()) } else { Err(Problems(self.problems)) }
+    }
+
+    /// Validates the section at `at` with `validate`, which returns `None`
+    /// when the section is invalid. A `None` must come with a problem; one
+    /// that reported none is reported here (a bug, said as such, never a
+    /// panic), so an `Err` always carries the proof that the context holds
+    /// a problem.
+    pub fn section<T>(
+        &mut self,
+        at: &FieldPath,
+        validate: impl FnOnce(&mut Cx<'d>) -> Option<T>,
+    ) -> Result<T, Reported> {
+        let before = self.problems.len();
+        match validate(self) {
+            Some(t) => Ok(t),
+            None => {
+                if self.problems.len() == before {
+                    let hint = "this is a bug in scalesim's validation; please report it with the scenario";
+                    self.error(at, "is invalid, but its validation gave no reason", Some(hint.into()));
+                }
+                Err(Reported(()))
+            }
+        }
+    }
+
+    /// The problems found, given the proof that there is one.
+    pub fn problems(self, _proof: Reported) -> Problems {
+        Problems(self.problems)
     }
 
     /// The value at `path` in the merged document.
@@ -402,6 +437,25 @@ fn edit_distance(a: &str, b: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_section_that_fails_silently_is_reported() {
+        let doc = Document::from_text(std::path::Path::new("t.toml"), "[pool]\nsize = 3\n", &[]).unwrap();
+        let mut cx = Cx::new(&doc);
+        let at = FieldPath::root().key("pool");
+        assert_eq!(cx.section(&at, |_| Some(3)), Ok(3));
+        assert!(cx.ok());
+        let proof = cx.section(&at, |_| None::<u32>).unwrap_err();
+        // A section that reported its own problem gets no second one.
+        let _ = cx.section(&at, |cx| {
+            cx.error(&at.key("size"), "'3' is too small", None);
+            None::<u32>
+        });
+        let problems = cx.problems(proof);
+        assert_eq!(problems.0.len(), 2, "{problems}");
+        assert!(problems.0[0].to_string().contains("gave no reason"), "{problems}");
+        assert!(problems.0[1].to_string().contains("too small"), "{problems}");
+    }
 
     fn v(s: &str) -> Value {
         toml::from_str::<Table>(&format!("v = {s}")).unwrap().remove("v").unwrap()

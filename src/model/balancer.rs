@@ -234,6 +234,7 @@ impl Router {
             }
             take
         });
+        // Picked only with backends: if none took its turn, every one was skipped.
         let chosen = chosen.unwrap_or_else(|| skipped.pop().expect("non-empty"));
         for id in skipped {
             self.touch(id, |r| r.last_pick[id as usize] = r.picks);

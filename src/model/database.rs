@@ -13,13 +13,81 @@ use std::collections::VecDeque;
 use super::request::ReqRef;
 use crate::engine::ps::PsStation;
 
+/// A database of a run, by index: each shard's primary, then its replicas
+/// (at most 256 shards × 16 databases, validated, so 16 bits hold it).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct DbId(u16);
+
+impl DbId {
+    /// The database at `index`.
+    pub fn from_index(index: usize) -> DbId {
+        debug_assert!(index <= u16::MAX as usize, "database {index}");
+        DbId(index as u16)
+    }
+
+    /// Its index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+/// A connection being opened, by its index among a run's connects.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ConnectId(u32);
+
+impl ConnectId {
+    /// The connect at `index`.
+    pub fn from_index(index: usize) -> ConnectId {
+        ConnectId(index as u32)
+    }
+
+    /// Its index.
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
 /// Marks a processor-sharing job as a connection being established (the
 /// rest of the token is the connect's index), not a query.
-pub const CONNECT_JOB: u64 = 1 << 63;
+const CONNECT_JOB: u64 = 1 << 63;
 
 /// Marks a processor-sharing job as a replica replaying a write (with
 /// [`CONNECT_JOB`]; connect indexes are 32 bits, so this bit is free).
-pub const APPLY_JOB: u64 = CONNECT_JOB | 1 << 62;
+const APPLY_JOB: u64 = CONNECT_JOB | 1 << 62;
+
+/// What a database's processor-sharing station works on, packed into its
+/// job token (request tokens leave the top bit free).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Job {
+    /// A request's query.
+    Query(ReqRef),
+    /// A connection being set up.
+    Connect(ConnectId),
+    /// A replica replaying a write (one at a time per replica).
+    Apply,
+}
+
+impl Job {
+    /// The station's token for the job.
+    pub fn token(self) -> u64 {
+        match self {
+            Job::Query(r) => r.token(),
+            Job::Connect(c) => CONNECT_JOB | c.0 as u64,
+            Job::Apply => APPLY_JOB,
+        }
+    }
+
+    /// The job a token stands for.
+    pub fn from_token(token: u64) -> Job {
+        if token & APPLY_JOB == APPLY_JOB {
+            Job::Apply
+        } else if token & CONNECT_JOB != 0 {
+            Job::Connect(ConnectId((token & !CONNECT_JOB) as u32))
+        } else {
+            Job::Query(ReqRef::from_token(token))
+        }
+    }
+}
 
 /// Universal Scalability Law coefficients of a database.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -186,6 +254,18 @@ impl Database {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn jobs_survive_their_tokens() {
+        let r = ReqRef { index: 7, generation: 0x7fff_ffff };
+        for job in [Job::Query(r), Job::Connect(ConnectId::from_index(u32::MAX as usize)), Job::Apply] {
+            assert_eq!(Job::from_token(job.token()), job);
+        }
+        assert_ne!(
+            Job::Connect(ConnectId::from_index(0)).token(),
+            Job::Query(ReqRef { index: 0, generation: 0 }).token()
+        );
+    }
 
     fn settings(alpha: f64, beta: f64, cores: u32) -> Settings {
         Settings {

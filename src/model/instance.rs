@@ -15,7 +15,7 @@ use std::ops::{Index, IndexMut};
 
 use super::cache::LocalCache;
 use super::pool::Pool;
-use super::request::{NIL, ReqRef};
+use super::request::{List, ReqRef};
 use crate::engine::ps::PsStation;
 use crate::engine::time::{SimDuration, SimTime};
 
@@ -215,9 +215,9 @@ pub struct Instance {
     pub price_per_hour: f64,
     /// Its local cache, if the scenario has one.
     pub local: Option<LocalCache>,
-    /// Head of the list (through the request slab) of requests holding a
-    /// worker: what dies with the instance.
-    pub workers: u32,
+    /// The requests holding a worker (a list through the request slab):
+    /// what dies with the instance.
+    pub workers: List,
     /// Core-nanoseconds burnt while booting, in boots already over.
     pub boot_busy_ns: f64,
 }
@@ -252,7 +252,7 @@ impl Instance {
             instance_type: None,
             price_per_hour: 0.0,
             local: None,
-            workers: NIL,
+            workers: List::default(),
             boot_busy_ns: 0.0,
         }
     }

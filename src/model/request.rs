@@ -4,6 +4,10 @@
 //! A [`ReqRef`] names a slot and its generation; an event holding a stale
 //! reference (the slot was freed and reused) is recognised and ignored.
 
+use std::num::NonZeroU32;
+use std::ops::{Index, IndexMut};
+
+use super::database::DbId;
 use super::instance::InstanceId;
 use crate::engine::time::SimTime;
 
@@ -87,14 +91,13 @@ pub struct Request {
     pub reading_key: bool,
     /// The database epoch of the connection it queries on.
     pub conn_epoch: u32,
-    /// The database (index) it was routed to.
-    pub db: u16,
+    /// The database it was routed to.
+    pub db: DbId,
     /// When its current wait (pool, pooler, lock) began.
     pub waiting_since: SimTime,
     /// Neighbours in its instance's list of requests holding a worker.
-    pub prev: u32,
-    /// See `prev`.
-    pub next: u32,
+    prev: Option<Slot>,
+    next: Option<Slot>,
 }
 
 impl Request {
@@ -102,12 +105,32 @@ impl Request {
     /// balancer (delivered, queued, computing, in the data tier) or of a
     /// probe, which is made for one instance.
     pub fn routed(&self) -> InstanceId {
+        // Asked only past the balancer (above), which sets the instance.
         self.instance.expect("a request past the balancer has an instance")
     }
 }
 
-/// The end of a list.
-pub const NIL: u32 = u32::MAX;
+/// A slot of the slab, as a link of a [`List`]: its index + 1, so an
+/// `Option<Slot>` takes no more room than the index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Slot(NonZeroU32);
+
+impl Slot {
+    fn of(index: u32) -> Slot {
+        Slot(NonZeroU32::MIN.saturating_add(index))
+    }
+
+    fn index(self) -> usize {
+        self.0.get() as usize - 1
+    }
+}
+
+/// A list of requests threaded through their slots (an instance's requests
+/// holding a worker): O(1) to add or take out, no allocation.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct List {
+    head: Option<Slot>,
+}
 
 /// A reference to a slot at a generation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -131,12 +154,34 @@ impl ReqRef {
     }
 }
 
-/// The slab.
+/// The slab. Indexing by a [`ReqRef`] is for handles known to be live (the
+/// caller's caller checked them, or the event it handles was just checked
+/// with [`Requests::get`]); a stale one is the model's bug and panics, as an
+/// index out of a slice's bounds does.
 #[derive(Default)]
 pub struct Requests {
     slots: Vec<Request>,
     free: Vec<u32>,
     live: usize,
+}
+
+impl Index<ReqRef> for Requests {
+    type Output = Request;
+    #[inline]
+    fn index(&self, r: ReqRef) -> &Request {
+        let q = &self.slots[r.index as usize];
+        assert!(q.generation == r.generation && q.stage != Stage::Free, "{r:?} is not live");
+        q
+    }
+}
+
+impl IndexMut<ReqRef> for Requests {
+    #[inline]
+    fn index_mut(&mut self, r: ReqRef) -> &mut Request {
+        let q = &mut self.slots[r.index as usize];
+        assert!(q.generation == r.generation && q.stage != Stage::Free, "{r:?} is not live");
+        q
+    }
 }
 
 impl Requests {
@@ -159,10 +204,10 @@ impl Requests {
             lock: false,
             reading_key: false,
             conn_epoch: 0,
-            db: 0,
+            db: DbId::default(),
             waiting_since: arrival,
-            prev: NIL,
-            next: NIL,
+            prev: None,
+            next: None,
         };
         if let Some(index) = self.free.pop() {
             let slot = &mut self.slots[index as usize];
@@ -200,40 +245,40 @@ impl Requests {
         self.live
     }
 
-    /// Adds `r` to the list starting at `head` (an instance's workers).
-    pub fn link(&mut self, head: &mut u32, r: ReqRef) {
-        let i = r.index;
-        self.slots[i as usize].prev = NIL;
-        self.slots[i as usize].next = *head;
-        if *head != NIL {
-            self.slots[*head as usize].prev = i;
+    /// Adds `r` at the front of `list`.
+    pub fn link(&mut self, list: &mut List, r: ReqRef) {
+        let me = Slot::of(r.index);
+        self.slots[me.index()].prev = None;
+        self.slots[me.index()].next = list.head;
+        if let Some(head) = list.head {
+            self.slots[head.index()].prev = Some(me);
         }
-        *head = i;
+        list.head = Some(me);
     }
 
-    /// Takes `r` out of the list starting at `head`.
-    pub fn unlink(&mut self, head: &mut u32, r: ReqRef) {
-        let (prev, next) = (self.slots[r.index as usize].prev, self.slots[r.index as usize].next);
-        if prev != NIL {
-            self.slots[prev as usize].next = next;
-        } else {
-            *head = next;
+    /// Takes `r` out of `list`.
+    pub fn unlink(&mut self, list: &mut List, r: ReqRef) {
+        let me = r.index as usize;
+        let (prev, next) = (self.slots[me].prev, self.slots[me].next);
+        match prev {
+            Some(p) => self.slots[p.index()].next = next,
+            None => list.head = next,
         }
-        if next != NIL {
-            self.slots[next as usize].prev = prev;
+        if let Some(n) = next {
+            self.slots[n.index()].prev = prev;
         }
-        self.slots[r.index as usize].prev = NIL;
-        self.slots[r.index as usize].next = NIL;
+        self.slots[me].prev = None;
+        self.slots[me].next = None;
     }
 
-    /// The requests of the list starting at `head`.
-    pub fn list(&self, head: u32) -> Vec<ReqRef> {
+    /// The requests of `list`.
+    pub fn list(&self, list: List) -> Vec<ReqRef> {
         let mut out = Vec::new();
-        let mut i = head;
-        while i != NIL {
-            let q = &self.slots[i as usize];
-            out.push(ReqRef { index: i, generation: q.generation });
-            i = q.next;
+        let mut at = list.head;
+        while let Some(slot) = at {
+            let q = &self.slots[slot.index()];
+            out.push(ReqRef { index: slot.index() as u32, generation: q.generation });
+            at = q.next;
         }
         out
     }
@@ -254,5 +299,22 @@ mod tests {
         assert_eq!(rs.get(b).map(|q| q.arrival), Some(SimTime(2)));
         assert_eq!(ReqRef::from_token(b.token()), b);
         assert_eq!(rs.live(), 1);
+    }
+
+    #[test]
+    fn lists_link_and_unlink_anywhere() {
+        let mut rs = Requests::default();
+        let r: Vec<ReqRef> = (0..4).map(|k| rs.insert(SimTime(k), 1, Kind::Read, 0, false)).collect();
+        let mut list = List::default();
+        for &x in &r {
+            rs.link(&mut list, x);
+        }
+        assert_eq!(rs.list(list), [r[3], r[2], r[1], r[0]]);
+        rs.unlink(&mut list, r[2]); // middle
+        rs.unlink(&mut list, r[3]); // head
+        rs.unlink(&mut list, r[0]); // tail
+        assert_eq!(rs.list(list), [r[1]]);
+        rs.unlink(&mut list, r[1]);
+        assert_eq!(list, List::default());
     }
 }

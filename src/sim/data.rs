@@ -19,15 +19,17 @@
 //! instance has a pool per database, and the pooler a server pool per
 //! database. One database is the common case, and costs nothing extra.
 
+use std::ops::{Index, IndexMut};
+
 use hdrhistogram::Histogram;
 
 use super::record::latency_histogram;
-use super::{Event, Sim};
+use super::{Core, Cx, Event};
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::cache::SharedCache;
-use crate::model::database::{APPLY_JOB, CONNECT_JOB, Database};
+use crate::model::database::{ConnectId, Database, DbId, Job};
 use crate::model::instance::{InstanceId, State};
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
@@ -38,6 +40,7 @@ use crate::output::summary::{DataSummary, DatabaseSummary};
 use crate::output::timeseries::DataTierColumns;
 use crate::scenario::Scenario;
 use crate::scenario::database::DatabaseSpec;
+use crate::scenario::pool::PoolSpec;
 
 type Q = EventQueue<Event>;
 
@@ -45,16 +48,16 @@ type Q = EventQueue<Event>;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Owner {
     /// An instance's pool for a database (to the pooler or to the database).
-    Instance(InstanceId, u16),
+    Instance(InstanceId, DbId),
     /// The pooler's server connections to a database.
-    Pooler(u16),
+    Pooler(DbId),
 }
 
 impl Owner {
     /// The database the pool is for.
-    fn db(self) -> usize {
+    fn db(self) -> DbId {
         match self {
-            Owner::Instance(_, db) | Owner::Pooler(db) => db as usize,
+            Owner::Instance(_, db) | Owner::Pooler(db) => db,
         }
     }
 }
@@ -78,54 +81,110 @@ fn app_running(state: State) -> bool {
 /// much later (HikariCP retries in its housekeeping; PgBouncer likewise).
 const REFILL_RETRY: SimDuration = SimDuration::from_secs(1);
 
-impl Sim {
+/// The data tier's events.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum DataEvent {
+    /// A connect reaches the pooler or the database.
+    ConnectArrive(ConnectId),
+    /// The next completion on a database (a query, connection work or a
+    /// replayed write).
+    DbDone {
+        /// The database.
+        db: DbId,
+        /// The station's generation when scheduled.
+        generation: u32,
+    },
+    /// A wait for a connection (pool or pooler) may have run out.
+    AcquireTimeout(ReqRef),
+    /// The shared cache answers a lookup.
+    CacheReply(ReqRef),
+    /// A pool retries opening connections after a refusal.
+    PoolRefill {
+        /// Whose pool, for which database.
+        owner: Owner,
+        /// The pool's epoch when scheduled.
+        epoch: u32,
+    },
+    /// A committed write reaches a replica to be replayed.
+    Replay(DbId),
+    /// A database's failover into its new size is over.
+    Failover(DbId),
+    /// Serverless databases re-evaluate their capacity.
+    Serverless,
+}
+
+/// What a data-tier handler may touch: its own state, and the core (the
+/// requests it serves, their instances' pools and caches, the recorder).
+pub(super) struct DataCx<'a> {
+    pub(super) c: &'a mut Core,
+    pub(super) d: &'a mut DataTier,
+}
+
+impl DataCx<'_> {
+    /// Handles one of the data tier's events.
+    pub(super) fn handle(&mut self, now: SimTime, e: DataEvent, q: &mut Q) {
+        match e {
+            DataEvent::ConnectArrive(c) => self.on_connect_arrive(now, c, q),
+            DataEvent::DbDone { db, generation } => self.on_db_done(now, db, generation, q),
+            DataEvent::AcquireTimeout(r) => self.on_acquire_timeout(now, r, q),
+            DataEvent::CacheReply(r) => self.on_cache_reply(now, r, q),
+            DataEvent::PoolRefill { owner, epoch } => self.on_pool_refill(now, owner, epoch, q),
+            DataEvent::Replay(db) => self.on_replay(now, db, q),
+            DataEvent::Failover(db) => self.on_failover(now, db, q),
+            DataEvent::Serverless => self.on_serverless(now, q),
+        }
+    }
+
+    /// The context of the rest of the model, for a request that leaves the
+    /// data tier (its worker is freed, which may start other work).
+    fn up(&mut self) -> Cx<'_> {
+        Cx { c: &mut *self.c, data: Some(&mut *self.d) }
+    }
+
     // ----- the path after compute -------------------------------------------
 
-    /// Compute is done: go to the data tier, or respond.
+    /// Compute is done: a cache may answer, else the database.
     pub(super) fn after_compute(&mut self, now: SimTime, r: ReqRef, i: InstanceId, q: &mut Q) {
-        if self.data.is_none() {
-            return self.leave_worker(now, r, i, Ok(()), q);
-        }
-        let req = self.requests.get(r).expect("live");
+        let req = &self.c.requests[r];
         let (key, kind) = (req.key, req.kind);
         if kind == Kind::Write {
             return self.acquire(now, r, i, q);
         }
         // A read that consults a cache counts once, hit at either level.
-        let d = self.data.as_mut().expect("data tier");
-        let local = &mut self.instances[i].local;
-        if local.is_some() || self.scenario.cache.is_some() {
+        let d = &mut *self.d;
+        let local = &mut self.c.instances[i].local;
+        if local.is_some() || self.c.scenario.cache.is_some() {
             d.tick.lookups += 1;
         }
         if let Some(local) = local
             && local.get(key, now)
         {
             d.tick.hits += 1;
-            return self.leave_worker(now, r, i, Ok(()), q);
+            return self.up().leave_worker(now, r, i, Ok(()), q);
         }
-        match &self.scenario.cache {
+        match &self.c.scenario.cache {
             Some(c) => {
-                self.requests.get_mut(r).expect("live").stage = Stage::CacheLookup;
-                q.schedule(now + c.hit_latency, Event::CacheReply(r));
+                self.c.requests[r].stage = Stage::CacheLookup;
+                q.schedule(now + c.hit_latency, Event::Data(DataEvent::CacheReply(r)));
             }
             None => self.acquire(now, r, i, q),
         }
     }
 
     pub(super) fn on_cache_reply(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let Some(req) = self.requests.get(r).filter(|q| q.stage == Stage::CacheLookup) else { return };
+        let Some(req) = self.c.requests.get(r).filter(|q| q.stage == Stage::CacheLookup) else { return };
         let (i, key) = (req.routed(), req.key);
-        let single_flight = self.scenario.cache.as_ref().is_some_and(|c| c.single_flight);
-        let d = self.data.as_mut().expect("data tier");
-        let cache = d.cache.as_mut().expect("shared cache");
+        let single_flight = self.c.scenario.cache.as_ref().is_some_and(|c| c.single_flight);
+        let d = &mut *self.d;
+        let Some(cache) = d.cache.as_mut() else { return }; // a reply comes only from a cache
         if cache.lookup(key, now) {
             d.tick.hits += 1;
             self.fill_local(now, i, key);
-            return self.leave_worker(now, r, i, Ok(()), q);
+            return self.up().leave_worker(now, r, i, Ok(()), q);
         }
         if single_flight && cache.is_filling(key) {
             cache.wait_for_fill(key, r);
-            self.requests.get_mut(r).expect("live").stage = Stage::WaitingFill;
+            self.c.requests[r].stage = Stage::WaitingFill;
             return;
         }
         self.start_key_read(r, key);
@@ -134,41 +193,42 @@ impl Sim {
 
     /// `r` will read `key` from the database to fill the cache.
     fn start_key_read(&mut self, r: ReqRef, key: u32) {
-        let d = self.data.as_mut().expect("data tier");
-        if d.cache.as_mut().expect("shared cache").start_read(key) {
+        let d = &mut *self.d;
+        if d.cache.as_mut().is_some_and(|c| c.start_read(key)) {
             d.tick.duplicate_reads += 1;
         }
-        self.requests.get_mut(r).expect("live").reading_key = true;
+        self.c.requests[r].reading_key = true;
     }
 
     /// The read of `key` by `r` ended (`filled` or not): wake the requests
     /// that waited for it. If it failed, the first of them reads instead.
     fn end_key_read(&mut self, now: SimTime, r: ReqRef, key: u32, filled: bool, q: &mut Q) {
-        self.requests.get_mut(r).expect("live").reading_key = false;
-        let waiters = self.data.as_mut().expect("data tier").cache.as_mut().expect("shared cache").end_read(key);
+        self.c.requests[r].reading_key = false;
+        let waiters = self.d.cache.as_mut().map(|c| c.end_read(key)).unwrap_or_default();
         let mut live =
-            waiters.into_iter().filter(|w| self.requests.get(*w).is_some_and(|x| x.stage == Stage::WaitingFill));
+            waiters.into_iter().filter(|w| self.c.requests.get(*w).is_some_and(|x| x.stage == Stage::WaitingFill));
         if filled {
             for w in live.collect::<Vec<_>>() {
-                let wi = self.requests.get(w).expect("live").routed();
+                let wi = self.c.requests[w].routed();
                 self.fill_local(now, wi, key);
-                self.leave_worker(now, w, wi, Ok(()), q);
+                self.up().leave_worker(now, w, wi, Ok(()), q);
             }
         } else if let Some(first) = live.next() {
             let rest: Vec<ReqRef> = live.collect();
-            let cache = self.data.as_mut().expect("data tier").cache.as_mut().expect("shared cache");
-            for w in rest {
-                cache.wait_for_fill(key, w);
+            if let Some(cache) = self.d.cache.as_mut() {
+                for w in rest {
+                    cache.wait_for_fill(key, w);
+                }
             }
             self.start_key_read(first, key);
-            let fi = self.requests.get(first).expect("live").routed();
+            let fi = self.c.requests[first].routed();
             self.acquire(now, first, fi, q);
         }
     }
 
     fn fill_local(&mut self, now: SimTime, i: InstanceId, key: u32) {
         if let (Some(local), Some(spec)) =
-            (&mut self.instances[i].local, self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()))
+            (&mut self.c.instances[i].local, self.c.scenario.cache.as_ref().and_then(|c| c.local.as_ref()))
         {
             local.put(key, now + spec.ttl);
         }
@@ -178,40 +238,39 @@ impl Sim {
 
     fn pool_mut(&mut self, owner: Owner) -> &mut Pool {
         match owner {
-            Owner::Instance(i, db) => &mut self.instances[i].pools[db as usize],
-            Owner::Pooler(db) => {
-                &mut self.data.as_mut().expect("data tier").pooler.as_mut().expect("pooler").servers[db as usize]
-            }
+            Owner::Instance(i, db) => &mut self.c.instances[i].pools[db.index()],
+            // Only a scenario with a pooler has pooler-owned pools.
+            Owner::Pooler(db) => &mut self.d.pooler.as_mut().expect("a pooler").servers[db.index()],
         }
     }
 
     /// (size, min_idle) of a pool.
     fn pool_limits(&self, owner: Owner) -> (u32, u32) {
         match owner {
-            Owner::Instance(..) => self.scenario.pool.as_ref().map_or((0, 0), |p| (p.size, p.min_idle)),
-            Owner::Pooler(_) => self.scenario.pooler.as_ref().map_or((0, 0), |p| (p.default_pool_size, 0)),
+            Owner::Instance(..) => self.c.scenario.pool.as_ref().map_or((0, 0), |p| (p.size, p.min_idle)),
+            Owner::Pooler(_) => self.c.scenario.pooler.as_ref().map_or((0, 0), |p| (p.default_pool_size, 0)),
         }
     }
 
     /// `r` needs a connection of its instance's pool for the database its
     /// query is routed to.
     fn acquire(&mut self, now: SimTime, r: ReqRef, i: InstanceId, q: &mut Q) {
-        let db = if self.data.as_ref().expect("data tier").dbs.len() == 1 { 0 } else { self.route_db(now, r) };
-        self.requests.get_mut(r).expect("live").db = db;
-        let timeout = self.scenario.pool.as_ref().expect("pool").acquire_timeout;
+        let db = if self.d.dbs.len() == 1 { DbId::default() } else { self.route_db(now, r) };
+        self.c.requests[r].db = db;
+        let timeout = self.d.pool.acquire_timeout;
         self.wait_for(now, r, Owner::Instance(i, db), Stage::WaitingPool, timeout, q);
     }
 
     /// Queues `r` for a connection of `owner`'s pool, opening connections
     /// as the pool allows, and hands out any idle one.
     fn wait_for(&mut self, now: SimTime, r: ReqRef, owner: Owner, stage: Stage, timeout: SimDuration, q: &mut Q) {
-        let req = self.requests.get_mut(r).expect("live");
+        let req = &mut self.c.requests[r];
         req.stage = stage;
         req.waiting_since = now;
         let pool = self.pool_mut(owner);
         pool.waiters.push_back(r);
         pool.waiting += 1;
-        q.schedule(now + timeout, Event::AcquireTimeout(r));
+        q.schedule(now + timeout, Event::Data(DataEvent::AcquireTimeout(r)));
         self.hand_off(now, owner, q);
         self.fill_pool(now, owner, false, q);
     }
@@ -236,19 +295,19 @@ impl Sim {
     }
 
     fn start_connect(&mut self, now: SimTime, c: Connect, q: &mut Q) {
-        let wire = self.scenario.pool.as_ref().expect("pool").connect_time;
-        let d = self.data.as_mut().expect("data tier");
+        let wire = self.d.pool.connect_time;
+        let d = &mut *self.d;
         let id = match d.free_connects.pop() {
             Some(id) => {
-                d.connects[id as usize] = c;
+                d.connects[id.index()] = c;
                 id
             }
             None => {
                 d.connects.push(c);
-                d.connects.len() as u32 - 1
+                ConnectId::from_index(d.connects.len() - 1)
             }
         };
-        q.schedule(now + wire, Event::ConnectArrive(id));
+        q.schedule(now + wire, Event::Data(DataEvent::ConnectArrive(id)));
     }
 
     /// The epoch of `owner`'s pool, if its app is running (a pool exists
@@ -256,28 +315,28 @@ impl Sim {
     fn owner_epoch(&self, owner: Owner) -> Option<u32> {
         match owner {
             Owner::Instance(i, db) => {
-                let inst = &self.instances[i];
-                app_running(inst.state).then_some(inst.pools[db as usize].epoch)
+                let inst = &self.c.instances[i];
+                app_running(inst.state).then_some(inst.pools[db.index()].epoch)
             }
-            Owner::Pooler(db) => Some(self.data.as_ref()?.pooler.as_ref()?.servers[db as usize].epoch),
+            Owner::Pooler(db) => Some(self.d.pooler.as_ref()?.servers[db.index()].epoch),
         }
     }
 
     /// A connect reaches the pooler or the database.
-    pub(super) fn on_connect_arrive(&mut self, now: SimTime, id: u32, q: &mut Q) {
-        let c = self.data.as_ref().expect("data tier").connects[id as usize];
+    pub(super) fn on_connect_arrive(&mut self, now: SimTime, id: ConnectId, q: &mut Q) {
+        let c = self.d.connects[id.index()];
         if self.owner_epoch(c.owner) != Some(c.epoch) {
             // The owner restarted or died: nothing was opened; forget it.
-            self.data.as_mut().expect("data tier").free_connects.push(id);
+            self.d.free_connects.push(id);
             return;
         }
         let db = c.owner.db();
-        let d = self.data.as_mut().expect("data tier");
+        let d = &mut *self.d;
         let cost = d.dbs[db].spec.connect_cost;
         match (c.owner, &mut d.pooler) {
             // A client connection to the pooler: cheap, no database work.
             (Owner::Instance(..), Some(pooler)) => {
-                let ok = pooler.clients < self.scenario.pooler.as_ref().expect("pooler").max_client_conn;
+                let ok = pooler.clients < pooler.max_client_conn;
                 pooler.clients += u32::from(ok);
                 self.connect_done(now, id, ok, q);
             }
@@ -286,7 +345,7 @@ impl Sim {
             _ => {
                 if d.dbs[db].db.admit() {
                     d.tick.connects += 1;
-                    d.dbs[db].db.cpu.add(now, CONNECT_JOB | id as u64, cost.as_nanos() as f64);
+                    d.dbs[db].db.cpu.add(now, Job::Connect(id).token(), cost.as_nanos() as f64);
                     self.update_db(now, db, q);
                 } else {
                     d.tick.refused_connects += 1;
@@ -298,9 +357,9 @@ impl Sim {
 
     /// A connect finished: the connection joins its pool (and goes to the
     /// first waiter), or it was refused (the waiter it was for fails at once).
-    fn connect_done(&mut self, now: SimTime, id: u32, ok: bool, q: &mut Q) {
-        let d = self.data.as_mut().expect("data tier");
-        let c = d.connects[id as usize];
+    fn connect_done(&mut self, now: SimTime, id: ConnectId, ok: bool, q: &mut Q) {
+        let d = &mut *self.d;
+        let c = d.connects[id.index()];
         d.free_connects.push(id);
         if self.owner_epoch(c.owner) != Some(c.epoch) {
             if ok {
@@ -327,7 +386,7 @@ impl Sim {
 
     /// Closes `n` open connections of `owner` at the far end.
     fn close_connections(&mut self, owner: Owner, n: u32) {
-        let d = self.data.as_mut().expect("data tier");
+        let d = &mut *self.d;
         match (owner, &mut d.pooler) {
             (Owner::Instance(..), Some(pooler)) => pooler.clients -= n.min(pooler.clients),
             _ => d.dbs[owner.db()].db.close(n),
@@ -340,7 +399,7 @@ impl Sim {
         let pool = self.pool_mut(owner);
         if pool.committed() < min_idle.max(pool.waiting) && !pool.refill_scheduled {
             pool.refill_scheduled = true;
-            q.schedule(now + REFILL_RETRY, Event::PoolRefill { owner, epoch: pool.epoch });
+            q.schedule(now + REFILL_RETRY, Event::Data(DataEvent::PoolRefill { owner, epoch: pool.epoch }));
         }
     }
 
@@ -357,7 +416,7 @@ impl Sim {
         let want = if matches!(owner, Owner::Pooler(_)) { Stage::WaitingServer } else { Stage::WaitingPool };
         loop {
             let w = self.pool_mut(owner).waiters.pop_front()?;
-            if self.requests.get(w).is_some_and(|x| x.stage == want) {
+            if self.c.requests.get(w).is_some_and(|x| x.stage == want) {
                 return Some(w);
             }
         }
@@ -371,9 +430,9 @@ impl Sim {
             pool.waiting -= 1;
             pool.idle -= 1;
             pool.busy += 1;
-            let req = self.requests.get_mut(w).expect("live");
+            let req = &mut self.c.requests[w];
             let waited = now - req.waiting_since;
-            let d = self.data.as_mut().expect("data tier");
+            let d = &mut *self.d;
             let us = (waited.as_nanos() / 1000).max(1);
             if matches!(owner, Owner::Pooler(_)) {
                 d.tick.pooler_wait.saturating_record(us);
@@ -387,21 +446,21 @@ impl Sim {
     }
 
     fn got_connection(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let db = self.requests.get(r).expect("live").db;
-        let epoch = self.data.as_ref().expect("data tier").dbs[db as usize].db.epoch;
-        let req = self.requests.get_mut(r).expect("live");
+        let db = self.c.requests[r].db;
+        let epoch = self.d.dbs[db].db.epoch;
+        let req = &mut self.c.requests[r];
         req.conn = true;
         req.conn_epoch = epoch;
-        match &self.scenario.pooler {
+        match &self.c.scenario.pooler {
             Some(p) => self.wait_for(now, r, Owner::Pooler(db), Stage::WaitingServer, p.query_wait_timeout, q),
             None => self.db_session(now, r, q),
         }
     }
 
     fn got_server(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let db = self.requests.get(r).expect("live").db;
-        let epoch = self.data.as_ref().expect("data tier").dbs[db as usize].db.epoch;
-        let req = self.requests.get_mut(r).expect("live");
+        let db = self.c.requests[r].db;
+        let epoch = self.d.dbs[db].db.epoch;
+        let req = &mut self.c.requests[r];
         req.server = true;
         req.conn_epoch = epoch;
         self.db_session(now, r, q);
@@ -409,7 +468,7 @@ impl Sim {
 
     /// A wait for a connection (pool or pooler) ran out.
     pub(super) fn on_acquire_timeout(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let Some(req) = self.requests.get(r) else { return };
+        let Some(req) = self.c.requests.get(r) else { return };
         let owner = match req.stage {
             Stage::WaitingPool => Owner::Instance(req.routed(), req.db),
             Stage::WaitingServer => Owner::Pooler(req.db),
@@ -424,8 +483,8 @@ impl Sim {
 
     fn wait_limit(&self, owner: Owner) -> SimDuration {
         match owner {
-            Owner::Instance(..) => self.scenario.pool.as_ref().map_or(SimDuration::ZERO, |p| p.acquire_timeout),
-            Owner::Pooler(_) => self.scenario.pooler.as_ref().map_or(SimDuration::ZERO, |p| p.query_wait_timeout),
+            Owner::Instance(..) => self.c.scenario.pool.as_ref().map_or(SimDuration::ZERO, |p| p.acquire_timeout),
+            Owner::Pooler(_) => self.c.scenario.pooler.as_ref().map_or(SimDuration::ZERO, |p| p.query_wait_timeout),
         }
     }
 
@@ -433,12 +492,12 @@ impl Sim {
 
     /// `r` has its connection: writes take the lock, then the query runs.
     fn db_session(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let req = self.requests.get_mut(r).expect("live");
+        let req = &mut self.c.requests[r];
         if req.kind == Kind::Read {
             return self.start_query(now, r, q);
         }
-        let d = self.data.as_mut().expect("data tier");
-        let db = &mut d.dbs[req.db as usize].db;
+        let d = &mut *self.d;
+        let db = &mut d.dbs[req.db].db;
         if db.lock_held {
             req.stage = Stage::WaitingLock;
             req.waiting_since = now;
@@ -452,9 +511,9 @@ impl Sim {
     }
 
     fn start_query(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let req = self.requests.get_mut(r).expect("live");
-        let db = req.db as usize;
-        let DataTier { dbs, rng, write_factor, .. } = self.data.as_mut().expect("data tier");
+        let req = &mut self.c.requests[r];
+        let db = req.db;
+        let DataTier { dbs, rng, write_factor, .. } = &mut *self.d;
         if dbs[db].db.down() {
             return self.fail_in_session(now, r, ErrorKind::DbError, q);
         }
@@ -466,47 +525,44 @@ impl Sim {
         } else {
             spec.read.sample(rng).as_nanos() as f64
         };
-        dbs[db].db.cpu.add(now, r.token(), demand);
+        dbs[db].db.cpu.add(now, Job::Query(r).token(), demand);
         self.update_db(now, db, q);
     }
 
     /// Sets database `db`'s per-job rate and reschedules its next completion.
-    pub(super) fn update_db(&mut self, now: SimTime, db: usize, q: &mut Q) {
-        let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+    pub(super) fn update_db(&mut self, now: SimTime, db: DbId, q: &mut Q) {
+        let node = &mut self.d.dbs[db].db;
         let rate = node.rate();
         if rate != node.cpu.rate() {
             node.cpu.set_rate(now, rate);
         }
         if let Some((t, generation)) = node.cpu.reschedule() {
-            q.schedule(t, Event::DbDone { db: db as u32, generation });
+            q.schedule(t, Event::Data(DataEvent::DbDone { db, generation }));
         }
     }
 
-    pub(super) fn on_db_done(&mut self, now: SimTime, db: u32, generation: u32, q: &mut Q) {
-        let db = db as usize;
-        let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+    pub(super) fn on_db_done(&mut self, now: SimTime, db: DbId, generation: u32, q: &mut Q) {
+        let node = &mut self.d.dbs[db].db;
         if !node.cpu.take_event(generation) {
             return;
         }
-        let mut done = std::mem::take(&mut self.scratch);
+        let mut done = std::mem::take(&mut self.c.scratch);
         node.cpu.pop_finished(now, &mut done);
         self.update_db(now, db, q);
         for token in done.drain(..) {
-            if token & APPLY_JOB == APPLY_JOB {
-                self.replay_done(now, db, q);
-            } else if token & CONNECT_JOB != 0 {
-                self.connect_done(now, (token & !CONNECT_JOB) as u32, true, q);
-            } else {
-                self.query_done(now, ReqRef::from_token(token), q);
+            match Job::from_token(token) {
+                Job::Apply => self.replay_done(now, db, q),
+                Job::Connect(c) => self.connect_done(now, c, true, q),
+                Job::Query(r) => self.query_done(now, r, q),
             }
         }
-        self.scratch = done;
+        self.c.scratch = done;
     }
 
     fn query_done(&mut self, now: SimTime, r: ReqRef, q: &mut Q) {
-        let req = self.requests.get(r).expect("live");
-        let (i, key, kind, reading, db) = (req.routed(), req.key, req.kind, req.reading_key, req.db as usize);
-        let d = self.data.as_mut().expect("data tier");
+        let req = &self.c.requests[r];
+        let (i, key, kind, reading, db) = (req.routed(), req.key, req.kind, req.reading_key, req.db);
+        let d = &mut *self.d;
         match kind {
             Kind::Read => {
                 d.dbs[db].db.reads += 1;
@@ -521,24 +577,23 @@ impl Sim {
             }
         }
         self.release_session(now, r, false, q);
-        if reading {
-            let c = self.scenario.cache.as_ref().expect("cache");
+        // A key read happens only with a shared cache.
+        if reading && let (Some(c), Some(cache)) = (&self.c.scenario.cache, &mut self.d.cache) {
             let jitter =
-                if c.ttl_jitter > 0.0 { 1.0 + c.ttl_jitter * (2.0 * self.rng.mix.uniform() - 1.0) } else { 1.0 };
-            let expires = now + c.ttl.mul_f64(jitter);
-            self.data.as_mut().expect("data tier").cache.as_mut().expect("cache").fill(key, expires);
+                if c.ttl_jitter > 0.0 { 1.0 + c.ttl_jitter * (2.0 * self.c.rng.mix.uniform() - 1.0) } else { 1.0 };
+            cache.fill(key, now + c.ttl.mul_f64(jitter));
             self.fill_local(now, i, key);
             self.end_key_read(now, r, key, true, q);
         }
         if kind == Kind::Write {
-            if let Some(cache) = &mut self.data.as_mut().expect("data tier").cache {
+            if let Some(cache) = &mut self.d.cache {
                 cache.invalidate(key);
             }
-            if let Some(local) = &mut self.instances[i].local {
+            if let Some(local) = &mut self.c.instances[i].local {
                 local.invalidate(key);
             }
         }
-        self.leave_worker(now, r, i, Ok(()), q);
+        self.up().leave_worker(now, r, i, Ok(()), q);
     }
 
     /// Gives back what `r` holds: the write lock (to the next writer), the
@@ -547,15 +602,15 @@ impl Sim {
     /// (its instance is going away). A connection from before an outage is
     /// dead and is discarded.
     fn release_session(&mut self, now: SimTime, r: ReqRef, close: bool, q: &mut Q) {
-        let req = self.requests.get_mut(r).expect("live");
+        let req = &mut self.c.requests[r];
         let (i, lock, server, conn, epoch, db) = (req.routed(), req.lock, req.server, req.conn, req.conn_epoch, req.db);
         req.lock = false;
         req.server = false;
         req.conn = false;
-        let current = self.data.as_ref().expect("data tier").dbs[db as usize].db.epoch == epoch;
+        let current = self.d.dbs[db].db.epoch == epoch;
         if lock {
-            self.data.as_mut().expect("data tier").dbs[db as usize].db.lock_held = false;
-            self.grant_lock(now, db as usize, q);
+            self.d.dbs[db].db.lock_held = false;
+            self.grant_lock(now, db, q);
         }
         if server {
             let servers = self.pool_mut(Owner::Pooler(db));
@@ -568,7 +623,7 @@ impl Sim {
         if conn {
             let owner = Owner::Instance(i, db);
             self.pool_mut(owner).busy -= 1;
-            let pooled = self.scenario.pooler.is_some();
+            let pooled = self.c.scenario.pooler.is_some();
             if close {
                 if current || pooled {
                     self.close_connections(owner, 1);
@@ -583,11 +638,11 @@ impl Sim {
     }
 
     /// Database `db`'s write lock is free: the first writer still waiting takes it.
-    fn grant_lock(&mut self, now: SimTime, db: usize, q: &mut Q) {
+    fn grant_lock(&mut self, now: SimTime, db: DbId, q: &mut Q) {
         loop {
-            let d = self.data.as_mut().expect("data tier");
+            let d = &mut *self.d;
             let Some(w) = d.dbs[db].db.lock_waiters.pop_front() else { return };
-            let Some(req) = self.requests.get_mut(w).filter(|x| x.stage == Stage::WaitingLock) else { continue };
+            let Some(req) = self.c.requests.get_mut(w).filter(|x| x.stage == Stage::WaitingLock) else { continue };
             req.lock = true;
             d.dbs[db].db.lock_held = true;
             d.tick.lock_waits += 1;
@@ -600,19 +655,19 @@ impl Sim {
     /// are forgotten, what it holds is given back (`close`: its instance is
     /// going away), and a key read it was doing passes to a waiter.
     pub(super) fn abort_data(&mut self, now: SimTime, r: ReqRef, close: bool, q: &mut Q) {
-        let Some(req) = self.requests.get(r) else { return };
+        let Some(req) = self.c.requests.get(r) else { return };
         let (stage, i, key, reading, db) = (req.stage, req.routed(), req.key, req.reading_key, req.db);
         match stage {
             Stage::Querying => {
-                self.data.as_mut().expect("data tier").dbs[db as usize].db.cpu.remove(now, r.token());
-                self.update_db(now, db as usize, q);
+                self.d.dbs[db].db.cpu.remove(now, Job::Query(r).token());
+                self.update_db(now, db, q);
             }
-            Stage::WaitingPool => self.instances[i].pools[db as usize].waiting -= 1,
+            Stage::WaitingPool => self.c.instances[i].pools[db.index()].waiting -= 1,
             Stage::WaitingServer => self.pool_mut(Owner::Pooler(db)).waiting -= 1,
             _ => {}
         }
         // Its place in a wait queue is skipped when reached.
-        self.requests.get_mut(r).expect("live").stage = Stage::Computing;
+        self.c.requests[r].stage = Stage::Computing;
         self.release_session(now, r, close, q);
         if reading {
             self.end_key_read(now, r, key, false, q);
@@ -622,22 +677,21 @@ impl Sim {
     /// `r` fails in the data tier with `error`: it gives everything back
     /// and leaves its worker.
     fn fail_in_session(&mut self, now: SimTime, r: ReqRef, error: ErrorKind, q: &mut Q) {
-        let i = self.requests.get(r).expect("live").routed();
+        let i = self.c.requests[r].routed();
         // The pool-wait counter was settled by the caller where it applies.
-        let req = self.requests.get_mut(r).expect("live");
+        let req = &mut self.c.requests[r];
         if matches!(req.stage, Stage::WaitingPool | Stage::WaitingServer) {
             req.stage = Stage::Computing;
         }
         self.abort_data(now, r, false, q);
-        self.leave_worker(now, r, i, Err(error), q);
+        self.up().leave_worker(now, r, i, Err(error), q);
     }
 
     // ----- instance lifecycle and faults -----------------------------------
 
     /// An instance's app starts: each of its pools opens `min_idle` connections.
     pub(super) fn open_pool(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
-        let Some(d) = &self.data else { return };
-        for db in 0..d.dbs.len() as u16 {
+        for db in self.d.dbs.ids() {
             self.fill_pool(now, Owner::Instance(i, db), true, q);
         }
     }
@@ -646,26 +700,23 @@ impl Sim {
     /// connects still on the way are orphaned. Requests holding connections
     /// were aborted first with `close`.
     pub(super) fn close_pool(&mut self, i: InstanceId) {
-        if self.data.is_none() {
-            return;
-        }
-        for db in 0..self.instances[i].pools.len() {
-            let pool = &mut self.instances[i].pools[db];
+        for db in 0..self.c.instances[i].pools.len() {
+            let pool = &mut self.c.instances[i].pools[db];
             let idle = pool.idle;
             let epoch = pool.epoch.wrapping_add(1);
             *pool = Pool { epoch, ..Pool::default() };
-            self.close_connections(Owner::Instance(i, db as u16), idle);
+            self.close_connections(Owner::Instance(i, DbId::from_index(db)), idle);
         }
-        if let Some(spec) = self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()) {
-            self.instances[i].local = Some(crate::model::cache::LocalCache::new(spec.capacity));
+        if let Some(spec) = self.c.scenario.cache.as_ref().and_then(|c| c.local.as_ref()) {
+            self.c.instances[i].local = Some(crate::model::cache::LocalCache::new(spec.capacity));
         }
     }
 
     /// Database `db` goes down (an outage or a failover: the caller set
     /// which): every connection drops, running queries and waiting writers
     /// fail, connects are refused until it returns.
-    pub(super) fn db_down(&mut self, now: SimTime, db: usize, q: &mut Q) {
-        let d = self.data.as_mut().expect("data tier");
+    pub(super) fn db_down(&mut self, now: SimTime, db: DbId, q: &mut Q) {
+        let d = &mut *self.d;
         let node = &mut d.dbs[db];
         node.db.epoch = node.db.epoch.wrapping_add(1);
         let open = node.db.open;
@@ -676,32 +727,32 @@ impl Sim {
         }
         let direct = d.pooler.is_none();
         if let Some(p) = &mut d.pooler {
-            p.servers[db].idle = 0;
+            p.servers[db.index()].idle = 0;
         }
         if direct {
-            for &i in &self.live {
-                if let Some(pool) = self.instances[i].pools.get_mut(db) {
+            for &i in &self.c.live {
+                if let Some(pool) = self.c.instances[i].pools.get_mut(db.index()) {
                     pool.idle = 0;
                 }
             }
         }
-        let writers: Vec<ReqRef> = self.data.as_mut().expect("data tier").dbs[db].db.lock_waiters.drain(..).collect();
+        let writers: Vec<ReqRef> = self.d.dbs[db].db.lock_waiters.drain(..).collect();
         for w in writers {
-            if self.requests.get(w).is_some_and(|x| x.stage == Stage::WaitingLock) {
+            if self.c.requests.get(w).is_some_and(|x| x.stage == Stage::WaitingLock) {
                 self.fail_in_session(now, w, ErrorKind::DbError, q);
             }
         }
-        let running = self.data.as_mut().expect("data tier").dbs[db].db.cpu.drain(now);
+        let running = self.d.dbs[db].db.cpu.drain(now);
         self.update_db(now, db, q);
         for token in running {
-            if token & APPLY_JOB == APPLY_JOB {
+            match Job::from_token(token) {
                 // The replay starts over when the replica is back.
-            } else if token & CONNECT_JOB != 0 {
-                self.connect_done(now, (token & !CONNECT_JOB) as u32, false, q);
-            } else {
-                let r = ReqRef::from_token(token);
-                self.requests.get_mut(r).expect("live").stage = Stage::Computing;
-                self.fail_in_session(now, r, ErrorKind::DbError, q);
+                Job::Apply => {}
+                Job::Connect(c) => self.connect_done(now, c, false, q),
+                Job::Query(r) => {
+                    self.c.requests[r].stage = Stage::Computing;
+                    self.fail_in_session(now, r, ErrorKind::DbError, q);
+                }
             }
         }
         self.refill_all(now, db, q);
@@ -709,28 +760,28 @@ impl Sim {
 
     /// Database `db` is back: pools reconnect (the reconnect storm), a
     /// replica resumes replaying.
-    pub(super) fn db_up(&mut self, now: SimTime, db: usize, q: &mut Q) {
+    pub(super) fn db_up(&mut self, now: SimTime, db: DbId, q: &mut Q) {
         self.refill_all(now, db, q);
-        if self.data.as_ref().expect("data tier").dbs[db].replica.is_some() {
+        if self.d.dbs[db].replica.is_some() {
             self.start_replay(now, db, q);
         }
     }
 
-    fn refill_all(&mut self, now: SimTime, db: usize, q: &mut Q) {
-        if self.data.as_ref().expect("data tier").pooler.is_some() {
-            self.fill_pool(now, Owner::Pooler(db as u16), true, q);
+    fn refill_all(&mut self, now: SimTime, db: DbId, q: &mut Q) {
+        if self.d.pooler.is_some() {
+            self.fill_pool(now, Owner::Pooler(db), true, q);
         }
         let live: Vec<InstanceId> =
-            self.live.iter().copied().filter(|&i| app_running(self.instances[i].state)).collect();
+            self.c.live.iter().copied().filter(|&i| app_running(self.c.instances[i].state)).collect();
         for i in live {
-            self.fill_pool(now, Owner::Instance(i, db as u16), true, q);
+            self.fill_pool(now, Owner::Instance(i, db), true, q);
         }
     }
 
     /// A slowdown fault starts or ends (on every primary).
     pub(super) fn db_slowdown(&mut self, now: SimTime, factor: f64, q: &mut Q) {
-        for db in self.data.as_ref().expect("data tier").primaries() {
-            let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+        for db in self.d.primaries() {
+            let node = &mut self.d.dbs[db].db;
             node.cpu.advance(now);
             node.slowdown = factor;
             self.update_db(now, db, q);
@@ -740,8 +791,8 @@ impl Sim {
     /// An outage fault starts or ends on every primary (replicas go on
     /// serving reads).
     pub(super) fn db_outage(&mut self, now: SimTime, down: bool, q: &mut Q) {
-        for db in self.data.as_ref().expect("data tier").primaries() {
-            let node = &mut self.data.as_mut().expect("data tier").dbs[db].db;
+        for db in self.d.primaries() {
+            let node = &mut self.d.dbs[db].db;
             let was = node.down();
             node.outage = down;
             let is = node.down();
@@ -759,6 +810,8 @@ impl Sim {
 pub(super) struct Pooler {
     pub(super) servers: Vec<Pool>,
     pub(super) clients: u32,
+    /// Client connections it accepts.
+    max_client_conn: u32,
 }
 
 /// Counters reset every tick.
@@ -831,10 +884,48 @@ impl DbNode {
     }
 }
 
+/// The run's databases, by id.
+pub(super) struct Dbs(Vec<DbNode>);
+
+impl Dbs {
+    /// How many.
+    pub(super) fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Every database's id, in order.
+    pub(super) fn ids(&self) -> impl Iterator<Item = DbId> + use<> {
+        (0..self.0.len()).map(DbId::from_index)
+    }
+
+    /// Every database, in id order.
+    pub(super) fn iter(&self) -> std::slice::Iter<'_, DbNode> {
+        self.0.iter()
+    }
+
+    /// Every database, in id order, mutably.
+    pub(super) fn iter_mut(&mut self) -> std::slice::IterMut<'_, DbNode> {
+        self.0.iter_mut()
+    }
+}
+
+impl Index<DbId> for Dbs {
+    type Output = DbNode;
+    fn index(&self, db: DbId) -> &DbNode {
+        &self.0[db.index()]
+    }
+}
+
+impl IndexMut<DbId> for Dbs {
+    fn index_mut(&mut self, db: DbId) -> &mut DbNode {
+        &mut self.0[db.index()]
+    }
+}
+
 /// The data tier's state in a run.
 pub(super) struct DataTier {
     /// The databases: for each shard, its primary then its replicas.
-    pub(super) dbs: Vec<DbNode>,
+    pub(super) dbs: Dbs,
     /// Databases per shard (1 + replicas).
     pub(super) stride: usize,
     /// Shards.
@@ -848,10 +939,14 @@ pub(super) struct DataTier {
     pub(super) next_replica: Vec<u32>,
     /// Draws replay work.
     pub(super) replay_rng: Stream,
+    /// Every instance's pool to each database.
+    pub(super) pool: PoolSpec,
     pub(super) pooler: Option<Pooler>,
     pub(super) cache: Option<SharedCache>,
+    /// A database resize in progress.
+    pub(super) resize: Option<super::scale::DbResize>,
     pub(super) connects: Vec<Connect>,
-    pub(super) free_connects: Vec<u32>,
+    pub(super) free_connects: Vec<ConnectId>,
     pub(super) rng: Stream,
     pub(super) tick: DataTick,
     /// Acquire waits over the whole run.
@@ -886,6 +981,7 @@ impl DataTier {
     /// The data tier of `s`, if it has a database.
     pub(super) fn new(s: &Scenario, seed: u64) -> Option<DataTier> {
         let spec = s.database.clone()?;
+        let pool = s.pool.clone()?; // validated: a database comes with its pool
         let keys = match &s.traffic.source {
             crate::model::traffic::Source::Requests(log) => log.keys.len().max(1),
             _ => s.traffic.key_count as usize,
@@ -895,23 +991,30 @@ impl DataTier {
         let mut dbs = Vec::with_capacity(shards as usize * (1 + replicas));
         for shard in 0..shards {
             dbs.push(DbNode::new(spec.clone(), shard, None));
-            for _ in 0..replicas {
-                let r = s.replicas.as_ref().expect("replicas");
-                dbs.push(DbNode::new(r.db.clone(), shard, Some(Replication::new())));
+            if let Some(r) = &s.replicas {
+                for _ in 0..replicas {
+                    dbs.push(DbNode::new(r.db.clone(), shard, Some(Replication::new())));
+                }
             }
         }
         let ryw = s.replicas.as_ref().is_some_and(|r| r.read_your_writes) && replicas > 0;
         let n = dbs.len();
         Some(DataTier {
-            dbs,
+            dbs: Dbs(dbs),
             stride: 1 + replicas,
             shards,
             write_factor: 1.0 + s.replicas.as_ref().map_or(0.0, |r| r.replication_cost * replicas as f64),
             last_write: if ryw { vec![SimTime::ZERO; keys] } else { Vec::new() },
             next_replica: vec![0; shards as usize],
             replay_rng: Stream::new(seed, "replication"),
-            pooler: s.pooler.as_ref().map(|_| Pooler { servers: vec![Pool::default(); n], clients: 0 }),
+            pooler: s.pooler.as_ref().map(|p| Pooler {
+                servers: vec![Pool::default(); n],
+                clients: 0,
+                max_client_conn: p.max_client_conn,
+            }),
+            pool,
             cache: s.cache.as_ref().map(|_| SharedCache::new(keys)),
+            resize: None,
             connects: Vec::new(),
             free_connects: Vec::new(),
             rng: Stream::new(seed, "database"),
@@ -929,20 +1032,20 @@ impl DataTier {
         })
     }
 
-    /// The index of every primary (one per shard).
-    pub(super) fn primaries(&self) -> Vec<usize> {
-        (0..self.shards as usize).map(|s| s * self.stride).collect()
+    /// Every primary (one per shard).
+    pub(super) fn primaries(&self) -> Vec<DbId> {
+        (0..self.shards as usize).map(|s| DbId::from_index(s * self.stride)).collect()
     }
 
-    /// The index of every read replica.
-    pub(super) fn replica_indexes(&self) -> Vec<usize> {
-        (0..self.dbs.len()).filter(|&i| i % self.stride != 0).collect()
+    /// Every read replica.
+    pub(super) fn replica_indexes(&self) -> Vec<DbId> {
+        self.dbs.ids().filter(|db| db.index() % self.stride != 0).collect()
     }
 
     /// A database's name in events and the summary: `primary`,
     /// `replica-1`; with shards, `shard-0`, `shard-0/replica-1`.
-    pub(super) fn name(&self, db: usize) -> String {
-        let (shard, k) = (db / self.stride, db % self.stride);
+    pub(super) fn name(&self, db: DbId) -> String {
+        let (shard, k) = (db.index() / self.stride, db.index() % self.stride);
         match (self.shards > 1, k) {
             (false, 0) => "primary".into(),
             (false, k) => format!("replica-{k}"),
@@ -958,7 +1061,7 @@ impl DataTier {
         let t = std::mem::replace(&mut self.tick, DataTick::new());
         let (mut open, mut max, mut active, mut util, mut cores) = (0u32, 0u32, 0u32, 0.0f64, 0.0f64);
         let (mut lag, mut rotation) = (None::<f64>, 0u32);
-        for node in &mut self.dbs {
+        for node in self.dbs.iter_mut() {
             node.db.cpu.advance(now);
             let busy = node.db.cpu.busy_server_ns();
             let u = (busy - node.busy_at_tick) / (node.db.cores * secs * 1e9);
@@ -1045,8 +1148,8 @@ impl DataTier {
         let sum = |f: &dyn Fn(&Database) -> u64| self.dbs.iter().map(|n| f(&n.db)).sum::<u64>();
         let databases: Vec<DatabaseSummary> = self
             .dbs
-            .iter()
-            .enumerate()
+            .ids()
+            .zip(self.dbs.iter())
             .map(|(i, n)| DatabaseSummary {
                 name: self.name(i),
                 role: if n.replica.is_some() { "replica" } else { "primary" }.into(),

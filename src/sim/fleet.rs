@@ -10,7 +10,7 @@
 use std::cmp::Reverse;
 
 use super::record::CostTier;
-use super::{Event, Sim};
+use super::{Cx, Event};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::balancer::FULL;
@@ -19,21 +19,21 @@ use crate::model::instance::{Instance, InstanceId, State};
 use crate::model::outcome::ErrorKind;
 use crate::model::pool::Pool;
 use crate::model::request::Kind;
-use crate::model::request::Stage;
+use crate::model::request::{List, Stage};
 use crate::output::EventKind;
 use crate::scenario::fleet::Capacity;
 
 type Q = EventQueue<Event>;
 
-impl Sim {
+impl Cx<'_> {
     /// Creates an instance. Initial instances (`up`) start Ready when a slot
     /// is free; others start Pending and go through the whole lifecycle.
     pub(super) fn create_instance(&mut self, now: SimTime, up: bool, q: &mut Q) -> InstanceId {
-        let size = self.app_size(self.app_type);
-        let f = &self.scenario.fleet;
-        let id = self.instances.next_id();
-        let zone = self.next_zone;
-        self.next_zone = (zone + 1) % f.zones;
+        let size = self.app_size(self.c.app_type);
+        let f = &self.c.scenario.fleet;
+        let id = self.c.instances.next_id();
+        let zone = self.c.next_zone;
+        self.c.next_zone = (zone + 1) % f.zones;
         let mut inst = Instance::new(id, zone, size.cores, now);
         inst.request = size.request;
         inst.worker_limit = size.workers;
@@ -41,18 +41,18 @@ impl Sim {
         inst.instance_type = size.instance_type;
         inst.pools = vec![Pool::default(); self.data.as_ref().map_or(0, |d| d.dbs.len())];
         inst.memory = f.memory.as_ref().map_or(0, |m| m.base);
-        inst.local = self.scenario.cache.as_ref().and_then(|c| c.local.as_ref()).map(|l| LocalCache::new(l.capacity));
-        self.instances.push(inst);
-        self.live.insert(id);
-        if up && self.nodes.slots.is_none_or(|s| self.nodes.used < s) {
-            self.instances[id].started = Some(now);
+        inst.local = self.c.scenario.cache.as_ref().and_then(|c| c.local.as_ref()).map(|l| LocalCache::new(l.capacity));
+        self.c.instances.push(inst);
+        self.c.live.insert(id);
+        if up && self.c.nodes.slots.is_none_or(|s| self.c.nodes.used < s) {
+            self.c.instances[id].started = Some(now);
             self.transition(now, id, State::Provisioning);
             self.transition(now, id, State::Booting);
             self.open_pool(now, id, q);
             self.become_ready(now, id, false, q);
         } else {
-            self.pending.push_back(id);
-            self.rec.event(now, EventKind::Instance, id.to_string(), "created → pending");
+            self.c.pending.push_back(id);
+            self.c.rec.event(now, EventKind::Instance, id.to_string(), "created → pending");
             self.try_schedule(now, q);
         }
         id
@@ -61,7 +61,7 @@ impl Sim {
     /// Moves `i` to `to`, keeping the cost, capacity and utilization
     /// accounting and logging the transition.
     pub(super) fn transition(&mut self, now: SimTime, i: InstanceId, to: State) {
-        let inst = &mut self.instances[i];
+        let inst = &mut self.c.instances[i];
         let (request, price) = (inst.request, inst.price_per_hour);
         let from = inst.state;
         if from == to {
@@ -69,94 +69,94 @@ impl Sim {
         }
         if from.holds_capacity() != to.holds_capacity() {
             if to.holds_capacity() {
-                self.nodes.used += 1
+                self.c.nodes.used += 1
             } else {
-                self.nodes.used -= 1
+                self.c.nodes.used -= 1
             }
-            self.rec.replicas(now, self.nodes.used);
-            self.rec.price(now, CostTier::App, if to.holds_capacity() { price } else { -price });
+            self.c.rec.replicas(now, self.c.nodes.used);
+            self.c.rec.price(now, CostTier::App, if to.holds_capacity() { price } else { -price });
         }
         if from.running() != to.running() {
-            self.request_core_ns += (now - self.request_since).as_nanos() as f64 * self.running_request;
-            self.request_since = now;
-            self.running_request += if to.running() { request } else { -request };
+            self.c.request_core_ns += (now - self.c.request_since).as_nanos() as f64 * self.c.running_request;
+            self.c.request_since = now;
+            self.c.running_request += if to.running() { request } else { -request };
         }
         if from.ready() != to.ready() {
             inst.ready_transition = now;
         }
         if from == State::Booting {
-            inst.boot_busy_ns += (now - inst.since).as_nanos() as f64 * self.scenario.fleet.boot_cpu;
+            inst.boot_busy_ns += (now - inst.since).as_nanos() as f64 * self.c.scenario.fleet.boot_cpu;
         }
         inst.state = to;
         inst.since = now;
         inst.generation = inst.generation.wrapping_add(1);
-        self.rec.event(now, EventKind::Instance, i.to_string(), format!("{} → {}", from.name(), to.name()));
+        self.c.rec.event(now, EventKind::Instance, i.to_string(), format!("{} → {}", from.name(), to.name()));
     }
 
     /// Schedules the end of the current lifecycle phase after `d`.
     fn after(&mut self, now: SimTime, i: InstanceId, d: SimDuration, q: &mut Q) {
-        let generation = self.instances[i].generation;
+        let generation = self.c.instances[i].generation;
         q.schedule(now + d, Event::Lifecycle { instance: i, generation });
     }
 
     /// Starts pending instances while capacity allows; asks the node
     /// autoscaler for nodes when some must still wait.
     pub(super) fn try_schedule(&mut self, now: SimTime, q: &mut Q) {
-        while let Some(&id) = self.pending.front() {
-            if self.nodes.slots.is_some_and(|s| self.nodes.used >= s) {
+        while let Some(&id) = self.c.pending.front() {
+            if self.c.nodes.slots.is_some_and(|s| self.c.nodes.used >= s) {
                 break;
             }
-            self.pending.pop_front();
+            self.c.pending.pop_front();
             self.transition(now, id, State::Provisioning);
-            let d = self.scenario.fleet.provisioning.sample(&mut self.rng.lifecycle);
+            let d = self.c.scenario.fleet.provisioning.sample(&mut self.c.rng.lifecycle);
             self.after(now, id, d, q);
         }
-        if let Capacity::Nodes { pods_per_node, max_nodes, node_provisioning, .. } = self.scenario.fleet.capacity {
-            let waiting = self.pending.len() as u32;
-            let coming = self.nodes.nodes_coming * pods_per_node;
+        if let Capacity::Nodes { pods_per_node, max_nodes, node_provisioning, .. } = self.c.scenario.fleet.capacity {
+            let waiting = self.c.pending.len() as u32;
+            let coming = self.c.nodes.nodes_coming * pods_per_node;
             if waiting > coming {
-                let room = max_nodes.saturating_sub(self.nodes.nodes + self.nodes.nodes_coming);
+                let room = max_nodes.saturating_sub(self.c.nodes.nodes + self.c.nodes.nodes_coming);
                 let add = (waiting - coming).div_ceil(pods_per_node).min(room);
                 for _ in 0..add {
                     q.schedule(now + node_provisioning, Event::NodeReady);
                 }
-                self.nodes.nodes_coming += add;
+                self.c.nodes.nodes_coming += add;
                 if add > 0 {
                     let detail =
                         format!("adding {add} node(s) for {waiting} pending instance(s); ready in {node_provisioning}");
-                    self.rec.event(now, EventKind::Nodes, "node-autoscaler", detail);
+                    self.c.rec.event(now, EventKind::Nodes, "node-autoscaler", detail);
                 }
             }
         }
     }
 
     pub(super) fn on_node_ready(&mut self, now: SimTime, q: &mut Q) {
-        let Capacity::Nodes { pods_per_node, .. } = self.scenario.fleet.capacity else {
+        let Capacity::Nodes { pods_per_node, .. } = self.c.scenario.fleet.capacity else {
             return;
         };
-        self.nodes.nodes += 1;
-        self.nodes.nodes_coming -= 1;
-        self.nodes.slots = Some(self.nodes.nodes * pods_per_node);
-        self.rec.event(
+        self.c.nodes.nodes += 1;
+        self.c.nodes.nodes_coming -= 1;
+        self.c.nodes.slots = Some(self.c.nodes.nodes * pods_per_node);
+        self.c.rec.event(
             now,
             EventKind::Nodes,
             "node-autoscaler",
-            format!("node ready: {} nodes, {} slots", self.nodes.nodes, self.nodes.nodes * pods_per_node),
+            format!("node ready: {} nodes, {} slots", self.c.nodes.nodes, self.c.nodes.nodes * pods_per_node),
         );
         self.try_schedule(now, q);
     }
 
     pub(super) fn on_lifecycle(&mut self, now: SimTime, i: InstanceId, generation: u32, q: &mut Q) {
-        let inst = &self.instances[i];
+        let inst = &self.c.instances[i];
         if inst.generation != generation {
             return;
         }
         match inst.state {
             State::Provisioning => {
-                self.instances[i].started = Some(now);
+                self.c.instances[i].started = Some(now);
                 self.transition(now, i, State::Booting);
                 self.open_pool(now, i, q);
-                let d = self.scenario.fleet.boot.sample(&mut self.rng.lifecycle);
+                let d = self.c.scenario.fleet.boot.sample(&mut self.c.rng.lifecycle);
                 self.after(now, i, d, q);
             }
             State::Booting => self.become_ready(now, i, true, q),
@@ -172,7 +172,7 @@ impl Sim {
     /// Readiness passes: the instance warms (or is ready at once) and joins
     /// the balancer; `cold` is false for the initial, already warm, fleet.
     fn become_ready(&mut self, now: SimTime, i: InstanceId, cold: bool, q: &mut Q) {
-        let warmup = self.scenario.fleet.warmup.as_ref().map_or(SimDuration::ZERO, |w| w.duration);
+        let warmup = self.c.scenario.fleet.warmup.as_ref().map_or(SimDuration::ZERO, |w| w.duration);
         if cold && !warmup.is_zero() {
             self.transition(now, i, State::Warming);
             self.after(now, i, warmup, q);
@@ -180,11 +180,11 @@ impl Sim {
             self.transition(now, i, State::Ready);
             self.rollout_notice(now, i, q);
         }
-        let inst = &mut self.instances[i];
+        let inst = &mut self.c.instances[i];
         inst.healthy = true;
         inst.probe_failures = 0;
         inst.probe_passes = 0;
-        if let Some(hc) = &self.scenario.balancer.health_check {
+        if let Some(hc) = &self.c.scenario.balancer.health_check {
             let epoch = inst.restarts;
             q.schedule(now + hc.interval, Event::Probe { instance: i, epoch });
         }
@@ -194,24 +194,24 @@ impl Sim {
     /// Adds a ready, healthy instance to the balancer (slowly, if slow start
     /// is on and it is new) and routes requests held for lack of backends.
     fn register(&mut self, now: SimTime, i: InstanceId, slow: bool, q: &mut Q) {
-        let ss = self.scenario.balancer.slow_start;
+        let ss = self.c.scenario.balancer.slow_start;
         if slow && !ss.is_zero() {
-            self.router.add(i, 1);
-            self.slow_starting.push((i, now));
-            if !self.slow_start_scheduled {
-                self.slow_start_scheduled = true;
+            self.c.router.add(i, 1);
+            self.c.slow_starting.push((i, now));
+            if !self.c.slow_start_scheduled {
+                self.c.slow_start_scheduled = true;
                 q.schedule(now + slow_start_step(ss), Event::SlowStart);
             }
         } else {
-            self.router.add(i, FULL);
+            self.c.router.add(i, FULL);
         }
         self.release_held(now, q);
     }
 
     pub(super) fn on_slow_start(&mut self, now: SimTime, q: &mut Q) {
-        let ss = self.scenario.balancer.slow_start;
-        let router = &mut self.router;
-        self.slow_starting.retain(|&(i, since)| {
+        let ss = self.c.scenario.balancer.slow_start;
+        let router = &mut self.c.router;
+        self.c.slow_starting.retain(|&(i, since)| {
             if !router.contains(i) {
                 return false;
             }
@@ -219,8 +219,8 @@ impl Sim {
             router.set_weight(i, w.clamp(1, FULL));
             w < FULL
         });
-        self.slow_start_scheduled = !self.slow_starting.is_empty();
-        if self.slow_start_scheduled {
+        self.c.slow_start_scheduled = !self.c.slow_starting.is_empty();
+        if self.c.slow_start_scheduled {
             q.schedule(now + slow_start_step(ss), Event::SlowStart);
         }
     }
@@ -229,8 +229,8 @@ impl Sim {
     /// count: creates the missing ones, or removes the lowest-ranked.
     pub(super) fn reconcile(&mut self, now: SimTime, q: &mut Q) {
         let mut active: Vec<InstanceId> =
-            self.live.iter().copied().filter(|&i| self.instances[i].state != State::Draining).collect();
-        let desired = (self.desired + self.surge) as usize;
+            self.c.live.iter().copied().filter(|&i| self.c.instances[i].state != State::Draining).collect();
+        let desired = (self.c.desired + self.c.surge) as usize;
         if active.len() < desired {
             for _ in active.len()..desired {
                 self.create_instance(now, false, q);
@@ -238,9 +238,9 @@ impl Sim {
         } else if active.len() > desired {
             // During a rollout, instances of an outdated type go first (as
             // a Deployment scales its old ReplicaSet down first).
-            let current = self.app_type;
+            let current = self.c.app_type;
             active.sort_by_key(|&i| {
-                let inst = &self.instances[i];
+                let inst = &self.c.instances[i];
                 let outdated = inst.instance_type != current;
                 let rank = match inst.state {
                     State::Pending => 0,
@@ -260,12 +260,12 @@ impl Sim {
     /// ones drain if a deregistration delay is set, else die with their
     /// in-flight requests.
     pub(super) fn remove_instance(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
-        match self.instances[i].state {
+        match self.c.instances[i].state {
             State::Pending | State::Provisioning | State::Booting => self.terminate(now, i, "scaled in", q),
             State::Warming | State::Ready => {
-                let delay = self.scenario.balancer.deregistration_delay;
+                let delay = self.c.scenario.balancer.deregistration_delay;
                 self.deregister(i);
-                if !delay.is_zero() && self.instances[i].in_flight() > 0 {
+                if !delay.is_zero() && self.c.instances[i].in_flight() > 0 {
                     self.transition(now, i, State::Draining);
                     self.after(now, i, delay, q);
                 } else {
@@ -278,42 +278,42 @@ impl Sim {
 
     /// A draining instance with nothing left in flight terminates.
     pub(super) fn drained_check(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
-        let inst = &self.instances[i];
+        let inst = &self.c.instances[i];
         if inst.state == State::Draining && inst.in_flight() == 0 {
             self.terminate(now, i, "drained", q);
         }
     }
 
     fn deregister(&mut self, i: InstanceId) {
-        self.router.remove(i);
+        self.c.router.remove(i);
     }
 
     /// Ends an instance; whatever it still had in flight is killed.
     pub(super) fn terminate(&mut self, now: SimTime, i: InstanceId, why: &str, q: &mut Q) {
-        let state = self.instances[i].state;
+        let state = self.c.instances[i].state;
         if state == State::Terminated {
             return;
         }
         if state == State::Pending {
-            self.pending.retain(|&p| p != i);
+            self.c.pending.retain(|&p| p != i);
         }
         self.deregister(i);
         let killed = self.kill_work(now, i, q);
-        let inst = &mut self.instances[i];
+        let inst = &mut self.c.instances[i];
         inst.cpu.advance(now);
-        self.retired_busy += inst.cpu.busy_server_ns();
+        self.c.retired_busy += inst.cpu.busy_server_ns();
         // A terminated instance keeps only its identity: memory stays
         // O(instances alive), not O(instances ever created).
         inst.cpu = crate::engine::ps::PsStation::new(0);
         inst.scrapes = Default::default();
         inst.queue = Default::default();
-        self.live.remove(&i);
+        self.c.live.remove(&i);
         self.transition(now, i, State::Terminated);
         self.rollout_notice(now, i, q);
         if killed > 0 || why != "scaled in" {
             let detail =
                 if killed > 0 { format!("{why}; {killed} in-flight request(s) killed") } else { why.to_string() };
-            self.rec.event(now, EventKind::Instance, i.to_string(), detail);
+            self.c.rec.event(now, EventKind::Instance, i.to_string(), detail);
         }
         self.try_schedule(now, q);
     }
@@ -323,11 +323,11 @@ impl Sim {
     pub(super) fn restart(&mut self, now: SimTime, i: InstanceId, why: &str, q: &mut Q) {
         self.deregister(i);
         let killed = self.kill_work(now, i, q);
-        let memory = self.scenario.fleet.memory.as_ref().map_or(0, |m| m.base);
-        let inst = &mut self.instances[i];
+        let memory = self.c.scenario.fleet.memory.as_ref().map_or(0, |m| m.base);
+        let inst = &mut self.c.instances[i];
         inst.restarts += 1;
         inst.memory = memory;
-        self.rec.event(
+        self.c.rec.event(
             now,
             EventKind::Instance,
             i.to_string(),
@@ -335,37 +335,48 @@ impl Sim {
         );
         self.transition(now, i, State::Booting);
         self.open_pool(now, i, q);
-        let d = self.scenario.fleet.boot.sample(&mut self.rng.lifecycle);
+        let d = self.c.scenario.fleet.boot.sample(&mut self.c.rng.lifecycle);
         self.after(now, i, d, q);
+    }
+
+    /// An instance's app starts: its pools open (if there is a data tier).
+    fn open_pool(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
+        if let Some(mut d) = self.data() {
+            d.open_pool(now, i, q);
+        }
     }
 
     /// Kills everything queued at `i` or holding one of its workers, closes
     /// its pool's connections; returns how many client requests died.
     /// (Requests on the network to it die on arrival.)
     fn kill_work(&mut self, now: SimTime, i: InstanceId, q: &mut Q) -> usize {
-        let inst = &mut self.instances[i];
+        let inst = &mut self.c.instances[i];
         let queued: Vec<_> = inst.queue.drain(..).collect();
         inst.stale = 0;
-        let working = self.requests.list(inst.workers);
-        inst.workers = crate::model::request::NIL;
+        let working = self.c.requests.list(inst.workers);
+        inst.workers = List::default();
         inst.cpu.drain(now);
         inst.busy_workers = 0;
         self.update_cpu(now, i, q);
         for &r in &working {
             // Its query stops and its connection closes with the instance.
-            if self.data.is_some() && self.requests.get(r).is_some_and(|x| x.stage != Stage::Computing) {
-                self.abort_data(now, r, true, q);
+            if self.c.requests.get(r).is_some_and(|x| x.stage != Stage::Computing)
+                && let Some(mut d) = self.data()
+            {
+                d.abort_data(now, r, true, q);
             }
-            if let Some(req) = self.requests.get_mut(r) {
+            if let Some(req) = self.c.requests.get_mut(r) {
                 req.stage = Stage::Computing;
             }
         }
-        self.close_pool(i);
+        if let Some(mut d) = self.data() {
+            d.close_pool(i);
+        }
         let mut killed = 0;
         for r in working.into_iter().chain(queued) {
-            match self.requests.get(r) {
+            match self.c.requests.get(r) {
                 None => {}
-                Some(req) if req.probe => self.requests.remove(r),
+                Some(req) if req.probe => self.c.requests.remove(r),
                 Some(_) => {
                     killed += 1;
                     self.fail(now, r, ErrorKind::Killed, q);
@@ -376,48 +387,48 @@ impl Sim {
     }
 
     pub(super) fn on_probe(&mut self, now: SimTime, i: InstanceId, epoch: u32, q: &mut Q) {
-        let Some(hc) = self.scenario.balancer.health_check.clone() else {
+        let Some(hc) = self.c.scenario.balancer.health_check.clone() else {
             return;
         };
-        let inst = &self.instances[i];
+        let inst = &self.c.instances[i];
         if inst.restarts != epoch || !inst.state.ready() {
             return;
         }
         q.schedule(now + hc.interval, Event::Probe { instance: i, epoch });
         // A probe waits for a worker like a request; it needs no CPU.
-        let r = self.requests.insert(now, 0, Kind::Read, 0, true);
-        self.requests.get_mut(r).expect("new").instance = Some(i);
-        let cap = self.scenario.fleet.queue as usize;
-        let inst = &mut self.instances[i];
+        let r = self.c.requests.insert(now, 0, Kind::Read, 0, true);
+        self.c.requests[r].instance = Some(i);
+        let cap = self.c.scenario.fleet.queue as usize;
+        let inst = &mut self.c.instances[i];
         let workers = inst.worker_limit;
         if inst.busy_workers < workers {
-            self.requests.remove(r);
+            self.c.requests.remove(r);
             self.probe_result(now, i, true, q);
         } else if inst.queue.len() < cap + inst.stale as usize {
             inst.queue.push_back(r);
-            self.requests.get_mut(r).expect("new").stage = Stage::Queued;
+            self.c.requests[r].stage = Stage::Queued;
             q.schedule(now + hc.timeout, Event::Timeout(r));
         } else {
-            self.requests.remove(r);
+            self.c.requests.remove(r);
             self.probe_result(now, i, false, q);
         }
     }
 
     /// Counts a probe's result against the thresholds.
     pub(super) fn probe_result(&mut self, now: SimTime, i: InstanceId, ok: bool, q: &mut Q) {
-        let Some(hc) = self.scenario.balancer.health_check.clone() else {
+        let Some(hc) = self.c.scenario.balancer.health_check.clone() else {
             return;
         };
-        if !self.instances[i].state.ready() {
+        if !self.c.instances[i].state.ready() {
             return;
         }
-        let inst = &mut self.instances[i];
+        let inst = &mut self.c.instances[i];
         if ok {
             inst.probe_passes += 1;
             inst.probe_failures = 0;
             if !inst.healthy && inst.probe_passes >= hc.healthy_threshold {
                 inst.healthy = true;
-                self.rec.event(
+                self.c.rec.event(
                     now,
                     EventKind::Health,
                     i.to_string(),
@@ -433,7 +444,7 @@ impl Sim {
                 let detail =
                     format!("unhealthy after {} failed probes (queue {})", hc.unhealthy_threshold, inst.queue.len());
                 self.deregister(i);
-                self.rec.event(now, EventKind::Health, i.to_string(), detail);
+                self.c.rec.event(now, EventKind::Health, i.to_string(), detail);
                 if hc.restart {
                     self.restart(now, i, "liveness probe failed", q);
                 }

@@ -54,6 +54,7 @@ impl CostMeter {
 
 /// A latency histogram in microseconds, 1 µs to 1 hour, 3 significant digits.
 pub fn latency_histogram() -> Histogram<u64> {
+    // Constant bounds: low ≥ 1, high ≥ 2 × low, 3 significant figures (≤ 5).
     Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
 }
 

@@ -10,10 +10,11 @@
 //!          replay, one write at a time, on the replica's cores
 //! ```
 
-use super::{Event, Sim};
+use super::data::DataCx;
+use super::{DataEvent, Event};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::SimTime;
-use crate::model::database::APPLY_JOB;
+use crate::model::database::{DbId, Job};
 use crate::model::replication::{PendingWrite, shard_of};
 use crate::model::request::Kind;
 use crate::model::request::ReqRef;
@@ -22,59 +23,63 @@ use crate::scenario::replicas::Routing;
 
 type Q = EventQueue<Event>;
 
-impl Sim {
+impl DataCx<'_> {
     /// The database `r`'s query goes to (several databases only).
-    pub(super) fn route_db(&mut self, now: SimTime, r: ReqRef) -> u16 {
-        let req = self.requests.get(r).expect("live");
+    pub(super) fn route_db(&mut self, now: SimTime, r: ReqRef) -> DbId {
+        let req = &self.c.requests[r];
         let (kind, key) = (req.kind, req.key);
-        let d = self.data.as_ref().expect("data tier");
-        let primary = shard_of(key, d.shards) as usize * d.stride;
+        let d = &*self.d;
+        let first = shard_of(key, d.shards) as usize * d.stride;
+        let primary = DbId::from_index(first);
         if kind == Kind::Write || d.stride == 1 {
-            return primary as u16;
+            return primary;
         }
-        let Some(routing) = self.scenario.replicas.as_ref().map(|r| r.routing) else { return primary as u16 };
+        let Some(routing) = self.c.scenario.replicas.as_ref().map(|r| r.routing) else { return primary };
         // At most 15 replicas (validated): no allocation per read.
-        let mut eligible = [0usize; 15];
+        let mut eligible = [primary; 15];
         let mut n = 0;
-        for db in primary + 1..primary + d.stride {
+        for db in (first + 1..first + d.stride).map(DbId::from_index) {
             if self.in_rotation(now, db) {
                 eligible[n] = db;
                 n += 1;
             }
         }
         let eligible = &eligible[..n];
-        let d = self.data.as_mut().expect("data tier");
-        let pick = match (eligible.len(), routing) {
-            (0, _) => return primary as u16,
-            (1, _) => eligible[0],
-            (n, Routing::RoundRobin) => {
+        let d = &mut *self.d;
+        let pick = match (eligible, routing) {
+            ([], _) => return primary,
+            ([only], _) => *only,
+            (_, Routing::RoundRobin) => {
                 let cursor = &mut d.next_replica[d.dbs[primary].shard as usize];
                 *cursor = cursor.wrapping_add(1);
                 eligible[*cursor as usize % n]
             }
-            (_, Routing::LeastActive) => {
-                *eligible.iter().min_by_key(|&&db| (d.dbs[db].db.cpu.active(), db)).expect("non-empty")
+            ([first, rest @ ..], Routing::LeastActive) => {
+                // The least active, the first of equals.
+                let active = |db: DbId| d.dbs[db].db.cpu.active();
+                rest.iter().fold(*first, |best, &db| if active(db) < active(best) { db } else { best })
             }
         };
         if !d.last_write.is_empty() {
             let written = d.last_write[key as usize];
-            let replica = d.dbs[pick].replica.as_ref().expect("replica");
-            if written > SimTime::ZERO && !replica.has_applied(written) {
-                return primary as u16; // read-your-writes
+            let behind = d.dbs[pick].replica.as_ref().is_some_and(|r| !r.has_applied(written));
+            if written > SimTime::ZERO && behind {
+                return primary; // read-your-writes
             }
         }
-        pick as u16
+        pick
     }
 
     /// Whether replica `db` takes reads now: it is up and its lag is within
     /// bounds (out beyond `max_lag`, back under half of it). Changes are
     /// logged.
-    pub(super) fn in_rotation(&mut self, now: SimTime, db: usize) -> bool {
-        let max_lag = self.scenario.replicas.as_ref().expect("replicas").max_lag;
-        let d = self.data.as_mut().expect("data tier");
+    pub(super) fn in_rotation(&mut self, now: SimTime, db: DbId) -> bool {
+        let Some(spec) = &self.c.scenario.replicas else { return false };
+        let max_lag = spec.max_lag;
+        let d = &mut *self.d;
         let node = &mut d.dbs[db];
         let down = node.db.down();
-        let r = node.replica.as_mut().expect("replica");
+        let Some(r) = node.replica.as_mut() else { return false };
         let lag = r.lag(now);
         let was = r.in_rotation;
         let is = if was { lag <= max_lag } else { lag.0 * 2 < max_lag.0 };
@@ -94,44 +99,46 @@ impl Sim {
             } else {
                 format!("out of the read rotation: lag {lag:.2} s > max_lag {max_lag:.2} s; its reads go elsewhere")
             };
-            self.rec.event(now, EventKind::Db, name, detail);
+            self.c.rec.event(now, EventKind::Db, name, detail);
         }
         is && !down
     }
 
     /// A write to `key` committed on primary `db`: each of its replicas will
     /// replay it.
-    pub(super) fn replicate(&mut self, now: SimTime, db: usize, key: u32, q: &mut Q) {
-        let spec = self.scenario.replicas.as_ref().expect("replicas");
-        let (apply_cost, write) = (spec.apply_cost, &self.scenario.database.as_ref().expect("database").write);
-        let d = self.data.as_mut().expect("data tier");
+    pub(super) fn replicate(&mut self, now: SimTime, db: DbId, key: u32, q: &mut Q) {
+        let s = &self.c.scenario;
+        let (Some(spec), Some(primary)) = (&s.replicas, &s.database) else { return };
+        let (apply_cost, write) = (spec.apply_cost, &primary.write);
+        let d = &mut *self.d;
         if !d.last_write.is_empty() {
             d.last_write[key as usize] = now;
         }
-        let stride = d.stride;
+        let replica = |k: usize| DbId::from_index(db.index() + k);
         let mut idle = 0u32; // replicas that had nothing to replay (at most 15)
-        for k in 1..stride {
+        for k in 1..d.stride {
             let work = write.sample(&mut d.replay_rng).as_nanos() as f64 * apply_cost;
-            let r = d.dbs[db + k].replica.as_mut().expect("replica");
+            let Some(r) = d.dbs[replica(k)].replica.as_mut() else { continue };
             r.pending.push_back(PendingWrite { committed: now, work });
             if r.pending.len() == 1 {
                 idle |= 1 << k;
             }
         }
-        for k in 1..stride {
+        for k in 1..d.stride {
             if idle & (1 << k) != 0 {
-                self.start_replay(now, db + k, q);
+                self.start_replay(now, replica(k), q);
             }
         }
     }
 
     /// Replica `db` replays its oldest pending write if it has arrived and
     /// nothing else is being replayed; else it waits for it.
-    pub(super) fn start_replay(&mut self, now: SimTime, db: usize, q: &mut Q) {
-        let delay = self.scenario.replicas.as_ref().expect("replicas").network_delay;
-        let node = &mut self.data.as_mut().expect("data tier").dbs[db];
+    pub(super) fn start_replay(&mut self, now: SimTime, db: DbId, q: &mut Q) {
+        let Some(spec) = &self.c.scenario.replicas else { return };
+        let delay = spec.network_delay;
+        let node = &mut self.d.dbs[db];
         let down = node.db.down();
-        let r = node.replica.as_mut().expect("replica");
+        let Some(r) = node.replica.as_mut() else { return };
         let Some(w) = r.pending.front().copied() else { return };
         if r.replaying || down {
             return;
@@ -140,27 +147,29 @@ impl Sim {
         if arrives > now {
             if !r.wake_scheduled {
                 r.wake_scheduled = true;
-                q.schedule(arrives, Event::Replay(db as u32));
+                q.schedule(arrives, Event::Data(DataEvent::Replay(db)));
             }
             return;
         }
         r.replaying = true;
-        node.db.cpu.add(now, APPLY_JOB, w.work);
+        node.db.cpu.add(now, Job::Apply.token(), w.work);
         self.update_db(now, db, q);
     }
 
     /// The oldest pending write reached replica `db`.
-    pub(super) fn on_replay(&mut self, now: SimTime, db: u32, q: &mut Q) {
-        let db = db as usize;
-        self.data.as_mut().expect("data tier").dbs[db].replica.as_mut().expect("replica").wake_scheduled = false;
+    pub(super) fn on_replay(&mut self, now: SimTime, db: DbId, q: &mut Q) {
+        if let Some(r) = self.d.dbs[db].replica.as_mut() {
+            r.wake_scheduled = false;
+        }
         self.start_replay(now, db, q);
     }
 
     /// Replica `db` replayed its oldest pending write.
-    pub(super) fn replay_done(&mut self, now: SimTime, db: usize, q: &mut Q) {
-        let r = self.data.as_mut().expect("data tier").dbs[db].replica.as_mut().expect("replica");
-        r.replaying = false;
-        r.pending.pop_front();
+    pub(super) fn replay_done(&mut self, now: SimTime, db: DbId, q: &mut Q) {
+        if let Some(r) = self.d.dbs[db].replica.as_mut() {
+            r.replaying = false;
+            r.pending.pop_front();
+        }
         self.start_replay(now, db, q);
     }
 }

@@ -18,16 +18,19 @@
 
 use std::collections::VecDeque;
 
+use super::data::DataCx;
 use super::record::CostTier;
-use super::{Event, Sim};
+use super::{Core, Cx, DataEvent, Event};
 use crate::engine::queue::EventQueue;
 use crate::engine::time::SimTime;
+use crate::model::database::DbId;
 use crate::model::instance::{InstanceId, State};
 use crate::model::metrics;
 use crate::output::EventKind;
 use crate::scenario::events::{Size, Tier};
 use crate::scenario::fleet::Resize;
 use crate::scenario::types::Family;
+use std::sync::Arc;
 
 type Q = EventQueue<Event>;
 
@@ -64,8 +67,10 @@ impl Vpa {
 /// A database resize in progress: the databases still to resize, in order.
 pub(super) struct DbResize {
     tier: CostTier,
-    queue: VecDeque<usize>,
+    queue: VecDeque<DbId>,
+    /// The type they go to, of this family.
     to: usize,
+    family: Arc<Family>,
 }
 
 /// The `q` quantile of sorted values (nearest rank).
@@ -100,11 +105,11 @@ fn target(family: &Family, current: usize, to: &Size) -> Result<usize, String> {
     }
 }
 
-impl Sim {
+impl Cx<'_> {
     /// The size of an app instance of type `ty` (the fleet's own size when
     /// untyped).
     pub(super) fn app_size(&self, ty: Option<usize>) -> AppSize {
-        let f = &self.scenario.fleet;
+        let f = &self.c.scenario.fleet;
         let (cores, price_per_hour) = match (ty, &f.family) {
             (Some(t), Some(family)) => (family.types[t].cores, family.types[t].price_per_hour),
             _ => (f.cores, f.price_per_hour),
@@ -120,18 +125,18 @@ impl Sim {
 
     /// Prices of the tiers that exist for the whole run, from its start.
     pub(super) fn start_costs(&mut self) {
-        let s = self.scenario.clone();
+        let s = self.c.scenario.clone();
         if let Some(d) = &self.data {
-            for node in &d.dbs {
+            for node in d.dbs.iter() {
                 let tier = if node.replica.is_some() { CostTier::ReadReplicas } else { CostTier::Database };
-                self.rec.price(SimTime::ZERO, tier, node.db.price_per_hour);
+                self.c.rec.price(SimTime::ZERO, tier, node.db.price_per_hour);
             }
         }
         if let Some(p) = &s.pooler {
-            self.rec.price(SimTime::ZERO, CostTier::Pooler, p.price_per_hour);
+            self.c.rec.price(SimTime::ZERO, CostTier::Pooler, p.price_per_hour);
         }
         if let Some(c) = &s.cache {
-            self.rec.price(SimTime::ZERO, CostTier::Cache, c.price_per_hour);
+            self.c.rec.price(SimTime::ZERO, CostTier::Cache, c.price_per_hour);
         }
     }
 
@@ -139,28 +144,30 @@ impl Sim {
     pub(super) fn resize(&mut self, now: SimTime, tier: Tier, to: &Size, q: &mut Q) -> String {
         match tier {
             Tier::App => {
-                let Some(family) = self.scenario.fleet.family.clone() else {
+                let Some(family) = self.c.scenario.fleet.family.clone() else {
                     return "refused: the fleet has no instance types (give [fleet] types and type)".into();
                 };
-                let current = self.app_type.or_else(|| family.smallest_with(self.scenario.fleet.cores as f64));
+                let current = self.c.app_type.or_else(|| family.smallest_with(self.c.scenario.fleet.cores as f64));
                 let current = current.unwrap_or(family.largest());
                 match target(&family, current, to) {
-                    Ok(t) if t == current && self.app_type.is_some() => format!("already {}", family.types[t].name),
-                    Ok(t) => self.resize_app(now, t, q),
+                    Ok(t) if t == current && self.c.app_type.is_some() => format!("already {}", family.types[t].name),
+                    Ok(t) => self.resize_app(now, &family, t, q),
                     Err(why) => why,
                 }
             }
-            Tier::Database | Tier::Replicas => self.resize_databases(now, tier, to, q),
+            Tier::Database | Tier::Replicas => match self.data() {
+                Some(mut d) => d.resize_databases(now, tier, to, q),
+                None => "refused: no database".into(),
+            },
         }
     }
 
     /// Makes `to` the app tier's type and starts rolling it out.
-    fn resize_app(&mut self, now: SimTime, to: usize, q: &mut Q) -> String {
-        let (old, new) = (self.app_size(self.app_type), self.app_size(Some(to)));
-        let family = self.scenario.fleet.family.clone().expect("typed");
-        let from = self.app_type.map_or_else(|| format!("{} cores", old.cores), |t| family.types[t].name.clone());
-        self.app_type = Some(to);
-        let mode = self.scenario.fleet.resize;
+    fn resize_app(&mut self, now: SimTime, family: &Family, to: usize, q: &mut Q) -> String {
+        let (old, new) = (self.app_size(self.c.app_type), self.app_size(Some(to)));
+        let from = self.c.app_type.map_or_else(|| format!("{} cores", old.cores), |t| family.types[t].name.clone());
+        self.c.app_type = Some(to);
+        let mode = self.c.scenario.fleet.resize;
         let detail = format!(
             "app tier {from} → {} ({} → {} cores, {:.3} → {:.3}/h an instance); {}",
             family.types[to].name,
@@ -176,12 +183,12 @@ impl Sim {
         );
         if mode == Resize::InPlace {
             let outdated: Vec<InstanceId> =
-                self.live.iter().copied().filter(|&i| self.instances[i].instance_type != Some(to)).collect();
+                self.c.live.iter().copied().filter(|&i| self.c.instances[i].instance_type != Some(to)).collect();
             for i in outdated {
                 self.resize_in_place(now, i, q);
             }
-        } else if self.rollout.is_none() {
-            self.rollout = Some(Rollout { waiting: None });
+        } else if self.c.rollout.is_none() {
+            self.c.rollout = Some(Rollout { waiting: None });
             q.schedule(now, Event::Rollout);
         }
         detail
@@ -189,18 +196,18 @@ impl Sim {
 
     /// Gives instance `i` the current type without a restart.
     fn resize_in_place(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
-        let size = self.app_size(self.app_type);
-        let state = self.instances[i].state;
-        let (old_price, old_request) = (self.instances[i].price_per_hour, self.instances[i].request);
+        let size = self.app_size(self.c.app_type);
+        let state = self.c.instances[i].state;
+        let (old_price, old_request) = (self.c.instances[i].price_per_hour, self.c.instances[i].request);
         if state.holds_capacity() {
-            self.rec.price(now, CostTier::App, size.price_per_hour - old_price);
+            self.c.rec.price(now, CostTier::App, size.price_per_hour - old_price);
         }
         if state.running() {
-            self.request_core_ns += (now - self.request_since).as_nanos() as f64 * self.running_request;
-            self.request_since = now;
-            self.running_request += size.request - old_request;
+            self.c.request_core_ns += (now - self.c.request_since).as_nanos() as f64 * self.c.running_request;
+            self.c.request_since = now;
+            self.c.running_request += size.request - old_request;
         }
-        let inst = &mut self.instances[i];
+        let inst = &mut self.c.instances[i];
         inst.cores = size.cores;
         inst.request = size.request;
         inst.worker_limit = size.workers;
@@ -209,13 +216,13 @@ impl Sim {
         inst.cpu.set_servers(now, size.cores as f64);
         self.update_cpu(now, i, q);
         // More workers: queued requests take them at once.
-        while self.instances[i].busy_workers < self.instances[i].worker_limit {
-            let inst = &mut self.instances[i];
+        while self.c.instances[i].busy_workers < self.c.instances[i].worker_limit {
+            let inst = &mut self.c.instances[i];
             let Some(next) = inst.queue.pop_front() else { break };
-            if self.requests.get(next).is_some() {
+            if self.c.requests.get(next).is_some() {
                 self.start_work(now, next, i, q);
             } else {
-                self.instances[i].stale -= 1;
+                self.c.instances[i].stale -= 1;
             }
         }
     }
@@ -223,27 +230,29 @@ impl Sim {
     /// Whether the rollout waits for instance `i`: its becoming ready (or
     /// going away) lets the next step go.
     pub(super) fn rollout_notice(&mut self, now: SimTime, i: InstanceId, q: &mut Q) {
-        if self.rollout.as_ref().is_some_and(|r| r.waiting == Some(i)) {
+        if self.c.rollout.as_ref().is_some_and(|r| r.waiting == Some(i)) {
             q.schedule(now, Event::Rollout);
         }
     }
 
     /// The next step of a rollout: replace one outdated instance.
     pub(super) fn on_rollout(&mut self, now: SimTime, q: &mut Q) {
-        let Some(r) = &self.rollout else { return };
+        let Some(r) = &self.c.rollout else { return };
         if let Some(w) = r.waiting
-            && !matches!(self.instances[w].state, State::Ready | State::Draining | State::Terminated)
+            && !matches!(self.c.instances[w].state, State::Ready | State::Draining | State::Terminated)
         {
             return;
         }
-        self.rollout.as_mut().expect("rollout").waiting = None;
-        if self.surge > 0 {
+        if let Some(r) = &mut self.c.rollout {
+            r.waiting = None;
+        }
+        if self.c.surge > 0 {
             // The surged instance is ready: an outdated one goes (outdated first).
-            self.surge = 0;
+            self.c.surge = 0;
             self.reconcile(now, q);
         }
-        let target = self.app_type;
-        let outdated = |sim: &Sim| -> Vec<InstanceId> {
+        let target = self.c.app_type;
+        let outdated = |sim: &Core| -> Vec<InstanceId> {
             sim.live
                 .iter()
                 .copied()
@@ -255,27 +264,29 @@ impl Sim {
         };
         // Outdated instances not serving yet are replaced at once.
         let starting: Vec<InstanceId> =
-            outdated(self).into_iter().filter(|&i| !self.instances[i].state.ready()).collect();
+            outdated(self.c).into_iter().filter(|&i| !self.c.instances[i].state.ready()).collect();
         for &i in &starting {
             self.terminate(now, i, "replaced by the new instance type", q);
         }
         if !starting.is_empty() {
             self.reconcile(now, q);
         }
-        let Some(&victim) = outdated(self).first() else {
-            self.rollout = None;
+        let Some(&victim) = outdated(self.c).first() else {
+            self.c.rollout = None;
             let name = self.type_name(target);
-            self.rec.event(now, EventKind::Instance, "rollout", format!("every instance is {name}"));
+            self.c.rec.event(now, EventKind::Instance, "rollout", format!("every instance is {name}"));
             return;
         };
-        let before = self.instances.len();
-        match self.scenario.fleet.resize {
-            Resize::Surge => self.surge = 1,
+        let before = self.c.instances.len();
+        match self.c.scenario.fleet.resize {
+            Resize::Surge => self.c.surge = 1,
             _ => self.remove_instance(now, victim, q),
         }
         self.reconcile(now, q);
-        let created = (self.instances.len() > before).then(|| InstanceId::new(self.instances.len() as u32 - 1));
-        self.rollout.as_mut().expect("rollout").waiting = created;
+        let created = (self.c.instances.len() > before).then(|| InstanceId::new(self.c.instances.len() as u32 - 1));
+        if let Some(r) = &mut self.c.rollout {
+            r.waiting = created;
+        }
         if created.is_none() {
             // Nothing to wait for (the count went down meanwhile): go on.
             q.schedule(now, Event::Rollout);
@@ -284,24 +295,25 @@ impl Sim {
 
     /// The name of an app type, for messages.
     fn type_name(&self, ty: Option<usize>) -> String {
-        match (ty, &self.scenario.fleet.family) {
+        match (ty, &self.c.scenario.fleet.family) {
             (Some(t), Some(f)) => f.types[t].name.clone(),
-            _ => format!("{} cores", self.scenario.fleet.cores),
+            _ => format!("{} cores", self.c.scenario.fleet.cores),
         }
     }
 
     /// The vertical autoscaler samples usage and, when the fleet's size is
     /// outside its bounds, moves it to the recommended type.
     pub(super) fn on_vertical(&mut self, now: SimTime, q: &mut Q) {
-        let spec = self.scenario.vertical.clone().expect("[vertical]");
+        // Validated: [vertical] needs a typed fleet; only then is it scheduled.
+        let s = self.c.scenario.clone();
+        let (Some(spec), Some(family), Some(vpa)) = (&s.vertical, &s.fleet.family, &mut self.c.vpa) else { return };
         q.schedule(now + spec.interval, Event::Vertical);
-        let vpa = self.vpa.as_mut().expect("vpa");
-        for &i in &self.live {
-            let inst = &self.instances[i];
+        for &i in &self.c.live {
+            let inst = &self.c.instances[i];
             if !inst.state.ready() {
                 continue;
             }
-            if let Some(cpu) = metrics::pod_metrics(inst, now, &self.scenario.metrics).cpu_milli {
+            if let Some(cpu) = metrics::pod_metrics(inst, now, &self.c.scenario.metrics).cpu_milli {
                 vpa.samples.push_back((now, cpu.value / 1000.0));
             }
         }
@@ -321,15 +333,14 @@ impl Sim {
             quantile(&usage, spec.target_percentile) * m,
             quantile(&usage, spec.upper_percentile) * m,
         );
-        let family = self.scenario.fleet.family.clone().expect("validated: typed");
-        let current = self.app_size(self.app_type).cores as f64;
+        let current = self.app_size(self.c.app_type).cores as f64;
         if (lower..=upper).contains(&current) {
             return;
         }
         let wanted = family.smallest_with(target);
         let pick = wanted.unwrap_or(family.largest()).clamp(spec.min_type, spec.max_type);
         let capped = wanted.is_none_or(|w| w > spec.max_type);
-        let vpa = self.vpa.as_mut().expect("vpa");
+        let Some(vpa) = &mut self.c.vpa else { return };
         if capped && !vpa.capped {
             let t = &family.types[spec.max_type];
             let detail = format!(
@@ -340,10 +351,10 @@ impl Sim {
                 t.name,
                 t.cores
             );
-            self.rec.event(now, EventKind::Scale, "vertical", detail);
+            self.c.rec.event(now, EventKind::Scale, "vertical", detail);
         }
-        self.vpa.as_mut().expect("vpa").capped = capped;
-        if Some(pick) == self.app_type {
+        vpa.capped = capped;
+        if Some(pick) == self.c.app_type {
             return;
         }
         let why = format!(
@@ -355,16 +366,18 @@ impl Sim {
             target / m,
             upper / m,
         );
-        let detail = self.resize_app(now, pick, q);
-        self.rec.event(now, EventKind::Scale, "vertical", format!("{why} → {detail}"));
+        let detail = self.resize_app(now, family, pick, q);
+        self.c.rec.event(now, EventKind::Scale, "vertical", format!("{why} → {detail}"));
     }
+}
 
+impl DataCx<'_> {
     /// A resize of the primaries or the replicas: one failover at a time.
     fn resize_databases(&mut self, now: SimTime, tier: Tier, to: &Size, q: &mut Q) -> String {
-        if self.db_resize.is_some() {
+        if self.d.resize.is_some() {
             return "refused: a database resize is in progress".into();
         }
-        let Some(d) = &self.data else { return "refused: no database".into() };
+        let d = &*self.d;
         let (indexes, cost) = match tier {
             Tier::Replicas => (d.replica_indexes(), CostTier::ReadReplicas),
             _ => (d.primaries(), CostTier::Database),
@@ -386,19 +399,19 @@ impl Sim {
         let n = indexes.len();
         let failover = spec.failover;
         let from = db.instance_type.map_or_else(|| format!("{} cores", db.cores), |t| family.types[t].name.clone());
-        self.db_resize = Some(DbResize { tier: cost, queue: indexes.into(), to });
+        self.d.resize = Some(DbResize { tier: cost, queue: indexes.into(), to, family: family.clone() });
         self.next_failover(now, q);
         format!("{} {from} → {}: {n} failover(s) of {failover}, one at a time", tier.name(), family.types[to].name)
     }
 
     /// The next database of a resize goes down into its failover.
     fn next_failover(&mut self, now: SimTime, q: &mut Q) {
-        let Some(r) = &mut self.db_resize else { return };
+        let Some(r) = &mut self.d.resize else { return };
         let Some(db) = r.queue.pop_front() else {
-            self.db_resize = None;
+            self.d.resize = None;
             return;
         };
-        let d = self.data.as_mut().expect("data tier");
+        let d = &mut *self.d;
         let failover = d.dbs[db].spec.failover;
         let node = &mut d.dbs[db].db;
         let was = node.down();
@@ -407,17 +420,16 @@ impl Sim {
         if !was {
             self.db_down(now, db, q);
         }
-        self.rec.event(now, EventKind::Db, name, format!("failing over to the resized standby: down for {failover}"));
-        q.schedule(now + failover, Event::Failover(db as u32));
+        self.c.rec.event(now, EventKind::Db, name, format!("failing over to the resized standby: down for {failover}"));
+        q.schedule(now + failover, Event::Data(DataEvent::Failover(db)));
     }
 
     /// Database `db`'s failover is over: it is back with its new size.
-    pub(super) fn on_failover(&mut self, now: SimTime, db: u32, q: &mut Q) {
-        let db = db as usize;
-        let Some(r) = &self.db_resize else { return };
-        let (to, tier) = (r.to, r.tier);
-        let d = self.data.as_mut().expect("data tier");
-        let (family, fixed) = (d.dbs[db].spec.family.clone().expect("typed"), d.dbs[db].spec.max_connections_set);
+    pub(super) fn on_failover(&mut self, now: SimTime, db: DbId, q: &mut Q) {
+        let Some(r) = &self.d.resize else { return };
+        let (to, tier, family) = (r.to, r.tier, r.family.clone());
+        let d = &mut *self.d;
+        let fixed = d.dbs[db].spec.max_connections_set;
         let node = &mut d.dbs[db].db;
         let t = &family.types[to];
         let delta = t.price_per_hour - node.price_per_hour;
@@ -432,21 +444,21 @@ impl Sim {
         let up = !node.down();
         let detail = format!("back as {}: {} cores, max_connections {}", t.name, t.cores, node.max_connections);
         let name = d.name(db);
-        self.rec.price(now, tier, delta);
+        self.c.rec.price(now, tier, delta);
         self.update_db(now, db, q);
         if up {
             self.db_up(now, db, q);
         }
-        self.rec.event(now, EventKind::Db, name, detail);
+        self.c.rec.event(now, EventKind::Db, name, detail);
         self.next_failover(now, q);
     }
 
     /// Serverless primaries move their capacity toward utilization/target.
     pub(super) fn on_serverless(&mut self, now: SimTime, q: &mut Q) {
-        let spec = self.scenario.database.as_ref().and_then(|d| d.serverless.clone()).expect("serverless");
-        q.schedule(now + spec.interval, Event::Serverless);
-        for db in self.data.as_ref().expect("data tier").primaries() {
-            let d = self.data.as_mut().expect("data tier");
+        let Some(spec) = self.c.scenario.database.as_ref().and_then(|d| d.serverless.clone()) else { return };
+        q.schedule(now + spec.interval, Event::Data(DataEvent::Serverless));
+        for db in self.d.primaries() {
+            let d = &mut *self.d;
             let node = &mut d.dbs[db];
             node.db.cpu.advance(now);
             let busy = node.db.cpu.busy_server_ns();
@@ -454,7 +466,7 @@ impl Sim {
             let util = if dt > 0.0 { (busy - node.scaled_busy) / (node.db.cores * dt) } else { 0.0 };
             node.scaled_busy = busy;
             node.scaled_at = now;
-            let acu = node.db.acu.expect("serverless");
+            let Some(acu) = node.db.acu else { continue }; // a serverless primary has a capacity
             let wanted = acu * util / spec.target_utilization;
             let next = if wanted > acu {
                 half_acu(wanted).min(spec.max_acu)
@@ -470,7 +482,7 @@ impl Sim {
             node.db.price_per_hour = next * spec.price_per_acu_hour;
             let at_max = next == spec.max_acu && acu < spec.max_acu;
             let name = d.name(db);
-            self.rec.price(now, CostTier::Database, (next - acu) * spec.price_per_acu_hour);
+            self.c.rec.price(now, CostTier::Database, (next - acu) * spec.price_per_acu_hour);
             self.update_db(now, db, q);
             if at_max {
                 let detail = format!(
@@ -478,7 +490,7 @@ impl Sim {
                     next * spec.cores_per_acu,
                     util * 100.0
                 );
-                self.rec.event(now, EventKind::Db, name, detail);
+                self.c.rec.event(now, EventKind::Db, name, detail);
             }
         }
     }

@@ -129,6 +129,7 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
             continue;
         }
         let at = FieldPath::root().key("param").index(j);
+        // A value is bad only once a refused point with it was recorded as its example.
         let first = example[j][bad_values[0]].as_ref().expect("bad values have an example");
         // The same complaint for every value, not quoting the value: the path is at fault.
         let same = |q: &Problem| q.field == first.field && q.message == first.message;
@@ -145,6 +146,7 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
             continue;
         }
         for v in bad_values {
+            // As above: a bad value has its example.
             let e = example[j][v].as_ref().expect("bad values have an example");
             // Sampled ranges can refuse many values; one is enough to see why.
             let sampled = sampled_range(file, j);
@@ -179,6 +181,7 @@ pub fn check_points(file: &SweepFile, params: &[Param], points: Vec<Point>) -> R
         if pt.iter().enumerate().any(|(j, &v)| bad(j, v as usize)) {
             continue; // explained by a bad value, reported above
         }
+        // A point is refused only with at least one problem.
         let first = fail.into_iter().next().expect("a refused point has a problem");
         if file.skip_invalid {
             let field = first.field.as_ref().map_or_else(|| first.message.clone(), |f| f.to_string());

@@ -244,6 +244,7 @@ impl SweepFile {
             let mut cx = Cx::new(&doc);
             let parts = check(&mut cx);
             cx.finish().map_err(|p| name_params(&doc, p))?;
+            // `check` returns None only after recording a problem, and finish() had none.
             parts.expect("no problem, so every part was read")
         };
         Ok(SweepFile {

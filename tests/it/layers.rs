@@ -185,3 +185,67 @@ fn references_are_read_from_crate_paths_groups_and_climbing_supers() {
     let got: Vec<String> = references(Path::new("src/scenario/foo.rs"), text).into_iter().map(|(_, t)| t).collect();
     assert_eq!(got, ["model", "output", "policy", "sim"]);
 }
+
+/// The lines of `text` outside test code: a `#[cfg(test)]` item (a `mod
+/// tests { … }` block, rustfmt-formatted, or a `mod tests;`) is left out.
+fn non_test_lines(text: &str) -> Vec<(usize, &str)> {
+    let mut out = Vec::new();
+    let mut lines = text.lines().enumerate();
+    while let Some((n, line)) = lines.next() {
+        if line.trim() != "#[cfg(test)]" {
+            out.push((n + 1, line));
+            continue;
+        }
+        let indent = line.len() - line.trim_start().len();
+        if lines.next().is_some_and(|(_, item)| item.trim_end().ends_with(';')) {
+            continue; // `mod tests;`
+        }
+        for (_, item) in lines.by_ref() {
+            if item.len() - item.trim_start().len() == indent && item.trim_start().starts_with('}') {
+                break;
+            }
+        }
+    }
+    out
+}
+
+/// Where the crate's own code may panic on an `expect`: few places, each
+/// saying on its line or the line above why it cannot fail. The data tier
+/// is an `Option` checked once at dispatch, so none of them is about it.
+#[test]
+fn expects_are_few_and_each_says_why_it_cannot_fail() {
+    const MAX_EXPECTS: usize = 19;
+    let mut files = Vec::new();
+    rust_files(&root().join("src"), &mut files);
+    files.sort();
+    let (mut all, mut silent, mut data_tier) = (Vec::new(), Vec::new(), Vec::new());
+    for path in files.iter().filter(|p| p.file_name().is_some_and(|n| n != "tests.rs")) {
+        let rel = path.strip_prefix(root()).unwrap().to_string_lossy().replace('\\', "/");
+        let text = fs::read_to_string(path).unwrap();
+        let lines = non_test_lines(&text);
+        for (k, &(n, line)) in lines.iter().enumerate() {
+            if line.trim_start().starts_with("//") || !line.contains(".expect(") {
+                continue;
+            }
+            let at = format!("{rel}:{n}: {}", line.trim());
+            let above = k.checked_sub(1).map_or("", |j| lines[j].1);
+            if !line.contains("//") && !above.trim_start().starts_with("//") {
+                silent.push(at.clone());
+            }
+            if line.contains("expect(\"data tier\")") {
+                data_tier.push(at.clone());
+            }
+            all.push(at);
+        }
+    }
+    assert!(data_tier.is_empty(), "the data tier is checked once at dispatch, not here:\n{}", data_tier.join("\n"));
+    assert!(all.len() <= MAX_EXPECTS, "{} expects (at most {MAX_EXPECTS}):\n{}", all.len(), all.join("\n"));
+    assert!(silent.is_empty(), "say on the line above why each cannot fail:\n{}", silent.join("\n"));
+}
+
+#[test]
+fn test_code_is_left_out_of_the_count() {
+    let text = "fn a() { x.expect(\"1\") }\n#[cfg(test)]\nmod tests {\n    use super::*;\n    fn b() { y.expect(\"2\") }\n}\nfn c() {}\n#[cfg(test)]\nmod more;\nfn d() {}\n";
+    let kept: Vec<usize> = non_test_lines(text).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(kept, [1, 7, 10]);
+}

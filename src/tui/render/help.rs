@@ -61,6 +61,7 @@ pub(super) fn render(app: &App, frame: &mut Frame<'_>, area: Rect) {
     let (mut left, mut right): (Vec<Line<'_>>, Vec<Line<'_>>) = if one_column {
         (groups.concat(), Vec::new())
     } else {
+        // `groups` is built just above from the four groups of keys.
         let [sim, faults, runbook, view] = <[_; 4]>::try_from(groups).expect("four groups");
         ([sim, runbook].concat(), [faults, view].concat())
     };
