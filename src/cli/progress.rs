@@ -59,7 +59,7 @@ impl RunProgress {
                 return Some(signal);
             }
             let before = (Instant::now(), sim.now());
-            sim.run_until(SimTime(sim.now().as_nanos().saturating_add(slice.0)).min(end));
+            sim.run_until(SimTime::from_nanos(sim.now().as_nanos().saturating_add(slice.0)).min(end));
             let took = before.0.elapsed().max(Duration::from_micros(1));
             let done = sim.now().saturating_since(before.1);
             slice = SimDuration(((done.0 as f64) * SLICE_WALL.as_secs_f64() / took.as_secs_f64()).max(1e6) as u64);

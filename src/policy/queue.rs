@@ -329,7 +329,7 @@ mod tests {
     fn decide(p: &mut QueueScaling, t: u64, desired: u32, queue: f64) -> Decision {
         let fleet = FleetMetrics { queue: Some(queue), ..Default::default() };
         let obs = Observation {
-            now: SimTime(t * 1_000_000_000),
+            now: SimTime::from_secs(t),
             desired,
             current: desired,
             ready: 0,

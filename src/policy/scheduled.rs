@@ -210,7 +210,7 @@ impl ScalingPolicy for Scheduled {
             if let Some(d) = a.desired {
                 parts.push(format!("desired {d}"));
             }
-            notes.push(format!("scheduled action at {}: {}", SimDuration(t.0), parts.join(", ")));
+            notes.push(format!("scheduled action at {}: {}", SimDuration(t.as_nanos()), parts.join(", ")));
             self.index += 1;
             if self.index == self.config.actions.len()
                 && let Some(e) = self.config.every
@@ -292,7 +292,7 @@ mod tests {
         let fleet = FleetMetrics::default();
         let mut at = |t: u64, desired: u32| {
             let obs = Observation {
-                now: SimTime(t * 1_000_000_000),
+                now: SimTime::from_secs(t),
                 desired,
                 current: desired,
                 ready: desired,

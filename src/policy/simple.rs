@@ -259,8 +259,8 @@ mod tests {
             id,
             phase: PodPhase::Running,
             ready,
-            ready_transition: SimTime(ready_at * 1_000_000_000),
-            created: SimTime(created * 1_000_000_000),
+            ready_transition: SimTime::from_secs(ready_at),
+            created: SimTime::from_secs(created),
             start_time: Some(SimTime::ZERO),
             deleting: false,
             cpu_request_milli: 1000,
@@ -291,7 +291,7 @@ mod tests {
         let mut at = |t: u64, pods: &[PodView]| {
             let n = pods.len() as u32;
             p.decide(&Observation {
-                now: SimTime(t * 1_000_000_000),
+                now: SimTime::from_secs(t),
                 desired: n,
                 current: n,
                 ready: n,

@@ -342,7 +342,7 @@ mod tests {
                 phase: PodPhase::Running,
                 ready: true,
                 ready_transition: SimTime::ZERO,
-                created: SimTime(created * 1_000_000_000),
+                created: SimTime::from_secs(created),
                 start_time: Some(SimTime::ZERO),
                 deleting: false,
                 cpu_request_milli: 1000,
@@ -374,7 +374,7 @@ mod tests {
         let fleet = FleetMetrics::default();
         let n = pods.len() as u32;
         p.decide(&Observation {
-            now: SimTime(t * 1_000_000_000),
+            now: SimTime::from_secs(t),
             desired: n,
             current: n,
             ready: n,

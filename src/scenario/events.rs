@@ -460,7 +460,7 @@ mod tests {
 
     #[test]
     fn written_events_read_back_as_the_same_actions() {
-        let t = |ns: u64| SimTime(ns);
+        let t = |ns: u64| SimTime::from_nanos(ns);
         let policy_value: toml::Table = toml::from_str("a = 1\nb = \"x\"").unwrap();
         let events = vec![
             TimedAction { at: t(0), action: Action::KillInstances(KillAmount::Fraction(0.3)) },

@@ -108,7 +108,7 @@ fn resources(cols: &[Column]) -> Vec<&str> {
 
 /// Seconds, exactly (`15`, `15.5`, `0.000000001`).
 pub fn secs(t: SimTime) -> String {
-    let (s, ns) = (t.0 / 1_000_000_000, t.0 % 1_000_000_000);
+    let (s, ns) = (t.as_nanos() / 1_000_000_000, t.as_nanos() % 1_000_000_000);
     if ns == 0 {
         return s.to_string();
     }
@@ -167,7 +167,7 @@ pub fn write(out: &mut String, header_too: bool, now: SimTime, input: &HpaInput,
                 _ => None,
             })
         });
-        let (st, sw) = sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime(w.0))));
+        let (st, sw) = sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime::from_nanos(w.0))));
         let _ = write!(out, "{phase},{ready},{since},{started},{},{st},{sw}", pod.deleting);
         for r in resources(&cols) {
             let request: i64 = pod.containers.iter().filter_map(|c| c.requests.get(r)).sum();
@@ -295,7 +295,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
         let time = |name: &str| -> Result<Option<SimTime>, CsvProblem> {
             cell(name)
                 .map(|s| {
-                    parse_secs(s).and_then(|ns| ns.checked_add(EPOCH.0)).map(SimTime).ok_or_else(|| {
+                    parse_secs(s).and_then(|ns| ns.checked_add(EPOCH.0)).map(SimTime::from_nanos).ok_or_else(|| {
                         problem(
                             line,
                             Some(name),
@@ -362,7 +362,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
             }
         }
         let sample_time = time("sample_time")?.unwrap_or(at);
-        let sample_window = time("sample_window")?.map_or(window, |t| SimDuration(t.0 - EPOCH.0));
+        let sample_window = time("sample_window")?.map_or(window, |t| SimDuration(t.as_nanos() - EPOCH.0));
         let mut request_of = BTreeMap::new();
         for (r, col) in resources(&cols).iter().zip(&requests) {
             if let Some(v) = quantity(col)? {
@@ -557,7 +557,7 @@ mod tests {
     #[test]
     fn seconds_round_trip_exactly() {
         for ns in [0, 1, 15_000_000_000, 15_250_000_000, 123_456_789_012] {
-            assert_eq!(parse_secs(&secs(SimTime(ns))), Some(ns));
+            assert_eq!(parse_secs(&secs(SimTime::from_nanos(ns))), Some(ns));
         }
         assert_eq!(parse_secs("-1"), None);
         assert_eq!(parse_secs("1.0000000001"), None);
