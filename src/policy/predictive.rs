@@ -146,7 +146,11 @@ impl Predictive {
     pub fn forecast(&self, now: SimTime) -> Option<f64> {
         let start = now.as_nanos().checked_sub(self.config.cycle.0)?;
         let end = start + self.config.lead.0;
-        self.history.iter().filter(|(t, _)| t.as_nanos() >= start && t.as_nanos() <= end).map(|(_, r)| *r).reduce(f64::max)
+        self.history
+            .iter()
+            .filter(|(t, _)| t.as_nanos() >= start && t.as_nanos() <= end)
+            .map(|(_, r)| *r)
+            .reduce(f64::max)
     }
 }
 
@@ -232,14 +236,8 @@ mod tests {
         for t in (0..=130).step_by(10) {
             let rps = if t == 40 { 200.0 } else { 50.0 };
             let fleet = FleetMetrics { offered_rps: Some(rps), ..Default::default() };
-            let obs = Observation {
-                now: SimTime::from_secs(t),
-                desired: 5,
-                current: 5,
-                ready: 5,
-                pods: &[],
-                fleet: &fleet,
-            };
+            let obs =
+                Observation { now: SimTime::from_secs(t), desired: 5, current: 5, ready: 5, pods: &[], fleet: &fleet };
             let d = p.decide(&obs);
             if t < 100 {
                 assert_eq!(d.desired, 5, "no forecast during the first cycle: {}", d.reason);

@@ -328,14 +328,8 @@ mod tests {
 
     fn decide(p: &mut QueueScaling, t: u64, desired: u32, queue: f64) -> Decision {
         let fleet = FleetMetrics { queue: Some(queue), ..Default::default() };
-        let obs = Observation {
-            now: SimTime::from_secs(t),
-            desired,
-            current: desired,
-            ready: 0,
-            pods: &[],
-            fleet: &fleet,
-        };
+        let obs =
+            Observation { now: SimTime::from_secs(t), desired, current: desired, ready: 0, pods: &[], fleet: &fleet };
         p.decide(&obs)
     }
 

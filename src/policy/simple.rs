@@ -290,14 +290,7 @@ mod tests {
         let fleet = FleetMetrics::default();
         let mut at = |t: u64, pods: &[PodView]| {
             let n = pods.len() as u32;
-            p.decide(&Observation {
-                now: SimTime::from_secs(t),
-                desired: n,
-                current: n,
-                ready: n,
-                pods,
-                fleet: &fleet,
-            })
+            p.decide(&Observation { now: SimTime::from_secs(t), desired: n, current: n, ready: n, pods, fleet: &fleet })
         };
         let two = [pod(0, true, 0, 0), pod(1, true, 0, 0)];
         assert_eq!(at(60, &two).desired, 4, "CPU 90% ≥ 70%: +2");

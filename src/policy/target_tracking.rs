@@ -373,14 +373,7 @@ mod tests {
     fn decide(p: &mut TargetTracking, t: u64, pods: &[PodView]) -> Decision {
         let fleet = FleetMetrics::default();
         let n = pods.len() as u32;
-        p.decide(&Observation {
-            now: SimTime::from_secs(t),
-            desired: n,
-            current: n,
-            ready: n,
-            pods,
-            fleet: &fleet,
-        })
+        p.decide(&Observation { now: SimTime::from_secs(t), desired: n, current: n, ready: n, pods, fleet: &fleet })
     }
 
     #[test]

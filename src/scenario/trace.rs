@@ -213,7 +213,10 @@ mod tests {
         let log = load_request_log(&p).unwrap();
         assert_eq!((log.rows, log.span, log.keys.len()), (3, 2.0, 2));
         let rows: Vec<_> = RequestLogReader::open(&log).unwrap().collect();
-        assert_eq!(rows[1], LoggedRequest { t: SimTime::from_nanos(500_000_000), key: Some(1), kind: Some(Kind::Write) });
+        assert_eq!(
+            rows[1],
+            LoggedRequest { t: SimTime::from_nanos(500_000_000), key: Some(1), kind: Some(Kind::Write) }
+        );
         assert_eq!(rows[2].key, Some(0));
     }
 

@@ -640,7 +640,11 @@ mod tests {
         keys(&mut a, &[Command::JumpMinute]);
         assert_eq!(a.clock, Clock::Seeking { to: SimTime::from_nanos(814_500_000_000), then: Then::Run });
         keys(&mut a, &[Command::JumpMinute]);
-        assert_eq!(a.clock, Clock::Seeking { to: SimTime::from_nanos(874_500_000_000), then: Then::Run }, "a jump in a jump");
+        assert_eq!(
+            a.clock,
+            Clock::Seeking { to: SimTime::from_nanos(874_500_000_000), then: Then::Run },
+            "a jump in a jump"
+        );
         reached(&mut a);
         assert_eq!(a.clock, Clock::Running);
         for _ in 0..20 {

@@ -167,7 +167,8 @@ pub fn write(out: &mut String, header_too: bool, now: SimTime, input: &HpaInput,
                 _ => None,
             })
         });
-        let (st, sw) = sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime::from_nanos(w.0))));
+        let (st, sw) =
+            sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime::from_nanos(w.0))));
         let _ = write!(out, "{phase},{ready},{since},{started},{},{st},{sw}", pod.deleting);
         for r in resources(&cols) {
             let request: i64 = pod.containers.iter().filter_map(|c| c.requests.get(r)).sum();
