@@ -88,7 +88,7 @@ cases! {
     trace_dev_zero,
     name_escapes_out,
     name_empty,
-    hpa_manifest_bom = "deferred: a BOM is called multi-document by the manifest parser in policy/hpa, being refactored",
+    hpa_manifest_bom,
     // Class 3: runs that never end.
     tick_1ns = "deferred: limits (tick vs duration) in scenario/, being refactored",
     duration_200000d = "deferred: limits (simulated duration) in scenario/, being refactored",
@@ -104,13 +104,13 @@ cases! {
     sweep_long_param_path = "deferred: path depth limit in scenario/problem, being refactored",
     set_long_path = "deferred: path depth limit in scenario/problem, being refactored",
     keys_count_huge = "deferred: key count limit in scenario/ and model/cache, being refactored",
-    hpa_metrics_replicas_huge = "deferred: replica limits in policy/hpa/record, being refactored",
-    hpa_sync_period_1ns = "deferred: sync-period limit (cli.rs / policy/hpa/record, being refactored)",
+    hpa_metrics_replicas_huge,
+    hpa_sync_period_1ns,
     // Class 7: wrong results with exit 0.
     event_after_the_end = "deferred: event validation in scenario/events, being refactored",
     kill_zone_that_does_not_exist = "deferred: event validation in scenario/events, being refactored",
     lognormal_cv_1e300 = "deferred: distribution parameters in scenario/ and engine/dist, being refactored",
-    hpa_negative_cpu = "deferred: metrics validation in policy/hpa/record, being refactored",
+    hpa_negative_cpu,
     capacity_overflow = "deferred: capacity arithmetic in scenario/fleet, being refactored",
     request_log_epoch_times = "deferred: request log validation in scenario/trace, being refactored",
     // Class 10: unclear errors.

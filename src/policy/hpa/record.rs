@@ -48,6 +48,21 @@ use crate::engine::time::{SimDuration, SimTime};
 /// started "long before the series" has a start time (zero).
 const EPOCH: SimDuration = SimDuration::from_secs(86_400);
 
+/// The most pods one instant may hold: the Kubernetes scalability limit of
+/// 150,000 pods per cluster ("Considerations for large clusters",
+/// kubernetes.io/docs/setup/best-practices/cluster-large/).
+pub const MAX_PODS_PER_INSTANT: u32 = 150_000;
+
+/// The most pod samples (pods summed over instants) a file may hold: each
+/// is a pod and its metrics in memory, about a kilobyte, so this keeps a
+/// replay under about 2 GiB. A day at 15 s syncs with 300 pods is 1.7M.
+pub const MAX_POD_SAMPLES: usize = 2_000_000;
+
+/// The most syncs one replay runs (`--sync-period` over the file's span):
+/// a year at a 15 s period is 2.1M. Each decision is kept, with its reason
+/// (about 200 bytes), until the CSV is written.
+pub const MAX_SYNCS: u64 = 3_000_000;
+
 /// The pod-state columns of the per-pod form, in the order written.
 const STATE: [&str; 7] = ["phase", "ready", "ready_since", "started", "deleting", "sample_time", "sample_window"];
 
@@ -286,6 +301,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
         ));
     }
     let mut out: Vec<Recorded> = Vec::new();
+    let mut pod_samples = 0usize;
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line() as usize);
@@ -315,6 +331,19 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
                         .map_err(|e| problem(line, Some(name), format!("'{s}' is not a quantity"), Some(e.to_string())))
                 })
                 .transpose()
+        };
+        // Usage and requests of a resource are amounts: a negative one
+        // would turn into a negative replica count.
+        let amount = |name: &str| -> Result<Option<i64>, CsvProblem> {
+            match quantity(name)? {
+                Some(v) if v < 0 => Err(problem(
+                    line,
+                    Some(name),
+                    format!("'{}' is negative", cell(name).unwrap_or("")),
+                    Some("resource usage and requests are amounts ≥ 0 (cores for cpu)".into()),
+                )),
+                v => Ok(v),
+            }
         };
         let flag = |name: &str, default: bool| -> Result<bool, CsvProblem> {
             match cell(name) {
@@ -366,7 +395,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
         let sample_window = time("sample_window")?.map_or(window, |t| SimDuration(t.as_nanos() - EPOCH.0));
         let mut request_of = BTreeMap::new();
         for (r, col) in resources(&cols).iter().zip(&requests) {
-            if let Some(v) = quantity(col)? {
+            if let Some(v) = amount(col)? {
                 request_of.insert(r.to_string(), v);
             }
         }
@@ -384,8 +413,25 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
                     None,
                 )
             })?;
+            if n > MAX_PODS_PER_INSTANT {
+                return Err(problem(
+                    line,
+                    Some("replicas"),
+                    format!("{n} replicas is more than a cluster holds"),
+                    Some(format!("Kubernetes supports at most {MAX_PODS_PER_INSTANT} pods per cluster")),
+                ));
+            }
             (0..n).map(|i| format!("pod-{i}")).collect()
         };
+        pod_samples += names.len();
+        if pod_samples > MAX_POD_SAMPLES {
+            return Err(problem(
+                line,
+                None,
+                format!("the file holds more than {MAX_POD_SAMPLES} pod samples (pods summed over instants)"),
+                Some("replay a shorter span, or fewer instants (--sync-period reads the latest at each sync)".into()),
+            ));
+        }
         let phase = match cell("phase").unwrap_or("Running") {
             "Running" => PodPhase::Running,
             "Pending" => PodPhase::Pending,
@@ -424,7 +470,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
             for c in &cols {
                 match c {
                     Column::Resource(r) => {
-                        if let Some(v) = quantity(r)? {
+                        if let Some(v) = amount(r)? {
                             usage.insert(r.clone(), v);
                         }
                     }
@@ -480,6 +526,15 @@ pub struct ReplayRow {
     pub rescale: bool,
     /// The controller's explanation.
     pub reason: String,
+}
+
+/// How many syncs a replay of `recorded` runs: one per instant, or one per
+/// `sync_period` over the span.
+pub fn sync_count(recorded: &[Recorded], sync_period: Option<SimDuration>) -> u64 {
+    match (recorded.first(), recorded.last(), sync_period) {
+        (Some(first), Some(last), Some(p)) if !p.is_zero() => (last.at - first.at).as_nanos() / p.as_nanos() + 1,
+        _ => recorded.len() as u64,
+    }
 }
 
 /// Runs the recorded instants through one controller.
