@@ -322,6 +322,12 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             };
             let jobs = match jobs {
                 Some(0) => return Err(Error::Usage("--jobs must be at least 1".into())),
+                Some(n) if n > sweep::MAX_JOBS => {
+                    return Err(Error::Usage(format!(
+                        "--jobs {n} is more than {}: each job holds a run in memory, and past the cores they only wait",
+                        sweep::MAX_JOBS
+                    )));
+                }
                 Some(n) => n,
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             };

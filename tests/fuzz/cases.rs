@@ -97,10 +97,10 @@ cases! {
     rps_1e9 = "deferred: limits (rate × duration) in scenario/, being refactored",
     traffic_scale_inf = "deferred: traffic.scale validation in scenario/, being refactored",
     gamma_cv_tiny = "deferred: degenerate distribution parameters in scenario/ and engine/dist, being refactored",
-    sweep_count_million = "deferred: sweep size limits (sweep/space, checked with the scenario limits)",
-    sweep_jobs_5000 = "deferred: --jobs limit in cli.rs, being edited by another helper",
+    sweep_count_million,
+    sweep_jobs_5000,
     // Class 4: aborts.
-    sweep_deep_skip_if = "deferred: expression depth limit (with the other limits)",
+    sweep_deep_skip_if,
     sweep_long_param_path = "deferred: path depth limit in scenario/problem, being refactored",
     set_long_path = "deferred: path depth limit in scenario/problem, being refactored",
     keys_count_huge = "deferred: key count limit in scenario/ and model/cache, being refactored",
@@ -116,7 +116,7 @@ cases! {
     // Class 10: unclear errors.
     set_duration_nan = "deferred: error wording in scenario/, being refactored",
     slo_array_leaks_serde = "deferred: serde wording in scenario/, being refactored",
-    merge_malformed_hash = "deferred: the header parser is in sweep/table.rs, being refactored",
+    merge_malformed_hash,
 }
 
 #[test]

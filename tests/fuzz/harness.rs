@@ -150,7 +150,7 @@ pub fn fuzz<S: proptest::strategy::Strategy>(
 {
     let started = Instant::now();
     let cases = AtomicUsize::new(0);
-    let mut run = |runner: &mut TestRunner| {
+    let run = |runner: &mut TestRunner| {
         let result = runner.run(&strategy, |v| {
             cases.fetch_add(1, Ordering::Relaxed);
             case(v)
