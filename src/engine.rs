@@ -127,7 +127,7 @@ mod tests {
         type Event = ();
         fn handle(&mut self, now: SimTime, _: (), q: &mut EventQueue<()>) {
             self.0.push(now.as_nanos());
-            q.schedule(now + SimDuration(10), ());
+            q.schedule(now + SimDuration::from_nanos(10), ());
         }
     }
 

@@ -20,7 +20,7 @@ pub struct SimTime(u64);
 
 /// A span of simulated time, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimDuration(pub u64);
+pub struct SimDuration(u64);
 
 impl SimTime {
     /// The start of every run.

@@ -69,9 +69,9 @@ fn visible<T>(
     now: SimTime,
     spec: &MetricsSpec,
 ) -> Option<(usize, usize)> {
-    let horizon = now.as_nanos().checked_sub(spec.delay.0)?;
+    let horizon = now.as_nanos().checked_sub(spec.delay.as_nanos())?;
     let newest = scrapes.iter().rposition(|s| at(s).as_nanos() <= horizon)?;
-    let start = at(&scrapes[newest]).as_nanos().saturating_sub(spec.window.0);
+    let start = at(&scrapes[newest]).as_nanos().saturating_sub(spec.window.as_nanos());
     let oldest = scrapes.iter().position(|s| at(s).as_nanos() >= start)?;
     Some((oldest, newest))
 }

@@ -144,8 +144,8 @@ impl Predictive {
     /// The largest rate seen in `[now − cycle, now − cycle + lead]`, if
     /// the history reaches that far back.
     pub fn forecast(&self, now: SimTime) -> Option<f64> {
-        let start = now.as_nanos().checked_sub(self.config.cycle.0)?;
-        let end = start + self.config.lead.0;
+        let start = now.as_nanos().checked_sub(self.config.cycle.as_nanos())?;
+        let end = start + self.config.lead.as_nanos();
         self.history
             .iter()
             .filter(|(t, _)| t.as_nanos() >= start && t.as_nanos() <= end)
@@ -166,7 +166,7 @@ impl ScalingPolicy for Predictive {
         if let Some(r) = obs.fleet.offered_rps {
             self.history.push_back((now, r));
         }
-        let keep_from = now.as_nanos().saturating_sub(self.config.cycle.0);
+        let keep_from = now.as_nanos().saturating_sub(self.config.cycle.as_nanos());
         while self.history.front().is_some_and(|(t, _)| t.as_nanos() < keep_from) {
             self.history.pop_front();
         }

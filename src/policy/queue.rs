@@ -214,7 +214,7 @@ impl ScalingPolicy for QueueScaling {
     type Config = QueueConfig;
 
     fn interval(&self) -> SimDuration {
-        SimDuration(gcd(self.config.polling.0, self.hpa.config().sync_period.0).max(1))
+        SimDuration::from_nanos(gcd(self.config.polling.as_nanos(), self.hpa.config().sync_period.as_nanos()).max(1))
     }
 
     fn decide(&mut self, obs: &Observation<'_>) -> Decision {

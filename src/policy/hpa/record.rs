@@ -183,7 +183,7 @@ pub fn write(out: &mut String, header_too: bool, now: SimTime, input: &HpaInput,
             })
         });
         let (st, sw) =
-            sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime::from_nanos(w.0))));
+            sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime::from_nanos(w.as_nanos()))));
         let _ = write!(out, "{phase},{ready},{since},{started},{},{st},{sw}", pod.deleting);
         for r in resources(&cols) {
             let request: i64 = pod.containers.iter().filter_map(|c| c.requests.get(r)).sum();
@@ -312,14 +312,16 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
         let time = |name: &str| -> Result<Option<SimTime>, CsvProblem> {
             cell(name)
                 .map(|s| {
-                    parse_secs(s).and_then(|ns| ns.checked_add(EPOCH.0)).map(SimTime::from_nanos).ok_or_else(|| {
-                        problem(
-                            line,
-                            Some(name),
-                            format!("'{s}' is not a time"),
-                            Some("write seconds ≥ 0, e.g. 15 or 15.25".into()),
-                        )
-                    })
+                    parse_secs(s).and_then(|ns| ns.checked_add(EPOCH.as_nanos())).map(SimTime::from_nanos).ok_or_else(
+                        || {
+                            problem(
+                                line,
+                                Some(name),
+                                format!("'{s}' is not a time"),
+                                Some("write seconds ≥ 0, e.g. 15 or 15.25".into()),
+                            )
+                        },
+                    )
                 })
                 .transpose()
         };
@@ -392,7 +394,8 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
             }
         }
         let sample_time = time("sample_time")?.unwrap_or(at);
-        let sample_window = time("sample_window")?.map_or(window, |t| SimDuration(t.as_nanos() - EPOCH.0));
+        let sample_window =
+            time("sample_window")?.map_or(window, |t| SimDuration::from_nanos(t.as_nanos() - EPOCH.as_nanos()));
         let mut request_of = BTreeMap::new();
         for (r, col) in resources(&cols).iter().zip(&requests) {
             if let Some(v) = amount(col)? {
