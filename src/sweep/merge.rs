@@ -207,6 +207,17 @@ pub fn merge(files: &[PathBuf], out: &Path) -> Result<Merged, Error> {
                 Some("rerun that shard, then merge again"),
             ));
         }
+        // Every cell after the parameters is a number scalesim wrote (or
+        // empty); anything else was edited in, and would be averaged as 0.
+        let bad = record.iter().enumerate().skip(seed_col).find(|(_, c)| !c.is_empty() && c.parse::<f64>().is_err());
+        if let Some((i, cell)) = bad {
+            return Err(invalid(
+                &input.path,
+                line,
+                format!("column '{}': '{cell}' is not a number", columns[i]),
+                Some("merge files written by scalesim sweep, unedited"),
+            ));
+        }
         let cells: Vec<String> = record.iter().map(str::to_string).collect();
         runs.row(&cells).map_err(|e| Error::io(out, e))?;
         agg.push(&cells).map_err(|e| Error::io(&agg_path, e))?;

@@ -117,6 +117,7 @@ cases! {
     set_duration_nan = "deferred: error wording in scenario/, being refactored",
     slo_array_leaks_serde = "deferred: serde wording in scenario/, being refactored",
     merge_malformed_hash,
+    merge_non_numeric_cell,
 }
 
 #[test]
