@@ -15,6 +15,7 @@ pub mod client;
 pub mod database;
 pub mod events;
 pub mod fleet;
+pub mod limits;
 pub mod metrics;
 pub mod pool;
 pub mod pooler;
@@ -46,9 +47,17 @@ pub const FIELDS: &[FieldDoc] = &[
         doc: "the scenario's name (the default output directory is out/<name>/)",
     },
     FieldDoc { key: "description", default: "\"\"", doc: "one line on what it shows" },
-    FieldDoc { key: "duration", default: "\"30m\", or the trace's length", doc: "simulated time to run" },
+    FieldDoc {
+        key: "duration",
+        default: "\"30m\", or the trace's length",
+        doc: "simulated time to run (at most 400d)",
+    },
     FieldDoc { key: "seed", default: "1", doc: "master random seed (--seed overrides it)" },
-    FieldDoc { key: "tick", default: "\"1s\"", doc: "time-series resolution: one timeseries.csv row per tick" },
+    FieldDoc {
+        key: "tick",
+        default: "\"1s\"",
+        doc: "time-series resolution: one timeseries.csv row per tick (at most 10000000 rows: duration / tick)",
+    },
     FieldDoc {
         key: "slo",
         default: "{ p99 = \"1s\", availability = 0.999, window = \"1m\" }",
@@ -228,6 +237,7 @@ impl Scenario {
         if duration.is_zero() {
             cx.error(&root.key("duration"), "'0s' runs nothing", Some("use e.g. duration = \"30m\"".into()));
         }
+        check_run_length(&mut cx, duration, tick);
         if let Ok(policy) = &autoscaler {
             check_policy_events(&mut cx, policy, &events, initial);
         }
@@ -280,6 +290,33 @@ impl Scenario {
             events,
             hash,
         })
+    }
+}
+
+/// The run's length and its number of rows are within [`limits`].
+fn check_run_length(cx: &mut Cx<'_>, duration: SimDuration, tick: SimDuration) {
+    let root = FieldPath::root();
+    if duration > limits::MAX_DURATION {
+        cx.error(
+            &root.key("duration"),
+            format!("'{duration}' is longer than the longest run, {}", limits::MAX_DURATION),
+            Some(format!(
+                "simulate at most {}; replay a longer trace faster with traffic.speedup",
+                limits::MAX_DURATION
+            )),
+        );
+        return;
+    }
+    if tick.is_zero() {
+        return; // reported with the tick
+    }
+    let rows = duration.as_nanos().div_ceil(tick.as_nanos());
+    if rows > limits::MAX_ROWS {
+        cx.error(
+            &root.key("tick"),
+            format!("'{tick}' writes {rows} rows over {duration}, more than {}", limits::MAX_ROWS),
+            Some(format!("use tick = \"{}\" or longer: one timeseries.csv row per tick", limits::tick_for(duration))),
+        );
     }
 }
 

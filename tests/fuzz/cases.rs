@@ -90,8 +90,8 @@ cases! {
     name_empty,
     hpa_manifest_bom = "deferred: a BOM is called multi-document by the manifest parser in policy/hpa, being refactored",
     // Class 3: runs that never end.
-    tick_1ns = "deferred: limits (tick vs duration) in scenario/, being refactored",
-    duration_200000d = "deferred: limits (simulated duration) in scenario/, being refactored",
+    tick_1ns,
+    duration_200000d,
     trace_epoch_times = "deferred: limits (trace span) in scenario/, being refactored",
     trace_last_time_1e15 = "deferred: limits (trace span) in scenario/, being refactored",
     rps_1e9 = "deferred: limits (rate × duration) in scenario/, being refactored",
