@@ -133,7 +133,7 @@ impl TrafficSpec {
         let trace_len = match &self.source {
             Source::Shapes(_) => return None,
             Source::Trace { trace, .. } => trace.end,
-            Source::Requests(log) => log.span,
+            Source::Requests(log) => log.end,
         };
         Some(((trace_len - self.offset) / self.speedup).max(0.0))
     }

@@ -86,8 +86,7 @@ mod tests {
         let duration = SimDuration::from_secs(87 * DAY);
         assert!(duration <= MAX_DURATION);
         assert!(duration.as_nanos() / SimDuration::from_secs(1).as_nanos() <= MAX_ROWS);
-        assert!(1_352_804_107.0 <= MAX_ARRIVALS);
-        assert!(3_823.8 <= MAX_RATE);
+        const { assert!(1_352_804_107.0 <= MAX_ARRIVALS && 3_823.8 <= MAX_RATE) };
     }
 
     #[test]

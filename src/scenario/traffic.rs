@@ -6,7 +6,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
-use super::trace::{load_rate_trace, load_request_log};
+use super::trace::{Reach, load_rate_trace, load_request_log};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
 use crate::model::traffic::{Arrivals, Interpolation, Shape, Source, TrafficSpec};
@@ -101,6 +101,9 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
         return None;
     };
     let raw: Raw = cx.parse(&at, value)?;
+    let speedup = cx.positive(&at.key("speedup"), raw.speedup, 1.0);
+    let offset = cx.duration(&at.key("offset"), raw.offset.as_ref(), Default::default()).as_secs_f64();
+    let reach = Reach { offset, speedup };
     let sources = [raw.shape.is_some(), raw.trace.is_some(), raw.requests.is_some()];
     let source = match sources.iter().filter(|s| **s).count() {
         0 => {
@@ -120,7 +123,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
                     "linear" => Interpolation::Linear,
                     _ => Interpolation::Step,
                 };
-                match load_rate_trace(&cx.doc.resolve(rel)) {
+                match load_rate_trace(&cx.doc.resolve(rel), reach) {
                     Ok(t) => Source::Trace { trace: Arc::new(t), interpolation },
                     Err(p) => {
                         cx.push(p);
@@ -129,7 +132,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
                 }
             } else {
                 let rel = raw.requests.as_deref().unwrap_or_default();
-                match load_request_log(&cx.doc.resolve(rel)) {
+                match load_request_log(&cx.doc.resolve(rel), reach) {
                     Ok(log) => Source::Requests(log),
                     Err(p) => {
                         cx.push(p);
@@ -157,8 +160,8 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
     let keys = raw.keys.unwrap_or(RawKeys { count: None, zipf: None });
     let spec = TrafficSpec {
         scale: cx.float_in(&at.key("scale"), raw.scale, 1.0, 0.0, f64::INFINITY),
-        speedup: cx.positive(&at.key("speedup"), raw.speedup, 1.0),
-        offset: cx.duration(&at.key("offset"), raw.offset.as_ref(), Default::default()).as_secs_f64(),
+        speedup,
+        offset,
         arrivals: match cx.choice(&at.key("arrivals"), raw.arrivals.as_deref(), "poisson", &["poisson", "uniform"]) {
             "uniform" => Arrivals::Uniform,
             _ => Arrivals::Poisson,

@@ -92,8 +92,8 @@ cases! {
     // Class 3: runs that never end.
     tick_1ns,
     duration_200000d,
-    trace_epoch_times = "deferred: limits (trace span) in scenario/, being refactored",
-    trace_last_time_1e15 = "deferred: limits (trace span) in scenario/, being refactored",
+    trace_epoch_times,
+    trace_last_time_1e15,
     rps_1e9 = "deferred: limits (rate × duration) in scenario/, being refactored",
     traffic_scale_inf = "deferred: traffic.scale validation in scenario/, being refactored",
     gamma_cv_tiny = "deferred: degenerate distribution parameters in scenario/ and engine/dist, being refactored",
@@ -112,7 +112,7 @@ cases! {
     lognormal_cv_1e300 = "deferred: distribution parameters in scenario/ and engine/dist, being refactored",
     hpa_negative_cpu = "deferred: metrics validation in policy/hpa/record, being refactored",
     capacity_overflow = "deferred: capacity arithmetic in scenario/fleet, being refactored",
-    request_log_epoch_times = "deferred: request log validation in scenario/trace, being refactored",
+    request_log_epoch_times,
     // Class 10: unclear errors.
     set_duration_nan = "deferred: error wording in scenario/, being refactored",
     slo_array_leaks_serde = "deferred: serde wording in scenario/, being refactored",
