@@ -238,6 +238,11 @@ impl Scenario {
             cx.error(&root.key("duration"), "'0s' runs nothing", Some("use e.g. duration = \"30m\"".into()));
         }
         check_run_length(&mut cx, duration, tick);
+        if let Ok(traffic) = &traffic
+            && duration <= limits::MAX_DURATION
+        {
+            check_offered_load(&mut cx, traffic, duration, &events);
+        }
         if let Ok(policy) = &autoscaler {
             check_policy_events(&mut cx, policy, &events, initial);
         }
@@ -316,6 +321,71 @@ fn check_run_length(cx: &mut Cx<'_>, duration: SimDuration, tick: SimDuration) {
             &root.key("tick"),
             format!("'{tick}' writes {rows} rows over {duration}, more than {}", limits::MAX_ROWS),
             Some(format!("use tick = \"{}\" or longer: one timeseries.csv row per tick", limits::tick_for(duration))),
+        );
+    }
+}
+
+/// The traffic offered over the run, `traffic_multiplier` events included,
+/// is within [`limits::MAX_ARRIVALS`] and [`limits::MAX_RATE`].
+fn check_offered_load(cx: &mut Cx<'_>, traffic: &TrafficSpec, duration: SimDuration, events: &[events::TimedAction]) {
+    use crate::model::traffic::Source;
+    let end = duration.as_secs_f64();
+    // A multiplier replaces the one before and reverts to 1 when its own
+    // duration ends, so at any instant it is 1 or one of the active factors.
+    let windows: Vec<(f64, f64, f64)> = events
+        .iter()
+        .filter_map(|e| match &e.action {
+            events::Action::TrafficMultiplier { factor, duration } => {
+                let from = e.at.as_secs_f64();
+                Some((from, duration.map_or(f64::INFINITY, |d| from + d.as_secs_f64()), *factor))
+            }
+            _ => None,
+        })
+        .collect();
+    let factor_on = |a: f64, b: f64| {
+        windows.iter().filter(|(from, to, _)| *from < b && *to > a).fold(1.0f64, |m, (_, _, f)| m.max(*f))
+    };
+    let at = FieldPath::root().key("traffic");
+    let (field, arrivals, peak) = match &traffic.source {
+        Source::Requests(log) => {
+            ("requests", log.rows as f64 * traffic.scale / traffic.speedup * factor_on(0.0, end), None)
+        }
+        source => {
+            let mut cuts: Vec<f64> = windows.iter().flat_map(|(from, to, _)| [*from, *to]).collect();
+            cuts.extend([0.0, end]);
+            cuts.retain(|t| (0.0..=end).contains(t));
+            cuts.sort_by(f64::total_cmp);
+            cuts.dedup();
+            let (mut arrivals, mut peak) = (0.0, 0.0f64);
+            for w in cuts.windows(2) {
+                let f = factor_on(w[0], w[1]);
+                let (n, p) = traffic.offered(w[0], w[1]).unwrap_or_default();
+                arrivals += n * f;
+                peak = peak.max(p * f);
+            }
+            let field = match source {
+                Source::Shapes(_) => "shape",
+                _ if cx.value(&at.key("scale")).is_some() => "scale",
+                _ => "trace",
+            };
+            (field, arrivals, Some(peak))
+        }
+    };
+    let with = if factor_on(0.0, end) > 1.0 { " with the traffic_multiplier events" } else { "" };
+    if let Some(peak) = peak.filter(|p| *p > limits::MAX_RATE) {
+        cx.error(
+            &at.key(field),
+            format!("the offered rate peaks at {peak:.0} rps{with}, more than {:.0} rps", limits::MAX_RATE),
+            Some("model a share of the traffic (a zone's, a shard's) with lower rates or traffic.scale: each simulated second costs about a real second per million requests".into()),
+        );
+    } else if arrivals > limits::MAX_ARRIVALS {
+        cx.error(
+            &at.key(field),
+            format!(
+                "offers about {arrivals:.0} requests over {duration}{with}, more than {:.0}",
+                limits::MAX_ARRIVALS
+            ),
+            Some("lower the rates or traffic.scale, or shorten duration (the whole 87-day World Cup trace is 1.35e9 requests)".into()),
         );
     }
 }

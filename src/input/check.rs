@@ -170,7 +170,11 @@ impl<'d> Cx<'d> {
     /// Checks a float field is strictly positive.
     pub fn positive(&mut self, path: &FieldPath, x: Option<f64>, default: f64) -> f64 {
         let Some(x) = x else { return default };
-        if x.is_nan() || x <= 0.0 || x.is_infinite() {
+        if !x.is_finite() {
+            self.error(path, format!("'{x}' is not a finite number"), Some("use a positive number".to_string()));
+            return default;
+        }
+        if x <= 0.0 {
             self.error(path, format!("'{x}' must be greater than zero"), Some("use a positive number".to_string()));
             return default;
         }

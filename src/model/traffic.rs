@@ -138,6 +138,26 @@ impl TrafficSpec {
         Some(((trace_len - self.offset) / self.speedup).max(0.0))
     }
 
+    /// Upper bounds of the arrivals expected on `[a, b)` (seconds of the
+    /// run) and of the rate there, before fault multipliers: the pieces the
+    /// thinning draws its candidates on, each at its bound. `None` for a
+    /// request log, whose arrivals are its rows.
+    pub fn offered(&self, a: f64, b: f64) -> Option<(f64, f64)> {
+        if let Source::Requests(_) = self.source {
+            return None;
+        }
+        let rate = RateFn::new(self);
+        let (mut t, mut arrivals, mut peak) = (a, 0.0, 0.0f64);
+        while t < b {
+            let (bound, end) = rate.bound(t, b);
+            let end = end.max(t.next_up()); // always progress
+            arrivals += bound * (end.min(b) - t);
+            peak = peak.max(bound);
+            t = end;
+        }
+        Some((arrivals, peak))
+    }
+
     /// Digests of the trace files, for the scenario hash.
     pub fn digest(&self) -> u64 {
         match &self.source {
@@ -511,6 +531,19 @@ mod tests {
             }
             t = end;
         }
+    }
+
+    /// The offered load is the integral of the pieces' bounds: exact for a
+    /// constant (100 rps × 60 s = 6000); for a step (50 × 30 + 150 × 30 =
+    /// 6000) the 10 s piece that ends at the jump is bounded by the rate
+    /// after it, 1000 more.
+    #[test]
+    fn offered_load_integrates_the_bounds() {
+        let (n, peak) = traffic(constant(100.0), Arrivals::Poisson).offered(0.0, 60.0).unwrap();
+        assert!((n - 6000.0).abs() < 1e-6 && peak == 100.0, "{n} {peak}");
+        let step = vec![Shape::Step { base_rps: 50.0, peak_rps: 150.0, at: 30.0, hold: f64::INFINITY }];
+        let (n, peak) = traffic(step, Arrivals::Poisson).offered(0.0, 60.0).unwrap();
+        assert!((n - 7000.0).abs() < 1e-6 && peak == 150.0, "{n} {peak}");
     }
 
     #[test]

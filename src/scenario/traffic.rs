@@ -159,7 +159,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
     }
     let keys = raw.keys.unwrap_or(RawKeys { count: None, zipf: None });
     let spec = TrafficSpec {
-        scale: cx.float_in(&at.key("scale"), raw.scale, 1.0, 0.0, f64::INFINITY),
+        scale: cx.positive(&at.key("scale"), raw.scale, 1.0),
         speedup,
         offset,
         arrivals: match cx.choice(&at.key("arrivals"), raw.arrivals.as_deref(), "poisson", &["poisson", "uniform"]) {
