@@ -9,6 +9,7 @@ use super::document::Document;
 use super::problem::{FieldPath, Problem, Problems};
 use crate::engine::dist::Dist;
 use crate::engine::time::{DurationError, SimDuration};
+use crate::scenario::limits;
 
 /// The documentation of one field: its key, its default and what it means.
 /// Each section lists its fields; `scalesim fields` prints them all, and a
@@ -161,7 +162,7 @@ impl<'d> Cx<'d> {
                 (lo, f64::INFINITY) => format!("≥ {lo}"),
                 (lo, hi) => format!("between {lo} and {hi}"),
             };
-            self.error(path, format!("'{x}' is out of range"), Some(format!("use a number {range}")));
+            self.error(path, format!("'{}' is out of range", number(x)), Some(format!("use a number {range}")));
             return default;
         }
         x
@@ -175,6 +176,7 @@ impl<'d> Cx<'d> {
             return default;
         }
         if x <= 0.0 {
+            let x = number(x);
             self.error(path, format!("'{x}' must be greater than zero"), Some("use a positive number".to_string()));
             return default;
         }
@@ -237,6 +239,11 @@ pub fn show(v: &Value) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// A number for messages: `1e-200`, not two hundred zeros.
+pub fn number(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e16).contains(&x.abs()) { format!("{x:e}") } else { format!("{x}") }
 }
 
 /// Parses a duration value, or says why it is not one.
@@ -329,16 +336,30 @@ pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
             }
         }
     };
+    let cv_range = || {
+        format!(
+            "use a cv between {} and {} (a near-constant demand is {{ dist = \"constant\", value = ... }})",
+            limits::MIN_CV,
+            limits::MAX_CV
+        )
+    };
     let cv = |key: &'static str| -> Result<f64, DistError> {
-        match t.get(key) {
-            Some(Value::Float(x)) if *x > 0.0 && x.is_finite() => Ok(*x),
-            Some(Value::Integer(n)) if *n > 0 => Ok(*n as f64),
-            Some(other) => Err((
+        let x = match t.get(key) {
+            Some(Value::Float(x)) => Some(*x),
+            Some(Value::Integer(n)) => Some(*n as f64),
+            _ => None,
+        };
+        match (t.get(key), x) {
+            (_, Some(x)) if (limits::MIN_CV..=limits::MAX_CV).contains(&x) => Ok(x),
+            (Some(_), Some(x)) if x > 0.0 => {
+                Err((Some(key.to_string()), format!("'{}' is out of range", number(x)), cv_range()))
+            }
+            (Some(other), _) => Err((
                 Some(key.to_string()),
                 format!("'{}' must be a number greater than zero", show(other)),
                 HINT.to_string(),
             )),
-            None => {
+            (None, _) => {
                 Err((Some(key.to_string()), format!("missing: a {kind} distribution needs '{key}'"), HINT.to_string()))
             }
         }
@@ -370,7 +391,14 @@ pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
                 if p99 <= p50 {
                     return fail(Some("p99"), format!("p99 '{p99}' must be greater than p50 '{p50}'"));
                 }
-                Dist::lognormal_p50_p99(p50, p99)
+                let d = Dist::lognormal_p50_p99(p50, p99);
+                if let Dist::LogNormal { sigma, .. } = d
+                    && libm::sqrt(libm::expm1(sigma * sigma)) > limits::MAX_CV
+                {
+                    let msg = format!("p99 '{p99}' over p50 '{p50}' is a spread (cv) above {}", limits::MAX_CV);
+                    return Err((Some("p99".into()), msg, cv_range()));
+                }
+                d
             } else {
                 Dist::lognormal_mean_cv(positive("mean", dur("mean")?)?, cv("cv")?)
             }
@@ -490,6 +518,30 @@ mod tests {
         assert!(e.1.contains("has no unit"), "{e:?}");
         let e = parse_dist(&v("{ dist = \"exponential\", mean = \"4ms\", cv = 2.0 }")).unwrap_err();
         assert!(e.1.contains("does not apply"), "{e:?}");
+    }
+
+    /// A cv whose sampler would not return (gamma shape 1/cv² overflows) or
+    /// whose samples round to 0 ns is refused, as is a p50/p99 spread that
+    /// implies one.
+    #[test]
+    fn degenerate_spreads_are_refused() {
+        for (text, sub, fragment) in [
+            ("{ dist = \"gamma\", mean = \"10ms\", cv = 1e-200 }", "cv", "'1e-200' is out of range"),
+            ("{ dist = \"lognormal\", mean = \"10ms\", cv = 1e300 }", "cv", "'1e300' is out of range"),
+            ("{ dist = \"gamma\", mean = \"10ms\", cv = 101 }", "cv", "'101' is out of range"),
+            ("{ dist = \"lognormal\", p50 = \"1ms\", p99 = \"10s\" }", "p99", "above 100"),
+        ] {
+            let e = parse_dist(&v(text)).unwrap_err();
+            assert_eq!(e.0.as_deref(), Some(sub), "{e:?}");
+            assert!(e.1.contains(fragment) && e.2.contains("between 0.001 and 100"), "{e:?}");
+        }
+        for ok in ["cv = 0.001", "cv = 100", "p50 = \"1ms\", p99 = \"1s\""] {
+            let text = format!(
+                "{{ dist = \"lognormal\", {} }}",
+                if ok.starts_with("cv") { format!("mean = \"1ms\", {ok}") } else { ok.to_string() }
+            );
+            assert!(parse_dist(&v(&text)).is_ok(), "{text}");
+        }
     }
 
     #[test]

@@ -96,7 +96,7 @@ cases! {
     trace_last_time_1e15,
     rps_1e9,
     traffic_scale_inf,
-    gamma_cv_tiny = "deferred: degenerate distribution parameters in scenario/ and engine/dist, being refactored",
+    gamma_cv_tiny,
     sweep_count_million = "deferred: sweep size limits (sweep/space, checked with the scenario limits)",
     sweep_jobs_5000 = "deferred: --jobs limit in cli.rs, being edited by another helper",
     // Class 4: aborts.
@@ -109,7 +109,7 @@ cases! {
     // Class 7: wrong results with exit 0.
     event_after_the_end = "deferred: event validation in scenario/events, being refactored",
     kill_zone_that_does_not_exist = "deferred: event validation in scenario/events, being refactored",
-    lognormal_cv_1e300 = "deferred: distribution parameters in scenario/ and engine/dist, being refactored",
+    lognormal_cv_1e300,
     hpa_negative_cpu = "deferred: metrics validation in policy/hpa/record, being refactored",
     capacity_overflow = "deferred: capacity arithmetic in scenario/fleet, being refactored",
     request_log_epoch_times,
