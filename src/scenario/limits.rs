@@ -106,5 +106,8 @@ mod tests {
         };
         assert!(doc("", "duration").contains(&format!("at most {MAX_DURATION}")));
         assert!(doc("", "tick").contains(&format!("at most {MAX_ROWS} rows")));
+        assert!(doc("traffic", "keys").contains(&format!("at most {MAX_KEYS}")));
+        assert!(doc("fleet", "capacity").contains(&format!("At most {MAX_INSTANCES} instances")));
+        assert!(doc("fleet", "initial").contains(&format!("at most {MAX_INSTANCES}")));
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
+use super::limits;
 use super::trace::{Reach, load_rate_trace, load_request_log};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
@@ -53,7 +54,7 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "keys",
         default: "{ count = 10000, zipf = 1.0 }",
-        doc: "the keyspace reads draw from: count keys, Zipf exponent (0 is uniform)",
+        doc: "the keyspace reads draw from: count keys (at most 10000000), Zipf exponent (0 is uniform)",
     },
 ];
 
@@ -167,7 +168,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
             _ => Arrivals::Poisson,
         },
         write_fraction: cx.float_in(&at.key("write_fraction"), raw.write_fraction, 0.0, 0.0, 1.0),
-        key_count: cx.int_in(&at.key("keys").key("count"), keys.count, 10_000, 1, u32::MAX as u64),
+        key_count: cx.int_in(&at.key("keys").key("count"), keys.count, 10_000, 1, limits::MAX_KEYS),
         zipf: cx.float_in(&at.key("keys").key("zipf"), keys.zipf, 1.0, 0.0, 10.0),
         source,
     };

@@ -103,7 +103,7 @@ cases! {
     sweep_deep_skip_if = "deferred: expression depth limit (with the other limits)",
     sweep_long_param_path = "deferred: path depth limit in scenario/problem, being refactored",
     set_long_path = "deferred: path depth limit in scenario/problem, being refactored",
-    keys_count_huge = "deferred: key count limit in scenario/ and model/cache, being refactored",
+    keys_count_huge,
     hpa_metrics_replicas_huge = "deferred: replica limits in policy/hpa/record, being refactored",
     hpa_sync_period_1ns = "deferred: sync-period limit (cli.rs / policy/hpa/record, being refactored)",
     // Class 7: wrong results with exit 0.
@@ -111,7 +111,7 @@ cases! {
     kill_zone_that_does_not_exist = "deferred: event validation in scenario/events, being refactored",
     lognormal_cv_1e300,
     hpa_negative_cpu = "deferred: metrics validation in policy/hpa/record, being refactored",
-    capacity_overflow = "deferred: capacity arithmetic in scenario/fleet, being refactored",
+    capacity_overflow,
     request_log_epoch_times,
     // Class 10: unclear errors.
     set_duration_nan = "deferred: error wording in scenario/, being refactored",
