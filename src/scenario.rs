@@ -243,6 +243,10 @@ impl Scenario {
         {
             check_offered_load(&mut cx, traffic, duration, &events);
         }
+        check_event_times(&mut cx, &events, duration);
+        if let Ok(fleet) = &fleet {
+            check_zone_events(&mut cx, &events, fleet.zones);
+        }
         if let Ok(policy) = &autoscaler {
             check_policy_events(&mut cx, policy, &events, initial);
         }
@@ -439,6 +443,37 @@ fn validate_data_tier(cx: &mut Cx<'_>) -> Option<DataTier> {
         return Some((None, None, None, None));
     }
     Some((database, Some(pool), pooler, cache))
+}
+
+/// Every event happens within the run: one after its end would be silently
+/// ignored. (An event at the very end is still handled.)
+fn check_event_times(cx: &mut Cx<'_>, events: &[events::TimedAction], duration: SimDuration) {
+    for (i, e) in events.iter().enumerate() {
+        let at = e.at.saturating_since(crate::engine::time::SimTime::ZERO);
+        if at > duration {
+            cx.error(
+                &FieldPath::root().key("events").index(i).key("at"),
+                format!("'{at}' is after the end of the run, at {duration}"),
+                Some("use a time within duration, or lengthen duration".into()),
+            );
+        }
+    }
+}
+
+/// A zone fault names a zone the fleet has (zones are numbered from 0).
+fn check_zone_events(cx: &mut Cx<'_>, events: &[events::TimedAction], zones: u32) {
+    for (i, e) in events.iter().enumerate() {
+        if let events::Action::KillZone(zone) = e.action
+            && zone >= zones
+        {
+            let has = if zones == 1 { "one zone, 0".to_string() } else { format!("{zones} zones, 0 to {}", zones - 1) };
+            cx.error(
+                &FieldPath::root().key("events").index(i).key("zone"),
+                format!("zone '{zone}' does not exist: the fleet has {has}"),
+                Some("name a zone below fleet.zones, or raise fleet.zones".into()),
+            );
+        }
+    }
 }
 
 /// Database and cache faults need a database and a cache.

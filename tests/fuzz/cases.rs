@@ -107,8 +107,8 @@ cases! {
     hpa_metrics_replicas_huge = "deferred: replica limits in policy/hpa/record, being refactored",
     hpa_sync_period_1ns = "deferred: sync-period limit (cli.rs / policy/hpa/record, being refactored)",
     // Class 7: wrong results with exit 0.
-    event_after_the_end = "deferred: event validation in scenario/events, being refactored",
-    kill_zone_that_does_not_exist = "deferred: event validation in scenario/events, being refactored",
+    event_after_the_end,
+    kill_zone_that_does_not_exist,
     lognormal_cv_1e300,
     hpa_negative_cpu = "deferred: metrics validation in policy/hpa/record, being refactored",
     capacity_overflow,
