@@ -101,8 +101,8 @@ cases! {
     sweep_jobs_5000 = "deferred: --jobs limit in cli.rs, being edited by another helper",
     // Class 4: aborts.
     sweep_deep_skip_if = "deferred: expression depth limit (with the other limits)",
-    sweep_long_param_path = "deferred: path depth limit in scenario/problem, being refactored",
-    set_long_path = "deferred: path depth limit in scenario/problem, being refactored",
+    sweep_long_param_path,
+    set_long_path,
     keys_count_huge,
     hpa_metrics_replicas_huge = "deferred: replica limits in policy/hpa/record, being refactored",
     hpa_sync_period_1ns = "deferred: sync-period limit (cli.rs / policy/hpa/record, being refactored)",
