@@ -258,6 +258,7 @@ pub fn parse_duration_value(v: &Value) -> Result<SimDuration, String> {
         }),
         Value::Integer(0) => Ok(SimDuration::ZERO),
         Value::Integer(n) => Err(format!("'{n}' has no unit (durations are strings like \"{n}s\")")),
+        Value::Float(x) if !x.is_finite() => Err(format!("'{}' is not a duration", show(v))),
         Value::Float(x) => Err(format!("'{x}' has no unit (durations are strings like \"{x}s\")")),
         other => Err(format!("'{}' is a {}, not a duration", show(other), other.type_str())),
     }
@@ -426,6 +427,12 @@ pub fn explain_serde(msg: &str) -> (String, Option<String>) {
         let field = rest.split('`').next().unwrap_or(rest);
         return (format!("missing required field '{field}'"), None);
     }
+    if let Some(rest) = msg.strip_prefix("invalid length ")
+        && rest.contains("expected struct")
+    {
+        // A list where a table belongs: serde reads it as the struct's fields in order.
+        return ("a list is the wrong type; expected a table".into(), Some(TABLE_HINT.into()));
+    }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         // e.g. "string \"abc\", expected i64"
         let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
@@ -434,12 +441,40 @@ pub fn explain_serde(msg: &str) -> (String, Option<String>) {
             "f64" | "f32" => "a number",
             "a boolean" | "bool" => "true or false",
             "a string" | "a borrowed string" => "a string",
+            "variant identifier" => "a name (a string)",
+            e if e.starts_with("struct ") || e == "a map" => "a table",
             other => other,
         };
-        let got = got.replace('"', "'");
-        return (format!("{got} is the wrong type; expected {expected}"), None);
+        let got = match got {
+            "sequence" => "a list".to_string(),
+            "map" => "a table".to_string(),
+            g => g.replace(['"', '`'], "'"),
+        };
+        let hint = (expected == "a table").then(|| TABLE_HINT.to_string());
+        return (format!("{got} is the wrong type; expected {expected}"), hint);
     }
-    (msg.to_string(), None)
+    (without_type_names(msg), None)
+}
+
+/// How to write a table.
+const TABLE_HINT: &str = "write a table, { key = value, ... } inline or as a [section]";
+
+/// A message with serde's Rust type names (`struct RawSlo`, `enum RawShape`)
+/// said as what they are in TOML.
+fn without_type_names(msg: &str) -> String {
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find("struct ").or_else(|| rest.find("enum ")) {
+        let (before, from) = rest.split_at(i);
+        out.push_str(before);
+        let (word, said) = if from.starts_with("struct ") { ("struct ", "a table") } else { ("enum ", "a choice") };
+        let after = &from[word.len()..];
+        let name_len = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
+        out.push_str(said);
+        rest = &after[name_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// "did you mean 'x'?" for the closest choice within two edits.
@@ -551,6 +586,17 @@ mod tests {
         assert_eq!(h.as_deref(), Some("did you mean 'workers'?"));
         let (m, _) = explain_serde("invalid type: string \"four\", expected i64");
         assert_eq!(m, "string 'four' is the wrong type; expected a whole number");
+        // No Rust type names: a list or a number where a table belongs.
+        let (m, h) = explain_serde("invalid length 2, expected struct RawSlo with 3 elements");
+        assert_eq!(m, "a list is the wrong type; expected a table");
+        assert!(h.unwrap().contains("[section]"));
+        let (m, _) = explain_serde("invalid type: integer `1`, expected struct RawKeys");
+        assert_eq!(m, "integer '1' is the wrong type; expected a table");
+        let (m, _) = explain_serde("invalid type: integer `1`, expected variant identifier");
+        assert_eq!(m, "integer '1' is the wrong type; expected a name (a string)");
+        let (m, _) = explain_serde("invalid type: sequence, expected a whole number");
+        assert_eq!(m, "a list is the wrong type; expected a whole number");
+        assert_eq!(without_type_names("expected struct Raw or enum RawShape"), "expected a table or a choice");
     }
 
     #[test]

@@ -114,8 +114,8 @@ cases! {
     capacity_overflow,
     request_log_epoch_times,
     // Class 10: unclear errors.
-    set_duration_nan = "deferred: error wording in scenario/, being refactored",
-    slo_array_leaks_serde = "deferred: serde wording in scenario/, being refactored",
+    set_duration_nan,
+    slo_array_leaks_serde,
     merge_malformed_hash = "deferred: the header parser is in sweep/table.rs, being refactored",
 }
 
