@@ -15,7 +15,6 @@ pub mod client;
 pub mod database;
 pub mod events;
 pub mod fleet;
-pub mod limits;
 pub mod metrics;
 pub mod pool;
 pub mod pooler;
@@ -34,6 +33,7 @@ use crate::engine::rng::fnv1a;
 use crate::engine::time::SimDuration;
 use crate::input::check::{Cx, FieldDoc, suggest};
 pub use crate::input::document::{Document, Override};
+pub use crate::input::limits;
 use crate::input::problem::{FieldPath, Problems};
 use crate::model::metrics::MetricsSpec;
 use crate::model::traffic::TrafficSpec;
@@ -589,5 +589,25 @@ fn check_policy_events(cx: &mut Cx<'_>, policy: &PolicySpec, events: &[events::T
             let at = FieldPath::root().key("events").index(i).key("value");
             crate::policy::with_field(cx, &at, policy, field, value, initial);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::limits::*;
+
+    /// `scalesim fields` states each limit with the number enforced here.
+    #[test]
+    fn the_fields_document_the_limits() {
+        let doc = |section: &str, key: &str| {
+            let (_, fields) = SECTIONS.iter().find(|(s, _)| *s == section).unwrap();
+            fields.iter().find(|f| f.key == key).unwrap().doc
+        };
+        assert!(doc("", "duration").contains(&format!("at most {MAX_DURATION}")));
+        assert!(doc("", "tick").contains(&format!("at most {MAX_ROWS} rows")));
+        assert!(doc("traffic", "keys").contains(&format!("at most {MAX_KEYS}")));
+        assert!(doc("fleet", "capacity").contains(&format!("At most {MAX_INSTANCES} instances")));
+        assert!(doc("fleet", "initial").contains(&format!("at most {MAX_INSTANCES}")));
     }
 }

@@ -6,10 +6,10 @@ use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use super::document::Document;
+use super::limits;
 use super::problem::{FieldPath, Problem, Problems};
 use crate::engine::dist::Dist;
 use crate::engine::time::{DurationError, SimDuration};
-use crate::scenario::limits;
 
 /// The documentation of one field: its key, its default and what it means.
 /// Each section lists its fields; `scalesim fields` prints them all, and a

@@ -4,7 +4,7 @@
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::scenario::limits::MAX_PATH_SEGMENTS;
+use super::limits::MAX_PATH_SEGMENTS;
 
 /// A dotted field path such as `fleet.service.mean` or `events[2].at`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -38,7 +38,7 @@ impl FieldPath {
 
     /// Parses `a.b[2].c` or `a.b.2.c` (a bare integer segment is an index);
     /// `None` if it is not a path or is deeper than
-    /// [`MAX_PATH_SEGMENTS`](crate::scenario::limits::MAX_PATH_SEGMENTS).
+    /// [`MAX_PATH_SEGMENTS`].
     pub fn parse(text: &str) -> Option<FieldPath> {
         FieldPath::parse_checked(text).ok()
     }

@@ -2,7 +2,9 @@
 //! when the scenario is validated (`scalesim check`, and before every `run`,
 //! `sweep` and `tui`), so an input that would run for days, fill the disk or
 //! exhaust memory is refused with an error naming the field and a value
-//! that fits, before anything runs.
+//! that fits, before anything runs. The scenario re-exports them as
+//! `scenario::limits`; they live in `input` because field paths and
+//! distributions, checked below the scenario, are bounded too.
 //!
 //! Every bound leaves room for the largest real input the project knows of:
 //! the whole 1998 World Cup trace (87 days, 1,352,804,107 requests, a
@@ -95,19 +97,5 @@ mod tests {
         let t = tick_for(d);
         assert!(d.as_nanos() / t.as_nanos() <= MAX_ROWS, "{t}");
         assert_eq!(tick_for(MAX_DURATION), SimDuration::from_millis(3456));
-    }
-
-    /// `scalesim fields` states each limit with the number enforced here.
-    #[test]
-    fn the_fields_document_the_limits() {
-        let doc = |section: &str, key: &str| {
-            let (_, fields) = super::super::SECTIONS.iter().find(|(s, _)| *s == section).unwrap();
-            fields.iter().find(|f| f.key == key).unwrap().doc
-        };
-        assert!(doc("", "duration").contains(&format!("at most {MAX_DURATION}")));
-        assert!(doc("", "tick").contains(&format!("at most {MAX_ROWS} rows")));
-        assert!(doc("traffic", "keys").contains(&format!("at most {MAX_KEYS}")));
-        assert!(doc("fleet", "capacity").contains(&format!("At most {MAX_INSTANCES} instances")));
-        assert!(doc("fleet", "initial").contains(&format!("at most {MAX_INSTANCES}")));
     }
 }
