@@ -609,5 +609,8 @@ mod tests {
         assert!(doc("traffic", "keys").contains(&format!("at most {MAX_KEYS}")));
         assert!(doc("fleet", "capacity").contains(&format!("At most {MAX_INSTANCES} instances")));
         assert!(doc("fleet", "initial").contains(&format!("at most {MAX_INSTANCES}")));
+        let shape = doc("traffic", "shape");
+        assert!(shape.contains(&format!("at most {MAX_RATE} rps and {MAX_ARRIVALS} requests")), "{shape}");
+        assert!(doc("traffic", "trace").contains(&format!("offset + {MAX_DURATION} × speedup")));
     }
 }

@@ -17,9 +17,13 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "shape",
         default: "required unless trace or requests",
-        doc: "a synthetic shape, or a list of shapes that add up: { kind = \"constant\", rps }, { kind = \"ramp\", from_rps, to_rps, over, at = \"0s\" }, { kind = \"step\", base_rps, peak_rps, at, hold = forever }, { kind = \"diurnal\", mean_rps, amplitude, period, peak_at = period/4 }, { kind = \"flash_crowd\", base_rps, peak_rps, at, rise, decay } (the excess decays as exp(-t/decay))",
+        doc: "a synthetic shape, or a list of shapes that add up: { kind = \"constant\", rps }, { kind = \"ramp\", from_rps, to_rps, over, at = \"0s\" }, { kind = \"step\", base_rps, peak_rps, at, hold = forever }, { kind = \"diurnal\", mean_rps, amplitude, period, peak_at = period/4 }, { kind = \"flash_crowd\", base_rps, peak_rps, at, rise, decay } (the excess decays as exp(-t/decay)). Whatever the source, the offered load is at most 10000000 rps and 5000000000 requests over the run, traffic_multiplier events included",
     },
-    FieldDoc { key: "trace", default: "none", doc: "a rate trace CSV (t_seconds,rps), relative to the scenario file" },
+    FieldDoc {
+        key: "trace",
+        default: "none",
+        doc: "a rate trace CSV (t_seconds,rps, seconds from the start of the trace), relative to the scenario file; every row within the longest run, offset + 400d × speedup",
+    },
     FieldDoc {
         key: "requests",
         default: "none",
@@ -33,7 +37,7 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "scale",
         default: "1.0",
-        doc: "multiplies the trace's rates (a log's rows are repeated or thinned at random)",
+        doc: "multiplies the trace's rates (a log's rows are repeated or thinned at random); finite and greater than zero",
     },
     FieldDoc {
         key: "speedup",
