@@ -34,6 +34,7 @@ use crate::engine::time::SimDuration;
 use crate::input::check::{Cx, FieldDoc, suggest};
 pub use crate::input::document::{Document, Override};
 pub use crate::input::limits;
+use crate::input::limits::Limits;
 use crate::input::problem::{FieldPath, Problems};
 use crate::model::metrics::MetricsSpec;
 use crate::model::traffic::TrafficSpec;
@@ -50,13 +51,13 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "duration",
         default: "\"30m\", or the trace's length",
-        doc: "simulated time to run (at most 400d)",
+        doc: "simulated time to run (at most 400d; [limits] can raise it)",
     },
     FieldDoc { key: "seed", default: "1", doc: "master random seed (--seed overrides it)" },
     FieldDoc {
         key: "tick",
         default: "\"1s\"",
-        doc: "time-series resolution: one timeseries.csv row per tick (at most 10000000 rows: duration / tick)",
+        doc: "time-series resolution: one timeseries.csv row per tick (at most 10000000 rows: duration / tick; [limits] can raise it)",
     },
     FieldDoc {
         key: "slo",
@@ -82,7 +83,50 @@ pub const SECTIONS: &[(&str, &[FieldDoc])] = &[
     ("vertical", vertical::FIELDS),
     ("analysis", analysis::FIELDS),
     ("events", events::FIELDS),
+    ("limits", LIMIT_FIELDS),
 ];
+
+/// The `[limits]` fields: each raises (or lowers) one size limit for this
+/// scenario; see [`limits`] for why each default is what it is.
+pub const LIMIT_FIELDS: &[FieldDoc] = &[
+    FieldDoc {
+        key: "duration",
+        default: "\"400d\"",
+        doc: "the longest simulated duration, and how far into a trace a run may reach (offset + this × speedup); past it a duration is more often a mistake, such as epoch timestamps, than a plan. Every limit here may be raised deliberately for a big run",
+    },
+    FieldDoc { key: "rows", default: "10000000", doc: "the most timeseries.csv rows, duration / tick (about 1.5 GB)" },
+    FieldDoc {
+        key: "arrivals",
+        default: "5e9",
+        doc: "the most requests the traffic may offer over the run (its rate bound integrated, traffic_multiplier events included); the 87-day World Cup trace is 1.35e9",
+    },
+    FieldDoc {
+        key: "rate",
+        default: "1e7",
+        doc: "the highest offered rate in rps; each simulated second costs about a real second per million requests",
+    },
+    FieldDoc {
+        key: "keys",
+        default: "10000000",
+        doc: "the most keys in traffic.keys.count (a cache holds an entry per key)",
+    },
+    FieldDoc {
+        key: "instances",
+        default: "100000",
+        doc: "the most instances of the fleet: initial, a capacity, max_nodes × pods_per_node",
+    },
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    duration: Option<Value>,
+    rows: Option<i64>,
+    arrivals: Option<f64>,
+    rate: Option<f64>,
+    keys: Option<i64>,
+    instances: Option<i64>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -215,12 +259,13 @@ impl Scenario {
             cx.error(&root.key("tick"), "'0s' is not a resolution", Some("use e.g. \"1s\"".into()));
         }
         let slo = validate_slo(&mut cx);
+        let limits = validate_limits(&mut cx);
 
         // Each section is `Err` only with the proof that it reported why.
-        let traffic = cx.section(&root.key("traffic"), traffic::validate);
+        let traffic = cx.section(&root.key("traffic"), |cx| traffic::validate(cx, &limits));
         let client = cx.section(&root.key("client"), client::validate);
         let balancer = cx.section(&root.key("balancer"), balancer::validate);
-        let fleet = cx.section(&root.key("fleet"), fleet::validate);
+        let fleet = cx.section(&root.key("fleet"), |cx| fleet::validate(cx, &limits));
         let metrics = cx.section(&root.key("metrics"), metrics::validate);
         let data = cx.section(&root.key("database"), validate_data_tier);
         let primary = data.as_ref().ok().and_then(|d| d.0.as_ref());
@@ -237,11 +282,11 @@ impl Scenario {
         if duration.is_zero() {
             cx.error(&root.key("duration"), "'0s' runs nothing", Some("use e.g. duration = \"30m\"".into()));
         }
-        check_run_length(&mut cx, duration, tick);
+        check_run_length(&mut cx, duration, tick, &limits);
         if let Ok(traffic) = &traffic
-            && duration <= limits::MAX_DURATION
+            && duration <= limits.duration
         {
-            check_offered_load(&mut cx, traffic, duration, &events);
+            check_offered_load(&mut cx, traffic, duration, &events, &limits);
         }
         check_event_times(&mut cx, &events, duration);
         if let Ok(fleet) = &fleet {
@@ -302,16 +347,40 @@ impl Scenario {
     }
 }
 
-/// The run's length and its number of rows are within [`limits`].
-fn check_run_length(cx: &mut Cx<'_>, duration: SimDuration, tick: SimDuration) {
+/// `[limits]`: the size limits in force, the defaults unless raised.
+fn validate_limits(cx: &mut Cx<'_>) -> Limits {
+    let at = FieldPath::root().key("limits");
+    let default = Limits::default();
+    let Some(value) = cx.value(&at) else {
+        return default;
+    };
+    let Some(raw) = cx.parse::<RawLimits>(&at, value) else {
+        return default;
+    };
+    let limits = Limits {
+        duration: cx.duration(&at.key("duration"), raw.duration.as_ref(), default.duration),
+        rows: cx.int_in(&at.key("rows"), raw.rows, default.rows, 1, u64::MAX),
+        arrivals: cx.positive(&at.key("arrivals"), raw.arrivals, default.arrivals),
+        rate: cx.positive(&at.key("rate"), raw.rate, default.rate),
+        keys: cx.int_in(&at.key("keys"), raw.keys, default.keys, 1, u32::MAX as u64),
+        instances: cx.int_in(&at.key("instances"), raw.instances, default.instances, 1, u32::MAX as u64),
+    };
+    if limits.duration.is_zero() {
+        cx.error(&at.key("duration"), "'0s' allows no run", Some(format!("the default is \"{}\"", default.duration)));
+    }
+    limits
+}
+
+/// The run's length and its number of rows are within the limits.
+fn check_run_length(cx: &mut Cx<'_>, duration: SimDuration, tick: SimDuration, limits: &Limits) {
     let root = FieldPath::root();
-    if duration > limits::MAX_DURATION {
+    if duration > limits.duration {
         cx.error(
             &root.key("duration"),
-            format!("'{duration}' is longer than the longest run, {}", limits::MAX_DURATION),
+            format!("'{duration}' is longer than the longest run, {}", limits.duration),
             Some(format!(
-                "simulate at most {}; replay a longer trace faster with traffic.speedup",
-                limits::MAX_DURATION
+                "simulate at most {}; replay a longer trace faster with traffic.speedup, or raise limits.duration deliberately",
+                limits.duration
             )),
         );
         return;
@@ -320,18 +389,27 @@ fn check_run_length(cx: &mut Cx<'_>, duration: SimDuration, tick: SimDuration) {
         return; // reported with the tick
     }
     let rows = duration.as_nanos().div_ceil(tick.as_nanos());
-    if rows > limits::MAX_ROWS {
+    if rows > limits.rows {
         cx.error(
             &root.key("tick"),
-            format!("'{tick}' writes {rows} rows over {duration}, more than {}", limits::MAX_ROWS),
-            Some(format!("use tick = \"{}\" or longer: one timeseries.csv row per tick", limits::tick_for(duration))),
+            format!("'{tick}' writes {rows} rows over {duration}, more than {}", limits.rows),
+            Some(format!(
+                "use tick = \"{}\" or longer: one timeseries.csv row per tick (or raise limits.rows deliberately)",
+                limits.tick_for(duration)
+            )),
         );
     }
 }
 
 /// The traffic offered over the run, `traffic_multiplier` events included,
-/// is within [`limits::MAX_ARRIVALS`] and [`limits::MAX_RATE`].
-fn check_offered_load(cx: &mut Cx<'_>, traffic: &TrafficSpec, duration: SimDuration, events: &[events::TimedAction]) {
+/// is within the limits on arrivals and on the rate.
+fn check_offered_load(
+    cx: &mut Cx<'_>,
+    traffic: &TrafficSpec,
+    duration: SimDuration,
+    events: &[events::TimedAction],
+    limits: &Limits,
+) {
     use crate::model::traffic::Source;
     let end = duration.as_secs_f64();
     // A multiplier replaces the one before and reverts to 1 when its own
@@ -376,20 +454,17 @@ fn check_offered_load(cx: &mut Cx<'_>, traffic: &TrafficSpec, duration: SimDurat
         }
     };
     let with = if factor_on(0.0, end) > 1.0 { " with the traffic_multiplier events" } else { "" };
-    if let Some(peak) = peak.filter(|p| *p > limits::MAX_RATE) {
+    if let Some(peak) = peak.filter(|p| *p > limits.rate) {
         cx.error(
             &at.key(field),
-            format!("the offered rate peaks at {peak:.0} rps{with}, more than {:.0} rps", limits::MAX_RATE),
-            Some("model a share of the traffic (a zone's, a shard's) with lower rates or traffic.scale: each simulated second costs about a real second per million requests".into()),
+            format!("the offered rate peaks at {peak:.0} rps{with}, more than {:.0} rps", limits.rate),
+            Some("model a share of the traffic (a zone's, a shard's) with lower rates or traffic.scale: each simulated second costs about a real second per million requests (or raise limits.rate deliberately)".into()),
         );
-    } else if arrivals > limits::MAX_ARRIVALS {
+    } else if arrivals > limits.arrivals {
         cx.error(
             &at.key(field),
-            format!(
-                "offers about {arrivals:.0} requests over {duration}{with}, more than {:.0}",
-                limits::MAX_ARRIVALS
-            ),
-            Some("lower the rates or traffic.scale, or shorten duration (the whole 87-day World Cup trace is 1.35e9 requests)".into()),
+            format!("offers about {arrivals:.0} requests over {duration}{with}, more than {:.0}", limits.arrivals),
+            Some("lower the rates or traffic.scale, or shorten duration (the whole 87-day World Cup trace is 1.35e9 requests), or raise limits.arrivals deliberately".into()),
         );
     }
 }
@@ -597,6 +672,28 @@ mod tests {
     use super::*;
     use crate::input::limits::*;
 
+    /// A big run is a feature: `[limits]` raises a limit deliberately, for
+    /// this scenario only, and a raised limit is still enforced.
+    #[test]
+    fn limits_can_be_raised_deliberately() {
+        let text = |limits: &str| {
+            format!(
+                "duration = \"500d\"\ntick = \"1m\"\n{limits}[traffic]\nshape = {{ kind = \"constant\", rps = 1 }}\n"
+            )
+        };
+        let load = |t: &str| Scenario::from_text(Path::new("big.toml"), t, &[]);
+        let e = load(&text("")).unwrap_err().to_string();
+        assert!(e.contains("big.toml:1: duration: '500d' is longer than the longest run, 400d"), "{e}");
+        assert!(e.contains("or raise limits.duration deliberately"), "{e}");
+        assert!(load(&text("[limits]\nduration = \"500d\"\n")).is_ok());
+        let e = load(&text("[limits]\nduration = \"450d\"\n")).unwrap_err().to_string();
+        assert!(e.contains("longer than the longest run, 450d"), "{e}");
+        let e = load(&text("[limits]\nduration = \"500d\"\nrows = 1000\n")).unwrap_err().to_string();
+        assert!(e.contains("tick: '1m' writes 720000 rows over 500d, more than 1000"), "{e}");
+        let e = load(&text("[limits]\nrowz = 1\n")).unwrap_err().to_string();
+        assert!(e.contains("limits.rowz: unknown field 'rowz'") && e.contains("did you mean 'rows'?"), "{e}");
+    }
+
     /// `scalesim fields` states each limit with the number enforced here.
     #[test]
     fn the_fields_document_the_limits() {
@@ -612,5 +709,13 @@ mod tests {
         let shape = doc("traffic", "shape");
         assert!(shape.contains(&format!("at most {MAX_RATE} rps and {MAX_ARRIVALS} requests")), "{shape}");
         assert!(doc("traffic", "trace").contains(&format!("offset + {MAX_DURATION} × speedup")));
+        // [limits] documents each default as the number enforced.
+        let default = |key: &str| LIMIT_FIELDS.iter().find(|f| f.key == key).unwrap().default;
+        assert_eq!(default("duration"), format!("\"{MAX_DURATION}\""));
+        assert_eq!(default("rows").parse::<u64>(), Ok(MAX_ROWS));
+        assert_eq!(default("arrivals").parse::<f64>(), Ok(MAX_ARRIVALS));
+        assert_eq!(default("rate").parse::<f64>(), Ok(MAX_RATE));
+        assert_eq!(default("keys").parse::<u64>(), Ok(MAX_KEYS));
+        assert_eq!(default("instances").parse::<u64>(), Ok(MAX_INSTANCES));
     }
 }

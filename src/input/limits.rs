@@ -70,11 +70,46 @@ pub const MAX_CV: f64 = 100.0;
 /// `behavior.scaleDown.policies[0].value` under `autoscaler`, has 6.
 pub const MAX_PATH_SEGMENTS: usize = 32;
 
-/// The tick that keeps `duration` within [`MAX_ROWS`] rows: the duration
-/// divided by the limit, rounded up to a whole millisecond.
-pub fn tick_for(duration: SimDuration) -> SimDuration {
-    let ns = duration.as_nanos().div_ceil(MAX_ROWS);
-    SimDuration::from_nanos(ns.div_ceil(1_000_000) * 1_000_000)
+/// The size limits in force for one scenario: the defaults above, each of
+/// which a scenario's `[limits]` section may raise deliberately (a big run
+/// is a feature). The cv bounds and the path depth are not among them: past
+/// those a sampler or a parser breaks, however large the machine.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Limits {
+    /// The longest simulated duration ([`MAX_DURATION`]).
+    pub duration: SimDuration,
+    /// The most time-series rows ([`MAX_ROWS`]).
+    pub rows: u64,
+    /// The most expected arrivals ([`MAX_ARRIVALS`]).
+    pub arrivals: f64,
+    /// The highest offered rate ([`MAX_RATE`]).
+    pub rate: f64,
+    /// The most keys ([`MAX_KEYS`]).
+    pub keys: u64,
+    /// The most instances of a tier ([`MAX_INSTANCES`]).
+    pub instances: u64,
+}
+
+impl Default for Limits {
+    fn default() -> Limits {
+        Limits {
+            duration: MAX_DURATION,
+            rows: MAX_ROWS,
+            arrivals: MAX_ARRIVALS,
+            rate: MAX_RATE,
+            keys: MAX_KEYS,
+            instances: MAX_INSTANCES,
+        }
+    }
+}
+
+impl Limits {
+    /// The tick that keeps `duration` within the row limit: the duration
+    /// divided by it, rounded up to a whole millisecond.
+    pub fn tick_for(&self, duration: SimDuration) -> SimDuration {
+        let ns = duration.as_nanos().div_ceil(self.rows.max(1));
+        SimDuration::from_nanos(ns.div_ceil(1_000_000).saturating_mul(1_000_000))
+    }
 }
 
 #[cfg(test)]
@@ -93,9 +128,10 @@ mod tests {
 
     #[test]
     fn the_suggested_tick_fits() {
+        let limits = Limits::default();
         let d = SimDuration::from_secs(60);
-        let t = tick_for(d);
+        let t = limits.tick_for(d);
         assert!(d.as_nanos() / t.as_nanos() <= MAX_ROWS, "{t}");
-        assert_eq!(tick_for(MAX_DURATION), SimDuration::from_millis(3456));
+        assert_eq!(limits.tick_for(MAX_DURATION), SimDuration::from_millis(3456));
     }
 }

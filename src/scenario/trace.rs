@@ -13,15 +13,15 @@ use std::io::BufReader;
 use std::path::Path;
 use std::sync::Arc;
 
-use super::limits;
 use crate::engine::rng::fnv1a;
+use crate::engine::time::SimDuration;
 use crate::input::problem::{Origin, Problem};
 use crate::model::request::Kind;
 use crate::model::trace::Columns;
 use crate::model::trace::{RateTrace, RequestLog};
 
 /// How far into a trace a run can reach, in trace seconds: `offset` plus
-/// the longest run ([`limits::MAX_DURATION`]) at `speedup`. A row past it
+/// the longest run (`limits.duration`) at `speedup`. A row past it
 /// could never play: it is refused, so an epoch-stamped trace, or one whose
 /// last row is a typo, cannot make the run's natural length absurd.
 #[derive(Clone, Copy, Debug)]
@@ -30,12 +30,15 @@ pub struct Reach {
     pub offset: f64,
     /// `traffic.speedup`.
     pub speedup: f64,
+    /// The longest run ([`MAX_DURATION`](crate::input::limits::MAX_DURATION)
+    /// unless `[limits]` raises it).
+    pub longest: SimDuration,
 }
 
 impl Reach {
     /// The latest trace time a run can reach.
     pub fn latest(self) -> f64 {
-        self.offset + limits::MAX_DURATION.as_secs_f64() * self.speedup
+        self.offset + self.longest.as_secs_f64() * self.speedup
     }
 
     /// Why `t` (at `line`; `first` if it is the first row) is out of reach.
@@ -51,8 +54,8 @@ impl Reach {
                 format!("times look like Unix epoch {how}: t_seconds counts from the start of the trace")
             }
             _ => format!(
-                "a run plays at most {} of simulated time: {} s of trace at speedup {} from offset {} s; cut the trace, or raise traffic.speedup",
-                limits::MAX_DURATION,
+                "a run plays at most {} of simulated time: {} s of trace at speedup {} from offset {} s; cut the trace, raise traffic.speedup, or raise limits.duration deliberately",
+                self.longest,
                 self.latest(),
                 self.speedup,
                 self.offset
@@ -238,10 +241,11 @@ mod tests {
 
     use super::*;
     use crate::engine::time::SimTime;
+    use crate::input::limits;
     use crate::model::trace::{LoggedRequest, RequestLogReader};
 
     /// A run from the start of the trace at its own pace.
-    const R: Reach = Reach { offset: 0.0, speedup: 1.0 };
+    const R: Reach = Reach { offset: 0.0, speedup: 1.0, longest: limits::MAX_DURATION };
 
     fn write(name: &str, text: &str) -> PathBuf {
         let dir = std::env::temp_dir().join(format!("scalesim-trace-{}", std::process::id()));
@@ -293,7 +297,7 @@ mod tests {
         let e = load_rate_trace(&p, R).unwrap_err().to_string();
         assert!(e.contains("the end of the last bucket '60000000'"), "{e}");
         // Faster replay reaches further into the trace.
-        assert!(load_rate_trace(&p, Reach { offset: 0.0, speedup: 2.0 }).is_ok());
+        assert!(load_rate_trace(&p, Reach { speedup: 2.0, ..R }).is_ok());
         let p = write("epochms.csv", "t_seconds,key\n1700000000000,a\n");
         let e = load_request_log(&p, R).unwrap_err().to_string();
         assert!(e.contains("epochms.csv:2:") && e.contains("epoch milliseconds"), "{e}");
