@@ -139,21 +139,38 @@ impl TrafficSpec {
     }
 
     /// Upper bounds of the arrivals expected on `[a, b)` (seconds of the
-    /// run) and of the rate there, before fault multipliers: the pieces the
-    /// thinning draws its candidates on, each at its bound. `None` for a
-    /// request log, whose arrivals are its rows.
+    /// run) and of the rate there, before fault multipliers: the rate's
+    /// bound on each piece, integrated. A trace's pieces are its rows, as
+    /// the thinning draws them; shapes are cut at their breaks and into at
+    /// most about [`OFFERED_PIECES`] pieces, so the estimate costs the same
+    /// for a minute as for years. `None` for a request log, whose arrivals
+    /// are its rows.
     pub fn offered(&self, a: f64, b: f64) -> Option<(f64, f64)> {
-        if let Source::Requests(_) = self.source {
-            return None;
-        }
-        let rate = RateFn::new(self);
         let (mut t, mut arrivals, mut peak) = (a, 0.0, 0.0f64);
-        while t < b {
-            let (bound, end) = rate.bound(t, b);
-            let end = end.max(t.next_up()); // always progress
+        let mut add = |t: f64, end: f64, bound: f64| {
             arrivals += bound * (end.min(b) - t);
             peak = peak.max(bound);
-            t = end;
+        };
+        match &self.source {
+            Source::Requests(_) => return None,
+            Source::Shapes(shapes) => {
+                let piece = PIECE.max((b - a) / OFFERED_PIECES);
+                while t < b {
+                    let end = shapes.iter().fold((t + piece).min(b), |e, s| next_break(s, t).map_or(e, |x| e.min(x)));
+                    let end = end.max(t.next_up()); // always progress
+                    add(t, end, shapes.iter().map(|s| shape_max(s, t, end)).sum());
+                    t = end;
+                }
+            }
+            Source::Trace { .. } => {
+                let rate = RateFn::new(self);
+                while t < b {
+                    let (bound, end) = rate.bound(t, b);
+                    let end = end.max(t.next_up());
+                    add(t, end, bound);
+                    t = end;
+                }
+            }
         }
         Some((arrivals, peak))
     }
@@ -170,6 +187,10 @@ impl TrafficSpec {
 
 /// Longest piece of a synthetic shape over which one bound is used.
 const PIECE: f64 = 10.0;
+
+/// How many pieces [`TrafficSpec::offered`] cuts a long run of shapes into
+/// at most (besides their breaks): 400 days in 35 s pieces.
+pub const OFFERED_PIECES: f64 = 1_000_000.0;
 
 /// Offered rate over simulated time (seconds), before fault multipliers.
 #[derive(Clone, Debug)]
