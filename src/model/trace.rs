@@ -41,6 +41,9 @@ pub struct RequestLog {
     pub rows: u64,
     /// Seconds from the first to the last request.
     pub span: f64,
+    /// The end of the log in trace time, seconds: the end of the second of
+    /// its last row, so a run of the log's natural length replays every row.
+    pub end: f64,
     /// Each distinct key's id, by order of first appearance.
     pub keys: Arc<BTreeMap<String, u32>>,
     /// Whether rows carry their own read/write kind (`kind` or `method`).

@@ -13,11 +13,11 @@ use crate::input::problem::FieldPath;
 
 /// The `[[events]]` fields common to every action.
 pub const FIELDS: &[FieldDoc] = &[
-    FieldDoc { key: "at", default: "required", doc: "when, from the start of the run (\"20m\")" },
+    FieldDoc { key: "at", default: "required", doc: "when, from the start of the run (\"20m\"), at most its duration" },
     FieldDoc {
         key: "action",
         default: "required",
-        doc: "kill_instances { count | fraction } · kill_zone { zone } · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · db_slowdown { factor, duration = forever } · db_outage { duration = forever } (both on every primary; read replicas go on) · cache_flush · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value } · resize { tier = \"app\" | \"database\" | \"replicas\", type | step } (another instance type, or step sizes up (+) or down (−) the family; the largest type is the ceiling)",
+        doc: "kill_instances { count | fraction } · kill_zone { zone } (0 to fleet.zones − 1) · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · db_slowdown { factor, duration = forever } · db_outage { duration = forever } (both on every primary; read replicas go on) · cache_flush · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value } · resize { tier = \"app\" | \"database\" | \"replicas\", type | step } (another instance type, or step sizes up (+) or down (−) the family; the largest type is the ceiling)",
     },
 ];
 
