@@ -341,9 +341,10 @@ fn name_params(doc: &Document, problems: Problems) -> Problems {
                 Segment::Index(n) => sub.index(*n),
             };
         }
-        let sub =
-            if sub.is_root() || sub == FieldPath::root().key("path") { String::new() } else { format!("{sub}: ") };
-        p.message = format!("parameter '{path}': {sub}{}", p.message);
+        let (is_path, sub) = (sub == FieldPath::root().key("path"), sub);
+        let sub = if sub.is_root() || is_path { String::new() } else { format!("{sub}: ") };
+        // A bad path is quoted by the message itself.
+        p.message = if is_path { p.message } else { format!("parameter '{}': {sub}{}", abridged(path), p.message) };
         p.field = None;
         p
     };
@@ -399,13 +400,16 @@ fn check(cx: &mut Cx<'_>) -> Option<Parts> {
     let mut params: Vec<ParamSpec> = Vec::new();
     for (i, p) in raw.param.iter().flatten().enumerate() {
         let at = root.key("param").index(i);
-        let Some(path) = FieldPath::parse(p.path.trim()) else {
-            cx.error(
-                &at.key("path"),
-                format!("'{}' is not a field path", p.path),
-                Some("write a scenario field as for --set, e.g. \"autoscaler.scale_up_above\"".into()),
-            );
-            continue;
+        let path = match FieldPath::parse_checked(p.path.trim()) {
+            Ok(path) => path,
+            Err(e) => {
+                cx.error(
+                    &at.key("path"),
+                    format!("'{}' {e}", abridged(&p.path)),
+                    Some("write a scenario field as for --set, e.g. \"autoscaler.scale_up_above\"".into()),
+                );
+                continue;
+            }
         };
         if path == FieldPath::root().key("seed") {
             cx.error(&at.key("path"), "'seed' is swept with seeds, not as a parameter", Some("write seeds = 5".into()));
