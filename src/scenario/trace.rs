@@ -7,7 +7,6 @@
 //! checked once here and then streamed during the run: memory stays
 //! independent of the number of requests.
 
-use std::collections::BTreeMap;
 use std::fs::File;
 use std::io::BufReader;
 use std::path::Path;
@@ -17,7 +16,7 @@ use crate::engine::rng::fnv1a;
 use crate::engine::time::SimDuration;
 use crate::input::problem::{Origin, Problem};
 use crate::model::request::Kind;
-use crate::model::trace::Columns;
+use crate::model::trace::{Columns, KeyIds};
 use crate::model::trace::{RateTrace, RequestLog};
 
 /// How far into a trace a run can reach, in trace seconds: `offset` plus
@@ -159,8 +158,8 @@ pub fn load_rate_trace(path: &Path, reach: Reach) -> Result<RateTrace, Problem> 
 
 /// Reads and checks a per-request log: `t_seconds` (non-decreasing), an
 /// optional `key`, an optional `kind` (read/write) or HTTP `method`; every
-/// row must be within `reach`.
-pub fn load_request_log(path: &Path, reach: Reach) -> Result<RequestLog, Problem> {
+/// row must be within `reach`, and at most `max_keys` keys distinct.
+pub fn load_request_log(path: &Path, reach: Reach, max_keys: u64) -> Result<RequestLog, Problem> {
     const HINT: &str = "a request log is CSV with a header naming t_seconds and optionally key and kind (read/write) or method, one row per request, times non-decreasing";
     let (mut reader, digest) = open(path)?;
     let cols = headers(&mut reader, path)?;
@@ -170,7 +169,7 @@ pub fn load_request_log(path: &Path, reach: Reach) -> Result<RequestLog, Problem
     };
     let columns = Columns { t, key: col("key"), kind: col("kind").or(col("method")) };
     let kind_name = columns.kind.map(|i| cols[i].clone()).unwrap_or_default();
-    let mut keys = BTreeMap::new();
+    let mut keys = KeyIds::default();
     let (mut rows, mut first, mut last) = (0u64, None, 0.0f64);
     for record in reader.records() {
         let record = record.map_err(|e| {
@@ -194,9 +193,15 @@ pub fn load_request_log(path: &Path, reach: Reach) -> Result<RequestLog, Problem
             return Err(reach.refuse(path, line, "the time", ts, rows == 0));
         }
         if let Some(k) = columns.key {
-            let key = record.get(k).unwrap_or("");
-            let next = keys.len() as u32;
-            keys.entry(key.to_string()).or_insert(next);
+            keys.insert(record.get(k).unwrap_or(""));
+            if keys.len() as u64 > max_keys {
+                return Err(problem(
+                    path,
+                    line,
+                    format!("more than {max_keys} distinct keys"),
+                    "the caches hold state per key; raise [limits] keys on purpose, or replay a shorter log",
+                ));
+            }
         }
         if let Some(k) = columns.kind {
             let raw = record.get(k).unwrap_or("");
@@ -299,7 +304,7 @@ mod tests {
         // Faster replay reaches further into the trace.
         assert!(load_rate_trace(&p, Reach { speedup: 2.0, ..R }).is_ok());
         let p = write("epochms.csv", "t_seconds,key\n1700000000000,a\n");
-        let e = load_request_log(&p, R).unwrap_err().to_string();
+        let e = load_request_log(&p, R, u64::MAX).unwrap_err().to_string();
         assert!(e.contains("epochms.csv:2:") && e.contains("epoch milliseconds"), "{e}");
     }
 
@@ -308,7 +313,7 @@ mod tests {
     #[test]
     fn a_request_log_ends_after_its_last_row() {
         let p = write("tail.csv", "t_seconds\n0\n1\n2\n2\n");
-        let log = load_request_log(&p, R).unwrap();
+        let log = load_request_log(&p, R, u64::MAX).unwrap();
         assert_eq!((log.span, log.end), (2.0, 3.0));
         let spec = crate::model::traffic::TrafficSpec {
             source: crate::model::traffic::Source::Requests(log),
@@ -330,7 +335,7 @@ mod tests {
     #[test]
     fn request_logs_intern_keys_and_stream() {
         let p = write("log.csv", "t_seconds,key,size_bytes,method\n0,/a,1,GET\n0.5,/b,2,POST\n2,/a,3,GET\n");
-        let log = load_request_log(&p, R).unwrap();
+        let log = load_request_log(&p, R, u64::MAX).unwrap();
         assert_eq!((log.rows, log.span, log.keys.len()), (3, 2.0, 2));
         let rows: Vec<_> = RequestLogReader::open(&log).unwrap().collect();
         assert_eq!(
@@ -338,13 +343,15 @@ mod tests {
             LoggedRequest { t: SimTime::from_nanos(500_000_000), key: Some(1), kind: Some(Kind::Write) }
         );
         assert_eq!(rows[2].key, Some(0));
+        let e = load_request_log(&p, R, 1).unwrap_err().to_string();
+        assert!(e.contains("log.csv:3:") && e.contains("more than 1 distinct keys"), "{e}");
     }
 
     #[test]
     fn request_log_problems_name_the_row() {
         let p = write("badlog.csv", "t_seconds,kind\n1,read\n0,read\n");
-        assert!(load_request_log(&p, R).unwrap_err().to_string().contains("badlog.csv:3:"));
+        assert!(load_request_log(&p, R, u64::MAX).unwrap_err().to_string().contains("badlog.csv:3:"));
         let p = write("badkind.csv", "t_seconds,kind\n1,sideways\n");
-        assert!(load_request_log(&p, R).unwrap_err().to_string().contains("'sideways' is neither"));
+        assert!(load_request_log(&p, R, u64::MAX).unwrap_err().to_string().contains("'sideways' is neither"));
     }
 }

@@ -137,7 +137,7 @@ pub fn validate(cx: &mut Cx<'_>, limits: &Limits) -> Option<TrafficSpec> {
                 }
             } else {
                 let rel = raw.requests.as_deref().unwrap_or_default();
-                match load_request_log(&cx.doc.resolve(rel), reach) {
+                match load_request_log(&cx.doc.resolve(rel), reach, limits.keys) {
                     Ok(log) => Source::Requests(log),
                     Err(p) => {
                         cx.push(p);
