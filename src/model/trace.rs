@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 use std::fs::File;
+use std::hash::BuildHasherDefault;
 use std::io::BufReader;
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use super::cache::Fnv;
 use super::request::Kind;
 use crate::engine::rng::fnv1a;
 use crate::engine::time::SimTime;
@@ -64,7 +66,7 @@ pub struct RequestLog {
 /// with the same hash would share an id; among 10 million keys the chance
 /// that any pair does is about 3 in a million.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct KeyIds(HashMap<u64, u32>);
+pub struct KeyIds(HashMap<u64, u32, BuildHasherDefault<Fnv>>);
 
 impl KeyIds {
     /// Gives `key` the next id, unless it has one.
