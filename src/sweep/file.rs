@@ -341,7 +341,7 @@ fn name_params(doc: &Document, problems: Problems) -> Problems {
                 Segment::Index(n) => sub.index(*n),
             };
         }
-        let (is_path, sub) = (sub == FieldPath::root().key("path"), sub);
+        let is_path = sub == FieldPath::root().key("path");
         let sub = if sub.is_root() || is_path { String::new() } else { format!("{sub}: ") };
         // A bad path is quoted by the message itself.
         p.message = if is_path { p.message } else { format!("parameter '{}': {sub}{}", abridged(path), p.message) };
@@ -459,20 +459,17 @@ fn check(cx: &mut Cx<'_>) -> Option<Parts> {
         };
         params.push(ParamSpec { path, name: p.path.trim().to_string(), source });
     }
-    if grid {
-        let total = params.iter().map(|p| p.source.len() as u64).fold(1u64, u64::saturating_mul);
-        if total > MAX_POINTS {
-            cx.error(
-                &root.key("param"),
-                format!("the grid has {total} points, more than {MAX_POINTS}"),
-                Some("use fewer values, or sampling = { method = \"latin_hypercube\", samples = 500 }".into()),
-            );
-        }
-    }
     let points = match sampling {
         Sampling::Grid => params.iter().map(|p| p.source.len() as u64).fold(1u64, u64::saturating_mul),
         Sampling::Random { samples, .. } | Sampling::LatinHypercube { samples, .. } => samples,
     };
+    if grid && points > MAX_POINTS {
+        cx.error(
+            &root.key("param"),
+            format!("the grid has {points} points, more than {MAX_POINTS}"),
+            Some("use fewer values, or sampling = { method = \"latin_hypercube\", samples = 500 }".into()),
+        );
+    }
     let runs = points.saturating_mul(seeds.count() as u64);
     if points <= MAX_POINTS && runs > MAX_RUNS {
         cx.error(

@@ -432,7 +432,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
                 line,
                 None,
                 format!("the file holds more than {MAX_POD_SAMPLES} pod samples (pods summed over instants)"),
-                Some("replay a shorter span, or fewer instants (--sync-period reads the latest at each sync)".into()),
+                Some("replay a shorter span, or record fewer instants".into()),
             ));
         }
         let phase = match cell("phase").unwrap_or("Running") {
