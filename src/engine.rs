@@ -7,6 +7,7 @@
 //! [`Engine::run`].
 
 pub mod dist;
+pub mod histogram;
 pub mod ps;
 pub mod queue;
 pub mod rng;

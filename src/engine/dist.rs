@@ -73,7 +73,7 @@ impl Dist {
             Dist::Uniform { min, max } => min + (max - min) * rng.uniform(),
             Dist::Gamma { shape, scale } => rng.gamma(shape) * scale,
         };
-        SimDuration::from_nanos(ns.max(0.0).round() as u64)
+        SimDuration::from_nanos_f64(ns)
     }
 
     /// The mean.

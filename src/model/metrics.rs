@@ -11,9 +11,8 @@
 
 use std::collections::VecDeque;
 
-use hdrhistogram::Histogram;
-
 use super::instance::{Instance, Scrape};
+use crate::engine::histogram::LatencyHistogram;
 use crate::engine::time::{SimDuration, SimTime};
 
 /// The validated `[metrics]` section.
@@ -58,7 +57,7 @@ pub struct FleetScrape {
     /// Cumulative attempts offered at the balancer.
     pub offered: u64,
     /// Latencies (µs) of responses since the previous scrape.
-    pub latency: Histogram<u64>,
+    pub latency: LatencyHistogram,
 }
 
 /// The scrapes the autoscaler may use at `now`: the newest one taken at
@@ -147,16 +146,11 @@ pub fn fleet_figures(
         (scrapes[b].offered - scrapes[a].offered) as f64 / dt
     });
     // The latencies recorded after the oldest scrape, up to the newest.
-    let mut merged: Option<Histogram<u64>> = None;
+    let mut merged = LatencyHistogram::new();
     for s in scrapes.range(a + 1..=b) {
-        match &mut merged {
-            None => merged = Some(s.latency.clone()),
-            Some(m) => {
-                let _ = m.add(&s.latency);
-            }
-        }
+        merged.merge(&s.latency);
     }
-    let p95 = merged.filter(|h| !h.is_empty()).map(|h| h.value_at_quantile(0.95) as f64 / 1000.0);
+    let p95 = merged.quantile_ms(0.95);
     (Some(queue), offered, p95)
 }
 

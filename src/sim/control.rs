@@ -19,7 +19,6 @@ use crate::output::timeseries::DataTierColumns;
 use crate::policy::{FleetMetrics, MetricName, Observation, PodPhase, PodView, Policy, PolicySpec, Reading};
 use crate::scenario::Scenario;
 use crate::scenario::events::{Action, KillAmount};
-use crate::sim::record::latency_histogram;
 
 type Q = EventQueue<Event>;
 
@@ -78,7 +77,7 @@ impl Cx<'_> {
             inst.scrapes.push_back(s);
             inst.trim_scrapes(now, keep);
         }
-        let latency = std::mem::replace(&mut self.c.rec.scrape_latency, latency_histogram());
+        let latency = self.c.rec.take_scrape_latency();
         self.c.control.fleet_scrapes.push_back(FleetScrape {
             at: now,
             queue: waiting as f64,
@@ -208,8 +207,8 @@ impl Cx<'_> {
         self.c.request_at_tick = self.c.request_core_ns;
 
         let [ready, warming, starting, pending, draining] = self.c.counts();
+        let [p50, p95, p99] = self.c.rec.tick_percentiles();
         let t = &self.c.rec.tick;
-        let [p50, p95, p99] = t.percentiles();
         let row = TickRow {
             t_s: start.as_secs_f64(),
             offered_rps: t.offered as f64 / secs,

@@ -21,10 +21,8 @@
 
 use std::ops::{Index, IndexMut};
 
-use hdrhistogram::Histogram;
-
-use super::record::latency_histogram;
 use super::{Core, Cx, Event};
+use crate::engine::histogram::LatencyHistogram;
 use crate::engine::queue::EventQueue;
 use crate::engine::rng::Stream;
 use crate::engine::time::{SimDuration, SimTime};
@@ -435,11 +433,11 @@ impl DataCx<'_> {
             let d = &mut *self.d;
             let us = (waited.as_nanos() / 1000).max(1);
             if matches!(owner, Owner::Pooler(_)) {
-                d.tick.pooler_wait.saturating_record(us);
+                d.tick.pooler_wait.record(us);
                 self.got_server(now, w, q);
             } else {
-                d.tick.pool_wait.saturating_record(us);
-                d.pool_wait.saturating_record(us);
+                d.tick.pool_wait.record(us);
+                d.pool_wait.record(us);
                 self.got_connection(now, w, q);
             }
         }
@@ -826,8 +824,8 @@ pub(super) struct DataTick {
     duplicate_reads: u64,
     lock_waits: u64,
     lock_wait_ns: f64,
-    pool_wait: Histogram<u64>,
-    pooler_wait: Histogram<u64>,
+    pool_wait: LatencyHistogram,
+    pooler_wait: LatencyHistogram,
 }
 
 impl DataTick {
@@ -843,8 +841,8 @@ impl DataTick {
             duplicate_reads: 0,
             lock_waits: 0,
             lock_wait_ns: 0.0,
-            pool_wait: latency_histogram(),
-            pooler_wait: latency_histogram(),
+            pool_wait: LatencyHistogram::new(),
+            pooler_wait: LatencyHistogram::new(),
         }
     }
 }
@@ -950,7 +948,7 @@ pub(super) struct DataTier {
     pub(super) rng: Stream,
     pub(super) tick: DataTick,
     /// Acquire waits over the whole run.
-    pub(super) pool_wait: Histogram<u64>,
+    pub(super) pool_wait: LatencyHistogram,
     util_sum: f64,
     util_peak: f64,
     ticks: u64,
@@ -1019,7 +1017,7 @@ impl DataTier {
             free_connects: Vec::new(),
             rng: Stream::new(seed, "database"),
             tick: DataTick::new(),
-            pool_wait: latency_histogram(),
+            pool_wait: LatencyHistogram::new(),
             util_sum: 0.0,
             util_peak: 0.0,
             ticks: 0,
@@ -1089,7 +1087,7 @@ impl DataTier {
         self.lock_waits += t.lock_waits;
         self.lookups += t.lookups;
         self.hits += t.hits;
-        let p99 = |h: &Histogram<u64>| (!h.is_empty()).then(|| h.value_at_quantile(0.99) as f64 / 1000.0);
+        let p99 = |h: &LatencyHistogram| h.quantile_ms(0.99);
         let burst = self.burst(start, now, &t, open, max);
         let columns = DataTierColumns {
             db_connections: Some(open as f64),
@@ -1177,8 +1175,7 @@ impl DataTier {
             db_peak_connections: self.peak_open,
             db_max_connections: self.dbs.iter().map(|n| n.db.max_connections).sum(),
             lock_wait_mean_ms: (self.lock_waits > 0).then(|| self.lock_wait_ns / self.lock_waits as f64 / 1e6),
-            pool_wait_p99_ms: (!self.pool_wait.is_empty())
-                .then(|| self.pool_wait.value_at_quantile(0.99) as f64 / 1000.0),
+            pool_wait_p99_ms: self.pool_wait.quantile_ms(0.99),
             cache_hit_ratio: (self.lookups > 0).then(|| self.hits as f64 / self.lookups as f64),
             cache_duplicate_reads: self.cache.as_ref().map(|c| c.duplicate_reads),
             replication_lag_peak_ms: databases.iter().filter_map(|d| d.replication_lag_peak_ms).reduce(f64::max),

@@ -4,9 +4,8 @@
 
 use std::collections::BTreeMap;
 
-use hdrhistogram::Histogram;
-
 use crate::analysis::Analysis;
+use crate::engine::histogram::LatencyHistogram;
 use crate::engine::time::{SimDuration, SimTime};
 use crate::model::outcome::ErrorKind;
 use crate::output::summary::{Cost, Finding, Latency, Requests, Scaling, SloReport, System};
@@ -52,16 +51,6 @@ impl CostMeter {
     }
 }
 
-/// A latency histogram in microseconds, 1 µs to 1 hour, 3 significant digits.
-pub fn latency_histogram() -> Histogram<u64> {
-    // Constant bounds: low ≥ 1, high ≥ 2 × low, 3 significant figures (≤ 5).
-    Histogram::new_with_bounds(1, 3_600_000_000, 3).expect("valid bounds")
-}
-
-fn percentile_ms(h: &Histogram<u64>, q: f64) -> Option<f64> {
-    (!h.is_empty()).then(|| h.value_at_quantile(q) as f64 / 1000.0)
-}
-
 /// Counters reset every tick.
 pub struct TickCounters {
     /// Attempts offered.
@@ -72,13 +61,15 @@ pub struct TickCounters {
     pub retries: u64,
     /// Failed attempts by kind.
     pub errors: [u64; KINDS],
-    /// Latencies of successful responses.
-    pub latency: Histogram<u64>,
+    /// Latencies of successful responses (merged in from the recorder's
+    /// recent ones when the tick ends: read them through
+    /// [`Recorder::tick_percentiles`]).
+    latency: LatencyHistogram,
 }
 
 impl TickCounters {
     fn new() -> TickCounters {
-        TickCounters { offered: 0, completed: 0, retries: 0, errors: [0; KINDS], latency: latency_histogram() }
+        TickCounters { offered: 0, completed: 0, retries: 0, errors: [0; KINDS], latency: LatencyHistogram::new() }
     }
 
     fn reset(&mut self) {
@@ -88,25 +79,26 @@ impl TickCounters {
         self.errors = [0; KINDS];
         self.latency.reset();
     }
-
-    /// Percentiles (p50, p95, p99) of the tick, ms.
-    pub fn percentiles(&self) -> [Option<f64>; 3] {
-        [0.5, 0.95, 0.99].map(|q| percentile_ms(&self.latency, q))
-    }
 }
 
 /// The recorder.
 pub struct Recorder {
     /// This tick's counters.
     pub tick: TickCounters,
+    /// Latencies since the last merge into the four below. A response is
+    /// counted once, here, and the tick's, scrape's, window's and run's
+    /// histograms take it at their next boundary: four increments at
+    /// random places in four arrays cost more than one, plus four
+    /// sequential merges per tick.
+    recent: LatencyHistogram,
     /// Latencies since the last metrics scrape (the pipeline's p95).
-    pub scrape_latency: Histogram<u64>,
-    window_latency: Histogram<u64>,
+    scrape_latency: LatencyHistogram,
+    window_latency: LatencyHistogram,
     window_good: u64,
     window_bad: u64,
     windows: u64,
     windows_met: u64,
-    total_latency: Histogram<u64>,
+    total_latency: LatencyHistogram,
     latency_sum_us: f64,
     arrivals: u64,
     attempts: u64,
@@ -146,13 +138,14 @@ impl Recorder {
         let slo = scenario.slo.clone();
         Recorder {
             tick: TickCounters::new(),
-            scrape_latency: latency_histogram(),
-            window_latency: latency_histogram(),
+            recent: LatencyHistogram::new(),
+            scrape_latency: LatencyHistogram::new(),
+            window_latency: LatencyHistogram::new(),
             window_good: 0,
             window_bad: 0,
             windows: 0,
             windows_met: 0,
-            total_latency: latency_histogram(),
+            total_latency: LatencyHistogram::new(),
             latency_sum_us: 0.0,
             arrivals: 0,
             attempts: 0,
@@ -232,10 +225,7 @@ impl Recorder {
         self.succeeded += 1;
         self.tick.completed += 1;
         self.latency_sum_us += us as f64;
-        self.tick.latency.saturating_record(us);
-        self.scrape_latency.saturating_record(us);
-        self.window_latency.saturating_record(us);
-        self.total_latency.saturating_record(us);
+        self.recent.record(us);
         self.window_good += 1;
     }
 
@@ -326,6 +316,29 @@ impl Recorder {
         self.sink.event(&row);
     }
 
+    /// Hands the recent latencies to every histogram that spans them.
+    fn merge_recent(&mut self) {
+        if self.recent.is_empty() {
+            return;
+        }
+        for h in [&mut self.tick.latency, &mut self.scrape_latency, &mut self.window_latency, &mut self.total_latency] {
+            h.merge(&self.recent);
+        }
+        self.recent.reset();
+    }
+
+    /// The tick's percentiles (p50, p95, p99), ms.
+    pub fn tick_percentiles(&mut self) -> [Option<f64>; 3] {
+        self.merge_recent();
+        self.tick.latency.quantiles_ms([0.5, 0.95, 0.99])
+    }
+
+    /// The latencies since the last scrape, for a new scrape.
+    pub fn take_scrape_latency(&mut self) -> LatencyHistogram {
+        self.merge_recent();
+        std::mem::take(&mut self.scrape_latency)
+    }
+
     /// Clears the tick counters (after the row is written).
     pub fn next_tick(&mut self) {
         self.tick.reset();
@@ -334,11 +347,12 @@ impl Recorder {
     /// Closes an SLO window: it is met if nothing finished in it, or if its
     /// availability and p99 are both within target.
     pub fn close_window(&mut self) {
+        self.merge_recent();
         let finished = self.window_good + self.window_bad;
         if finished > 0 {
             self.windows += 1;
             let availability = self.window_good as f64 / finished as f64;
-            let p99_ok = percentile_ms(&self.window_latency, 0.99).is_none_or(|p| p <= self.slo.p99.as_millis_f64());
+            let p99_ok = self.window_latency.quantile_ms(0.99).is_none_or(|p| p <= self.slo.p99.as_millis_f64());
             if availability >= self.slo.availability && p99_ok {
                 self.windows_met += 1;
             }
@@ -373,13 +387,15 @@ impl Recorder {
             errors,
             in_flight_at_end: in_flight,
         };
+        self.merge_recent();
         let h = &self.total_latency;
+        let [p50, p95, p99] = h.quantiles_ms([0.5, 0.95, 0.99]);
         let latency = Latency {
             mean: (self.completed > 0).then(|| self.latency_sum_us / self.completed as f64 / 1000.0),
-            p50: percentile_ms(h, 0.5),
-            p95: percentile_ms(h, 0.95),
-            p99: percentile_ms(h, 0.99),
-            max: (!h.is_empty()).then(|| h.max() as f64 / 1000.0),
+            p50,
+            p95,
+            p99,
+            max: h.max().map(|us| us as f64 / 1000.0),
         };
         let finished = self.succeeded + self.failed;
         let availability = (finished > 0).then(|| self.succeeded as f64 / finished as f64);
