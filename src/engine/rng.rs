@@ -4,11 +4,22 @@
 //! derived from (master seed, the component's stable name), so adding a
 //! component or drawing more in one never shifts the draws of another. The
 //! generator is PCG-64 MCG (`rand_pcg`, pinned in `Cargo.toml`): its output
-//! is fixed by the crate version, whatever the machine. Floating-point
-//! transforms use `libm` (pure Rust), not the platform's math library, so a
-//! draw is bit-identical on every machine.
+//! is fixed by the crate version, whatever the machine. Exponential, normal
+//! and gamma draws are `rand_distr`'s (pinned): the ziggurat returns ~99% of
+//! exponential and normal samples from a table lookup, a multiply and a
+//! compare — exact on every machine — where inversion needs a logarithm per
+//! sample. Its rare slow paths (the wedge test and the tail, and gamma's
+//! acceptance test when the squeeze fails) call `exp`/`ln` through
+//! `num-traits`, which this dependency graph builds with `std` (statrs
+//! enables it), so they use the platform's math library. Those
+//! are within an ulp of each other and of the true value; a draw can differ
+//! between two platforms only when a compare or the rounding to a whole
+//! nanosecond falls within that ulp. The transforms applied to every draw
+//! (the lognormal's `exp`, the `pow` of [`Stream::gamma`]'s boost) use
+//! `libm`, pure Rust, so they are bit-identical everywhere.
 
 use rand_core::Rng;
+use rand_distr::{Distribution, Exp1, Gamma, StandardNormal};
 use rand_pcg::Pcg64Mcg;
 
 /// One component's random stream.
@@ -89,50 +100,32 @@ impl Stream {
     /// Exponential with the given mean.
     #[inline]
     pub fn exponential(&mut self, mean: f64) -> f64 {
-        -mean * libm::log(self.uniform_open0())
+        let x: f64 = Exp1.sample(&mut self.rng);
+        mean * x
     }
 
-    /// Standard normal, by Marsaglia's polar method (only `log` and `sqrt`,
-    /// both from `libm`).
+    /// Standard normal.
+    #[inline]
     pub fn standard_normal(&mut self) -> f64 {
-        loop {
-            let u = 2.0 * self.uniform() - 1.0;
-            let v = 2.0 * self.uniform() - 1.0;
-            let s = u * u + v * v;
-            if s > 0.0 && s < 1.0 {
-                return u * libm::sqrt(-2.0 * libm::log(s) / s);
-            }
-        }
+        let z: f64 = StandardNormal.sample(&mut self.rng);
+        z
     }
 
-    /// Gamma(shape, scale = 1), by Marsaglia and Tsang (2000); shapes below 1
-    /// use the boost `Gamma(k) = Gamma(k+1) · U^(1/k)`.
+    /// Gamma(shape, scale = 1), by Marsaglia and Tsang (2000), with the boost
+    /// `Gamma(k) = Gamma(k+1) · U^(1/k)` for shapes below 1.
     ///
-    /// A shape that is not finite and positive would never be accepted (or,
-    /// below 1, recurse without end); it gives 0 at once. Scenario
-    /// validation bounds the cv, and so the shape 1/cv², well inside.
+    /// A shape that is not finite and positive gives 0 at once (scenario
+    /// validation bounds the cv, and so the shape 1/cv², well inside).
     pub fn gamma(&mut self, shape: f64) -> f64 {
         if !(shape > 0.0 && shape.is_finite()) {
             return 0.0;
         }
         if shape < 1.0 {
+            // Boosted here, not by rand_distr, so that its `pow` is libm's.
             let boost = libm::pow(self.uniform_open0(), 1.0 / shape);
             return self.gamma(shape + 1.0) * boost;
         }
-        let d = shape - 1.0 / 3.0;
-        let c = 1.0 / libm::sqrt(9.0 * d);
-        loop {
-            let x = self.standard_normal();
-            let v = 1.0 + c * x;
-            if v <= 0.0 {
-                continue;
-            }
-            let v = v * v * v;
-            let u = self.uniform_open0();
-            if libm::log(u) < 0.5 * x * x + d - d * v + d * libm::log(v) {
-                return d * v;
-            }
-        }
+        Gamma::new(shape, 1.0).map_or(0.0, |g| g.sample(&mut self.rng))
     }
 }
 
