@@ -14,6 +14,7 @@ mod cache_stampede;
 mod capacity_pending;
 mod cold_start;
 mod downstream;
+pub mod elasticity;
 mod episode;
 mod flapping;
 mod metric_lag;
