@@ -27,8 +27,29 @@
 //!
 //! The accumulator is fed tick by tick (O(1) memory), so the detectors'
 //! stream of rows scores a run without keeping its series.
+//!
+//! **Demand** (BUNGEE: load intensity over the capacity one instance
+//! sustains within the SLO) comes from the instance's queueing model, not a
+//! calibration run: one instance is `c = min(cores, workers)` servers of
+//! rate `μ = 1/E[S]` (the fleet's mean CPU demand). Its mean response time
+//! at arrival rate `λ` is the M/M/c one, `E[T] = E[S] + C(c, λ/μ)/(cμ − λ)`
+//! with `C` Erlang C — exact for processor sharing over the cores whatever
+//! the service distribution, since that station is symmetric and so
+//! insensitive (Kelly, "Reversibility and Stochastic Networks", 1979, ch. 3), and for FCFS workers when service is
+//! exponential. The p99 is taken as `ln 100 · E[T]`, the p99 of an
+//! exponential response time (exact for M/M/1: `T ~ Exp(μ − λ)`). The
+//! capacity is the largest `λ` whose p99 meets the scenario's `slo.p99`
+//! (found by bisection), and `d_t = ceil(λ_t / capacity)` with `λ_t` the
+//! load intensity of the tick (see [`Tracker::demand`]). It ignores time
+//! spent downstream (database, pools) and warm-up: those show in the SLO
+//! figures, not in demand. **Supply** `s_t` is the instances serving at the
+//! tick's end: ready ones and warming ones (they take traffic, slowly).
 
 use serde::{Deserialize, Serialize};
+
+use crate::model::traffic::{RateFn, Source};
+use crate::output::TickRow;
+use crate::scenario::Scenario;
 
 /// The SPEC RG elasticity metrics of one run. Accuracies are in instances,
 /// relative accuracies, timeshares and instability are fractions (0.05 =
@@ -144,6 +165,138 @@ pub fn score(supply: &[u32], demand: &[u32], dt: f64) -> Scorecard {
     acc.score()
 }
 
+/// Erlang C: the probability that an arrival waits in M/M/c at offered
+/// load `a = λ/μ` (< c), by the Erlang B recursion (stable for large c).
+fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut b = 1.0;
+    for k in 1..=c {
+        b = a * b / (f64::from(k) + a * b);
+    }
+    let c = f64::from(c);
+    c * b / (c - a * (1.0 - b))
+}
+
+/// The p99 response time the model gives one instance of `servers`
+/// servers, mean service `mean_s`, at `lambda` requests/s (∞ if saturated).
+pub fn model_p99_s(servers: u32, mean_s: f64, lambda: f64) -> f64 {
+    let mu = 1.0 / mean_s;
+    let c = f64::from(servers);
+    if lambda >= c * mu {
+        return f64::INFINITY;
+    }
+    let mean_t = mean_s + erlang_c(servers, lambda / mu) / (c * mu - lambda);
+    100f64.ln() * mean_t
+}
+
+/// The largest arrival rate at which one instance's model p99 meets
+/// `p99_s`, requests/s; `None` if even an idle one cannot (or the inputs
+/// are not positive).
+pub fn capacity_at_slo(servers: u32, mean_s: f64, p99_s: f64) -> Option<f64> {
+    let positive = |x: f64| x.is_finite() && x > 0.0;
+    if servers == 0 || !positive(mean_s) || !positive(p99_s) || model_p99_s(servers, mean_s, 0.0) > p99_s {
+        return None;
+    }
+    let (mut lo, mut hi) = (0.0, f64::from(servers) / mean_s);
+    // 100 halvings pin the root to the last bit of an f64.
+    for _ in 0..100 {
+        let mid = 0.5 * (lo + hi);
+        if model_p99_s(servers, mean_s, mid) <= p99_s {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Some(lo)
+}
+
+/// The per-instance capacity of a scenario, and the figures behind it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Capacity {
+    /// Requests/s one instance serves within the SLO.
+    pub rps: f64,
+    /// Servers of the model (`min(cores, workers)`).
+    pub servers: u32,
+    /// Mean service demand, seconds.
+    pub mean_service_s: f64,
+}
+
+impl Capacity {
+    /// The capacity of `s`'s instances at its SLO; `None` if one instance
+    /// cannot meet the p99 bound even idle.
+    pub fn of(s: &Scenario) -> Option<Capacity> {
+        let servers = s.fleet.cores.min(s.fleet.workers);
+        let mean_service_s = s.fleet.service.mean().as_secs_f64();
+        let rps = capacity_at_slo(servers, mean_service_s, s.slo.p99.as_secs_f64())?;
+        Some(Capacity { rps, servers, mean_service_s })
+    }
+
+    /// Demand at `offered_rps`: the fewest instances whose capacity holds it.
+    pub fn demand(&self, offered_rps: f64) -> u32 {
+        let n = (offered_rps / self.rps).ceil();
+        if n.is_finite() && n > 0.0 { n.min(f64::from(u32::MAX)) as u32 } else { 0 }
+    }
+}
+
+/// The scorecard of a run, with the capacity its demand came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Elasticity {
+    /// Requests/s one instance serves within the SLO (the demand's unit).
+    pub capacity_rps: f64,
+    /// Servers of one instance in the queueing model, `min(cores, workers)`.
+    pub servers: u32,
+    /// The metrics.
+    #[serde(flatten)]
+    pub score: Scorecard,
+}
+
+/// Scores a run from its stream of rows.
+#[derive(Clone, Debug)]
+pub struct Tracker {
+    capacity: Option<Capacity>,
+    /// The load intensity, unless the traffic is a request log.
+    intensity: Option<RateFn>,
+    acc: Accumulator,
+}
+
+impl Tracker {
+    /// The tracker of `s` (scoring nothing if its instances cannot meet the
+    /// SLO at any load).
+    pub fn new(s: &Scenario) -> Tracker {
+        let intensity = match s.traffic.source {
+            Source::Requests(_) => None,
+            _ => Some(RateFn::new(&s.traffic)),
+        };
+        Tracker { capacity: Capacity::of(s), intensity, acc: Accumulator::default() }
+    }
+
+    /// Demand over the tick `[t_s, t_s + tick_s)`, if the scenario has a
+    /// capacity. The load is the traffic model's intensity at the tick's
+    /// middle times the fault `multiplier` in force (BUNGEE's load profile:
+    /// the rate asked for, not the tick's Poisson count, which would make
+    /// demand flicker); a request log has no intensity, so its `measured`
+    /// attempts per second (retries included) stand in.
+    pub fn demand(&self, t_s: f64, tick_s: f64, multiplier: f64, measured: f64) -> Option<u32> {
+        let load = match &self.intensity {
+            Some(f) => f.rate(t_s + 0.5 * tick_s) * multiplier,
+            None => measured,
+        };
+        self.capacity.map(|c| c.demand(load))
+    }
+
+    /// One tick of `dt` seconds.
+    pub fn tick(&mut self, row: &TickRow, dt: f64) {
+        if let Some(c) = &self.capacity {
+            let demand = row.demand.unwrap_or_else(|| c.demand(row.offered_rps));
+            self.acc.push(row.replicas_ready + row.replicas_warming, demand, dt);
+        }
+    }
+
+    /// The run's scorecard.
+    pub fn finish(&self) -> Option<Elasticity> {
+        self.capacity.map(|c| Elasticity { capacity_rps: c.rps, servers: c.servers, score: self.acc.score() })
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +378,33 @@ mod tests {
         assert_eq!(score(&[3; 50], &[3; 50], 1.0), Scorecard::default());
         assert_eq!(score(&[], &[], 1.0), Scorecard::default());
         assert_eq!(score(&[4], &[4], 1.0), Scorecard::default());
+    }
+
+    /// Erlang C against published values: C(2, 1) = 1/3 (M/M/2 at ρ = 0.5:
+    /// a²/(2(1 − ρ)) / (1 + a + a²/(2(1 − ρ))) = 1/3), C(1, a) = a.
+    #[test]
+    fn erlang_c_matches_closed_forms() {
+        assert!(close(erlang_c(2, 1.0), 1.0 / 3.0));
+        assert!(close(erlang_c(1, 0.7), 0.7));
+    }
+
+    /// M/M/1, E[S] = 10 ms: E[T] = 1/(μ − λ), p99 = ln 100/(μ − λ) ≤ 0.1 s
+    /// ⇔ λ ≤ 100 − 10·ln 100 = 53.948 rps.
+    #[test]
+    fn capacity_meets_the_slo_exactly() {
+        let cap = capacity_at_slo(1, 0.01, 0.1).expect("feasible");
+        assert!((cap - (100.0 - 10.0 * 100f64.ln())).abs() < 1e-9, "{cap}");
+        // An instance whose service alone breaks the bound has no capacity.
+        assert_eq!(capacity_at_slo(1, 0.05, 0.1), None);
+        // More servers, more capacity, below c·μ.
+        let two = capacity_at_slo(2, 0.01, 0.1).expect("feasible");
+        assert!(two > 2.0 * cap && two < 200.0, "{two}");
+    }
+
+    #[test]
+    fn demand_rounds_up_and_zero_load_needs_nobody() {
+        let c = Capacity { rps: 50.0, servers: 1, mean_service_s: 0.01 };
+        assert_eq!((c.demand(0.0), c.demand(1.0), c.demand(50.0), c.demand(50.1)), (0, 1, 1, 2));
     }
 
     /// Uneven ticks weigh by their length: s − d = [+1 for 1 s, −1 for 3 s],

@@ -7,6 +7,8 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
+use crate::analysis::elasticity::Elasticity;
+
 /// Request counts. An *attempt* is one try; a *request* is what a client
 /// wanted, over all its attempts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -284,6 +286,10 @@ pub struct Summary {
     pub cost: Cost,
     /// Scaling activity.
     pub scaling: Scaling,
+    /// The SPEC RG elasticity scorecard (`analysis::elasticity`); `None` if
+    /// one instance cannot meet the p99 SLO at any load.
+    #[serde(default)]
+    pub elasticity: Option<Elasticity>,
     /// Findings, worst first.
     pub findings: Vec<Finding>,
 }
@@ -354,6 +360,31 @@ impl Summary {
             "  scaling    {}: {} scale events ({} up, {} down), {} reversals",
             g.policy, g.scale_events, g.scale_ups, g.scale_downs, g.reversals
         );
+        match &self.elasticity {
+            Some(e) => {
+                let x = &e.score;
+                let _ = writeln!(
+                    s,
+                    "  elasticity θ_U {:.2} / θ_O {:.2} instances (θ_U% {:.1}%, θ_O% {:.1}%), τ_U {:.1}%, τ_O {:.1}%, instability {:.1}%, jitter {:+.2}/min",
+                    x.theta_u,
+                    x.theta_o,
+                    x.theta_u_rel * 100.0,
+                    x.theta_o_rel * 100.0,
+                    x.tau_u * 100.0,
+                    x.tau_o * 100.0,
+                    x.instability * 100.0,
+                    x.jitter_per_min
+                );
+                let _ = writeln!(
+                    s,
+                    "             demand ⌈load / {:.1} rps⌉ (one instance's rate within the {:.0} ms p99, M/M/{} model), supply ready + warming",
+                    e.capacity_rps, o.p99_target_ms, e.servers
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  elasticity not scored: one instance's model misses the p99 target even idle");
+            }
+        }
         if self.findings.is_empty() {
             let _ = writeln!(s, "  findings   none");
         } else {
