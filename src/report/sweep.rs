@@ -125,6 +125,8 @@ impl SweepRead {
                 attainment: num(row, att),
                 met: num(row, met).unwrap_or(0.0),
                 p99_ms: num(row, p99),
+                replica_hours: num(row, rh),
+                ..PointStat::default()
             });
             replica_hours.push(num(row, rh));
         }
