@@ -318,13 +318,17 @@ impl Summary {
         let l = &self.latency_ms;
         let _ = writeln!(s, "  latency    p50 {}, p95 {}, p99 {}, max {}", ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max));
         let o = &self.slo;
+        // Two SLOs, named apart: the run-wide one (`met`: the whole run's
+        // p99 and availability against their targets) and the windowed one
+        // (`attainment`: the share of SLO windows in which both held).
         let _ = writeln!(
             s,
-            "  slo        {} — availability {} (target {:.3}%), p99 target {:.0} ms; {}/{} windows met ({}), error budget burn {}",
+            "  slo        run-wide {} (p99 {} vs target {:.0} ms, availability {} vs target {:.3}%); windowed: {}/{} windows met both ({} attainment), error budget burn {}",
             if o.met { "met" } else { "MISSED" },
+            ms(l.p99),
+            o.p99_target_ms,
             pct(o.availability),
             o.availability_target * 100.0,
-            o.p99_target_ms,
             o.windows_met,
             o.windows,
             pct(o.attainment),

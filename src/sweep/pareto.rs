@@ -152,7 +152,7 @@ pub fn render(names: &[String], stats: &[PointStat], rec: &Recommender, currency
             "replica-h".into(),
             "attainment".into(),
             "p99 ms".into(),
-            "slo met".into(),
+            "run-wide slo met".into(),
             "instability".into(),
         ];
         h.extend(names.iter().cloned());
