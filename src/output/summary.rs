@@ -7,8 +7,6 @@ use std::fmt::Write as _;
 
 use serde::{Deserialize, Serialize};
 
-use crate::analysis::elasticity::Elasticity;
-
 /// Request counts. An *attempt* is one try; a *request* is what a client
 /// wanted, over all its attempts.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -257,6 +255,50 @@ pub struct Finding {
     pub evidence: String,
     /// What fixes it.
     pub fix: String,
+}
+
+/// The SPEC RG elasticity metrics of one run (computed by
+/// `analysis::elasticity`). Accuracies are in instances,
+/// relative accuracies, timeshares and instability are fractions (0.05 =
+/// 5%), jitter is in adaptations per minute.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    /// Under-provisioning accuracy θ_U: mean instances missing.
+    pub theta_u: f64,
+    /// Over-provisioning accuracy θ_O: mean instances in surplus.
+    pub theta_o: f64,
+    /// Relative under-provisioning accuracy θ_U%: mean share of demand
+    /// missing (ticks of zero demand skipped).
+    pub theta_u_rel: f64,
+    /// Relative over-provisioning accuracy θ_O%: mean surplus as a share of
+    /// demand (ticks of zero demand skipped).
+    pub theta_o_rel: f64,
+    /// Under-provisioning timeshare τ_U: share of time short of demand.
+    pub tau_u: f64,
+    /// Over-provisioning timeshare τ_O: share of time above demand.
+    pub tau_o: f64,
+    /// Instability υ: share of time supply moves against (or without)
+    /// demand.
+    pub instability: f64,
+    /// Jitter j, adaptations per minute: > 0 the autoscaler oscillates more
+    /// than demand, < 0 it ignores changes.
+    pub jitter_per_min: f64,
+    /// Supply adaptations (instances added or removed).
+    pub supply_adaptations: u64,
+    /// Demand adaptations.
+    pub demand_adaptations: u64,
+}
+
+/// The scorecard of a run, with the capacity its demand came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Elasticity {
+    /// Requests/s one instance serves within the SLO (the demand's unit).
+    pub capacity_rps: f64,
+    /// Servers of one instance in the queueing model, `min(cores, workers)`.
+    pub servers: u32,
+    /// The metrics.
+    #[serde(flatten)]
+    pub score: Scorecard,
 }
 
 /// The summary of one run.

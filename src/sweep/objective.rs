@@ -23,7 +23,7 @@
 
 use std::fmt;
 
-use super::filter::{Expr, Val};
+use super::filter::{Expr, Op, Val};
 use super::table::metric_columns;
 use crate::input::problem::FieldPath;
 
@@ -119,6 +119,13 @@ impl Constraint {
         Ok(Constraint { text: text.trim().to_string(), expr, columns })
     }
 
+    /// `slo_met == 1`: the run met its scenario's run-wide SLO.
+    pub fn slo_met() -> Constraint {
+        let path = FieldPath::root().key("slo_met");
+        let expr = Expr::Binary(Op::Eq, Box::new(Expr::Path(path.clone())), Box::new(Expr::Num(1.0)));
+        Constraint { text: "slo_met == 1".into(), expr, columns: vec![(path, "slo_met".into())] }
+    }
+
     /// Whether a run satisfies it; `cell` gives a column's value (`None`
     /// for an empty cell or a column the file lacks, which fails).
     pub fn holds(&self, cell: &dyn Fn(&str) -> Option<f64>) -> bool {
@@ -147,7 +154,7 @@ impl Default for Recommender {
     fn default() -> Recommender {
         Recommender {
             objective: Objective::default(),
-            constraints: vec![Constraint::parse("slo_met == 1").expect("a valid constraint")],
+            constraints: vec![Constraint::slo_met()],
             default_constraints: true,
             max_severity: DEFAULT_MAX_SEVERITY,
         }
@@ -181,6 +188,13 @@ mod tests {
         assert!(!c.holds(&run(Some(520.0), 0.0)));
         assert!(!c.holds(&run(Some(480.0), 1.0)));
         assert!(!c.holds(&run(None, 0.0)), "a run without a p99 does not show the bound held");
+    }
+
+    #[test]
+    fn the_default_constraint_is_the_parsed_one() {
+        let parsed = Constraint::parse("slo_met == 1").expect("parses");
+        let built = Constraint::slo_met();
+        assert_eq!((&parsed.text, &parsed.expr, &parsed.columns), (&built.text, &built.expr, &built.columns));
     }
 
     #[test]
