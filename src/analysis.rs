@@ -14,6 +14,7 @@ mod cache_stampede;
 mod capacity_pending;
 mod cold_start;
 mod downstream;
+pub mod elasticity;
 mod episode;
 mod flapping;
 mod metric_lag;
@@ -93,6 +94,8 @@ pub struct Analysis {
     last_t: Option<f64>,
     /// When each kind was last confirmed (a recurrence is not logged again).
     last_confirmed: Vec<(FindingKind, f64)>,
+    /// The elasticity scorecard, fed the same rows.
+    elasticity: elasticity::Tracker,
 }
 
 /// Episodes of one kind closer than this are one recurring finding.
@@ -114,13 +117,15 @@ impl Analysis {
             Box::new(capacity_pending::CapacityPending::default()),
         ];
         let detectors = all.into_iter().filter(|d| !cx.spec.disable.contains(&d.kind())).collect();
-        Analysis { cx, detectors, findings: Vec::new(), last_t: None, last_confirmed: Vec::new() }
+        let elasticity = elasticity::Tracker::new(s);
+        Analysis { cx, detectors, findings: Vec::new(), last_t: None, last_confirmed: Vec::new(), elasticity }
     }
 
     /// Feeds a tick; returns the findings confirmed by it (to log now).
     pub fn tick(&mut self, row: &TickRow, tick_s: f64) -> Vec<Finding> {
         let dt = self.last_t.map_or(tick_s, |t| (row.t_s - t).max(1e-9));
         self.last_t = Some(row.t_s);
+        self.elasticity.tick(row, dt);
         let mut confirmed = Vec::new();
         for d in &mut self.detectors {
             d.tick(row, dt, &self.cx, &mut confirmed, &mut self.findings);
@@ -144,6 +149,16 @@ impl Analysis {
         for d in &mut self.detectors {
             d.event(row);
         }
+    }
+
+    /// Demand over a tick, instances ([`elasticity::Tracker::demand`]).
+    pub fn demand(&self, t_s: f64, tick_s: f64, multiplier: f64, measured_rps: f64) -> Option<u32> {
+        self.elasticity.demand(t_s, tick_s, multiplier, measured_rps)
+    }
+
+    /// The elasticity scorecard of the rows so far.
+    pub fn elasticity(&self) -> Option<elasticity::Elasticity> {
+        self.elasticity.finish()
     }
 
     /// Every finding of the run, worst first (ties by start, then kind's name).

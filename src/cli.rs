@@ -528,7 +528,9 @@ fn run_sweep(path: &Path, out: Option<PathBuf>, opts: sweep::Options, quiet: boo
                     )
                 }
             };
-            let _ = write!(stdout, "{}", sweep::pareto::render(&plan.param_names(), stats));
+            let recommend = &plan.file.recommender;
+            let _ =
+                write!(stdout, "{}", sweep::pareto::render(&plan.param_names(), stats, recommend, &plan.base.currency));
             // A report reads the runs file back: only beside a regular file
             // (a device or pipe given as --out keeps nothing to read).
             if points.is_some() {
@@ -568,7 +570,10 @@ fn merge(files: &[PathBuf], out: &Path) -> Result<(), Error> {
         merged.header.runs,
         out.display(),
     );
-    let _ = write!(stdout, "{}", sweep::pareto::render(&merged.params, &merged.stats));
+    // The shard files do not carry the sweep file: the default objective
+    // and constraints, and no currency.
+    let recommend = sweep::objective::Recommender::default();
+    let _ = write!(stdout, "{}", sweep::pareto::render(&merged.params, &merged.stats, &recommend, ""));
     Ok(())
 }
 

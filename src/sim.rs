@@ -585,6 +585,7 @@ impl Simulation {
             data: data.as_ref().map(|d| d.summary(end)),
             cost,
             scaling,
+            elasticity: sim.rec.elasticity(),
             findings: sim.rec.findings(end),
         };
         sim.rec.sink.finish(&summary)?;

@@ -11,7 +11,9 @@
 //! index order (`table`), so the output is byte-identical for any `--jobs`,
 //! and a shard's rows (`shard`) merge (`merge`) into the same bytes. An
 //! aggregate per point (`aggregate`: mean and t-interval over seeds) feeds
-//! the Pareto front of cost against SLO attainment (`pareto`).
+//! the Pareto front of cost (money) against SLO attainment and the
+//! recommendation (`pareto`), by the sweep's objective and constraints
+//! (`objective`).
 //!
 //! This mirrors how DSLab runs its parallel experiments (a seed per point,
 //! results re-sorted by index), with the outputs of hyperfine's exporters.
@@ -21,6 +23,7 @@ pub mod check;
 pub mod file;
 pub mod filter;
 pub mod merge;
+pub mod objective;
 pub mod pareto;
 pub mod progress;
 pub mod run;
@@ -311,7 +314,7 @@ pub fn execute(
             true => Some(CsvFile::create(&agg_path, &header, &columns).map_err(|e| Error::io(&agg_path, e))?),
             false => None,
         };
-        Some(Aggregator::new(plan.params.len(), metric_columns(), file))
+        Some(Aggregator::new(plan.params.len(), metric_columns(), file, plan.file.recommender.clone()))
     } else {
         None
     };

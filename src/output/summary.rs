@@ -257,6 +257,50 @@ pub struct Finding {
     pub fix: String,
 }
 
+/// The SPEC RG elasticity metrics of one run (computed by
+/// `analysis::elasticity`). Accuracies are in instances,
+/// relative accuracies, timeshares and instability are fractions (0.05 =
+/// 5%), jitter is in adaptations per minute.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Scorecard {
+    /// Under-provisioning accuracy θ_U: mean instances missing.
+    pub theta_u: f64,
+    /// Over-provisioning accuracy θ_O: mean instances in surplus.
+    pub theta_o: f64,
+    /// Relative under-provisioning accuracy θ_U%: mean share of demand
+    /// missing (ticks of zero demand skipped).
+    pub theta_u_rel: f64,
+    /// Relative over-provisioning accuracy θ_O%: mean surplus as a share of
+    /// demand (ticks of zero demand skipped).
+    pub theta_o_rel: f64,
+    /// Under-provisioning timeshare τ_U: share of time short of demand.
+    pub tau_u: f64,
+    /// Over-provisioning timeshare τ_O: share of time above demand.
+    pub tau_o: f64,
+    /// Instability υ: share of time supply moves against (or without)
+    /// demand.
+    pub instability: f64,
+    /// Jitter j, adaptations per minute: > 0 the autoscaler oscillates more
+    /// than demand, < 0 it ignores changes.
+    pub jitter_per_min: f64,
+    /// Supply adaptations (instances added or removed).
+    pub supply_adaptations: u64,
+    /// Demand adaptations.
+    pub demand_adaptations: u64,
+}
+
+/// The scorecard of a run, with the capacity its demand came from.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Elasticity {
+    /// Requests/s one instance serves within the SLO (the demand's unit).
+    pub capacity_rps: f64,
+    /// Servers of one instance in the queueing model, `min(cores, workers)`.
+    pub servers: u32,
+    /// The metrics.
+    #[serde(flatten)]
+    pub score: Scorecard,
+}
+
 /// The summary of one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -284,6 +328,10 @@ pub struct Summary {
     pub cost: Cost,
     /// Scaling activity.
     pub scaling: Scaling,
+    /// The SPEC RG elasticity scorecard (`analysis::elasticity`); `None` if
+    /// one instance cannot meet the p99 SLO at any load.
+    #[serde(default)]
+    pub elasticity: Option<Elasticity>,
     /// Findings, worst first.
     pub findings: Vec<Finding>,
 }
@@ -312,13 +360,17 @@ impl Summary {
         let l = &self.latency_ms;
         let _ = writeln!(s, "  latency    p50 {}, p95 {}, p99 {}, max {}", ms(l.p50), ms(l.p95), ms(l.p99), ms(l.max));
         let o = &self.slo;
+        // Two SLOs, named apart: the run-wide one (`met`: the whole run's
+        // p99 and availability against their targets) and the windowed one
+        // (`attainment`: the share of SLO windows in which both held).
         let _ = writeln!(
             s,
-            "  slo        {} — availability {} (target {:.3}%), p99 target {:.0} ms; {}/{} windows met ({}), error budget burn {}",
+            "  slo        run-wide {} (p99 {} vs target {:.0} ms, availability {} vs target {:.3}%); windowed: {}/{} windows met both ({} attainment), error budget burn {}",
             if o.met { "met" } else { "MISSED" },
+            ms(l.p99),
+            o.p99_target_ms,
             pct(o.availability),
             o.availability_target * 100.0,
-            o.p99_target_ms,
             o.windows_met,
             o.windows,
             pct(o.attainment),
@@ -354,6 +406,31 @@ impl Summary {
             "  scaling    {}: {} scale events ({} up, {} down), {} reversals",
             g.policy, g.scale_events, g.scale_ups, g.scale_downs, g.reversals
         );
+        match &self.elasticity {
+            Some(e) => {
+                let x = &e.score;
+                let _ = writeln!(
+                    s,
+                    "  elasticity θ_U {:.2} / θ_O {:.2} instances (θ_U% {:.1}%, θ_O% {:.1}%), τ_U {:.1}%, τ_O {:.1}%, instability {:.1}%, jitter {:+.2}/min",
+                    x.theta_u,
+                    x.theta_o,
+                    x.theta_u_rel * 100.0,
+                    x.theta_o_rel * 100.0,
+                    x.tau_u * 100.0,
+                    x.tau_o * 100.0,
+                    x.instability * 100.0,
+                    x.jitter_per_min
+                );
+                let _ = writeln!(
+                    s,
+                    "             demand ⌈load / {:.1} rps⌉ (one instance's rate within the {:.0} ms p99, M/M/{} model), supply ready + warming",
+                    e.capacity_rps, o.p99_target_ms, e.servers
+                );
+            }
+            None => {
+                let _ = writeln!(s, "  elasticity not scored: one instance's model misses the p99 target even idle");
+            }
+        }
         if self.findings.is_empty() {
             let _ = writeln!(s, "  findings   none");
         } else {

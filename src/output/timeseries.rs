@@ -36,6 +36,7 @@ pub const COLUMNS: &[&str] = &[
     "replicas_starting",
     "replicas_pending",
     "replicas_draining",
+    "demand",
     "capacity",
     "cpu_util_true",
     "metric_seen",
@@ -135,6 +136,10 @@ pub struct TickRow {
     pub replicas_pending: u32,
     /// Draining.
     pub replicas_draining: u32,
+    /// The fewest serving instances that would hold the SLO at this tick's
+    /// offered rate (`analysis::elasticity`); `None` if one instance cannot
+    /// meet it at any load.
+    pub demand: Option<u32>,
     /// Schedulable instances, if bounded.
     pub capacity: Option<u32>,
     /// True CPU utilization (usage / request) of running instances.
@@ -190,6 +195,7 @@ impl TickRow {
             self.replicas_pending,
             self.replicas_draining
         );
+        opt(out, self.demand.map(f64::from), 0);
         opt(out, self.capacity.map(f64::from), 0);
         opt(out, self.cpu_util_true, 4);
         opt(out, self.metric_seen, 4);

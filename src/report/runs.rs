@@ -170,7 +170,10 @@ impl Section for SummaryTable<'_> {
             num("simulated s", None, fixed0, &|r| Some(r.summary.duration_s)),
             num("requests arrived", None, fixed0, &|r| Some(r.summary.requests.arrivals as f64)),
             num("failed", Some(false), fixed0, &|r| Some(r.summary.requests.failed as f64)),
-            text("SLO", each(&|r| if r.summary.slo.met { "met".into() } else { "MISSED".into() })),
+            text(
+                "SLO (run-wide p99 and availability)",
+                each(&|r| if r.summary.slo.met { "met".into() } else { "MISSED".into() }),
+            ),
             num("availability", Some(true), pct, &|r| r.summary.slo.availability),
             num("SLO attainment (windows met)", Some(true), pct, &|r| r.summary.slo.attainment),
             num("error budget burn ×", Some(false), fixed2, &|r| r.summary.slo.error_budget_burn),

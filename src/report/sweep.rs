@@ -125,6 +125,8 @@ impl SweepRead {
                 attainment: num(row, att),
                 met: num(row, met).unwrap_or(0.0),
                 p99_ms: num(row, p99),
+                replica_hours: num(row, rh),
+                ..PointStat::default()
             });
             replica_hours.push(num(row, rh));
         }
@@ -159,7 +161,7 @@ impl SweepRead {
     fn describe(&self, i: usize) -> String {
         let p = &self.points[i];
         let mut s = format!(
-            "point {} — cost {}, attainment {}, SLO met in {}/{} seeds",
+            "point {} — cost {}, attainment {}, run-wide SLO met in {}/{} seeds",
             p.point,
             p.cost.map_or("—".into(), |c| format!("{c:.2}")),
             p.attainment.map_or("—".into(), |a| format!("{:.2}%", a * 100.0)),
@@ -227,7 +229,7 @@ impl Section for Front<'_> {
                     points: true,
                 },
                 Line {
-                    label: "meets the SLO in every seed".into(),
+                    label: "meets the run-wide SLO in every seed".into(),
                     color: Hue::Green.css().into(),
                     values: met,
                     dash: vec![],
@@ -246,7 +248,7 @@ impl Section for Front<'_> {
             notes: order.iter().map(|&i| s.describe(i)).collect(),
         });
         let mut h = String::from(
-            "<table class=\"front\"><thead><tr><th>point</th><th>cost</th><th>replica-h</th><th>attainment</th><th>p99 ms</th><th>SLO met</th>",
+            "<table class=\"front\"><thead><tr><th>point</th><th>cost</th><th>replica-h</th><th>attainment</th><th>p99 ms</th><th>run-wide SLO met</th>",
         );
         for n in &s.params {
             h.push_str(&format!("<th>{}</th>", esc(n)));
@@ -277,7 +279,7 @@ impl Section for Front<'_> {
                 "<p>Cheapest point meeting the SLO in every seed: <b>point {}</b> (highlighted).</p>\n",
                 s.points[i].point
             )),
-            None => h.push_str("<p>No point meets the SLO in every seed.</p>\n"),
+            None => h.push_str("<p>No point meets the run-wide SLO in every seed.</p>\n"),
         }
         page.html(&h);
     }

@@ -209,9 +209,10 @@ impl Cx<'_> {
         let [ready, warming, starting, pending, draining] = self.c.counts();
         let [p50, p95, p99] = self.c.rec.tick_percentiles();
         let t = &self.c.rec.tick;
+        let offered_rps = t.offered as f64 / secs;
         let row = TickRow {
             t_s: start.as_secs_f64(),
-            offered_rps: t.offered as f64 / secs,
+            offered_rps,
             completed_rps: t.completed as f64 / secs,
             errors: t.errors.map(|e| e as f64 / secs),
             retries_rps: t.retries as f64 / secs,
@@ -224,6 +225,7 @@ impl Cx<'_> {
             replicas_starting: starting,
             replicas_pending: pending,
             replicas_draining: draining,
+            demand: self.c.rec.demand(start.as_secs_f64(), self.c.faults.multiplier.0, offered_rps),
             capacity: self.c.nodes.slots,
             cpu_util_true,
             metric_seen: self.c.control.reading.map(|r| r.seen),

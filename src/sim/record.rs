@@ -190,6 +190,17 @@ impl Recorder {
         }
     }
 
+    /// Demand over the tick from `t_s` (the `demand` column), with the
+    /// traffic multiplier in force and the measured offered rate.
+    pub fn demand(&self, t_s: f64, multiplier: f64, offered_rps: f64) -> Option<u32> {
+        self.analysis.demand(t_s, self.tick_s, multiplier, offered_rps)
+    }
+
+    /// The run's elasticity scorecard.
+    pub fn elasticity(&self) -> Option<crate::analysis::elasticity::Elasticity> {
+        self.analysis.elasticity()
+    }
+
     /// Every finding of the run, worst first.
     pub fn findings(&mut self, end: SimTime) -> Vec<Finding> {
         self.analysis.finish(end.as_secs_f64())

@@ -10,8 +10,12 @@
 
 use std::io;
 
+use strum::IntoEnumIterator;
+
+use super::objective::Recommender;
 use super::pareto::PointStat;
 use super::table::{CsvFile, LEAD};
+use crate::output::summary::FindingKind;
 
 /// The two-sided 95% quantile of Student's t with `df` degrees of freedom:
 /// a table up to 30 (computed to 6 decimals), then the Cornish–Fisher
@@ -70,6 +74,10 @@ struct Current {
     runs: usize,
     /// Per metric, the values of the point's runs (empty cells left out).
     values: Vec<Vec<f64>>,
+    /// Per constraint, the runs that broke it.
+    broke: Vec<usize>,
+    /// Per failure mode, the worst severity in any run.
+    severity: Vec<f64>,
 }
 
 /// Builds the aggregate from runs rows in index order.
@@ -79,13 +87,19 @@ pub struct Aggregator {
     out: Option<CsvFile>,
     current: Option<Current>,
     stats: Vec<PointStat>,
+    rec: Recommender,
+    /// Each failure mode's severity column, if the file has it.
+    severity_columns: Vec<(FindingKind, Option<usize>)>,
 }
 
 impl Aggregator {
     /// An aggregator for runs rows with `params` parameter columns and the
-    /// given metric columns (those after `seed`), writing to `out` if given.
-    pub fn new(params: usize, metrics: Vec<String>, out: Option<CsvFile>) -> Aggregator {
-        Aggregator { params, metrics, out, current: None, stats: Vec::new() }
+    /// given metric columns (those after `seed`), writing to `out` if given,
+    /// checking each run against `rec`'s constraints.
+    pub fn new(params: usize, metrics: Vec<String>, out: Option<CsvFile>, rec: Recommender) -> Aggregator {
+        let severity_columns =
+            FindingKind::iter().map(|k| (k, metrics.iter().position(|m| *m == format!("severity_{k}")))).collect();
+        Aggregator { params, metrics, out, current: None, stats: Vec::new(), rec, severity_columns }
     }
 
     /// Takes the next runs row.
@@ -100,13 +114,28 @@ impl Aggregator {
             params: row[LEAD.len()..LEAD.len() + self.params].to_vec(),
             runs: 0,
             values: vec![Vec::new(); self.metrics.len()],
+            broke: vec![0; self.rec.constraints.len()],
+            severity: vec![0.0; self.severity_columns.len()],
         });
         cur.runs += 1;
-        for (j, cell) in row[first_metric..].iter().enumerate() {
+        let cells = &row[first_metric.min(row.len())..];
+        for (j, cell) in cells.iter().enumerate() {
             if let Ok(x) = cell.parse::<f64>()
                 && let Some(v) = cur.values.get_mut(j)
             {
                 v.push(x);
+            }
+        }
+        let metrics = &self.metrics;
+        let cell = |name: &str| metrics.iter().position(|m| m == name).and_then(|j| cells.get(j)?.parse::<f64>().ok());
+        for (k, c) in self.rec.constraints.iter().enumerate() {
+            if !c.holds(&cell) {
+                cur.broke[k] += 1;
+            }
+        }
+        for (k, (_, col)) in self.severity_columns.iter().enumerate() {
+            if let Some(x) = col.and_then(|j| cells.get(j)?.parse::<f64>().ok()) {
+                cur.severity[k] = cur.severity[k].max(x);
             }
         }
         Ok(())
@@ -132,14 +161,21 @@ impl Aggregator {
             out.row(&cells)?;
         }
         let metric = |name: &str| self.metrics.iter().position(|m| m == name).and_then(|i| means[i]);
+        let broken = self.rec.constraints.iter().zip(&cur.broke).filter(|(_, n)| **n > 0);
+        let severe = self.severity_columns.iter().zip(&cur.severity).filter(|(_, x)| **x > self.rec.max_severity);
         self.stats.push(PointStat {
             point: cur.point.parse().unwrap_or(0),
             params: cur.params,
             runs: cur.runs,
-            cost: metric("replica_hours"),
+            cost: metric("cost_total"),
+            replica_hours: metric("replica_hours"),
             attainment: metric("slo_attainment"),
             met: metric("slo_met").unwrap_or(0.0),
             p99_ms: metric("latency_p99_ms"),
+            instability: metric("instability"),
+            objective: metric(&self.rec.objective.column),
+            broken: broken.map(|(c, n)| (c.text.clone(), *n)).collect(),
+            severe: severe.map(|((k, _), x)| (*k, *x)).collect(),
         });
         Ok(())
     }

@@ -22,6 +22,12 @@
 //! [[filter]]
 //! skip_if = "autoscaler.scale_down_below >= autoscaler.scale_up_above"
 //! reason = "no hysteresis band"
+//!
+//! [objective]                                         # see `objective`
+//! minimize = "cost_total"
+//!
+//! [[constraint]]
+//! require = "p99_ms <= 500 and findings.flapping == 0"
 //! ```
 
 use std::path::{Path, PathBuf};
@@ -30,6 +36,7 @@ use serde::Deserialize;
 use toml::Value;
 
 use super::filter::Expr;
+use super::objective::{Constraint, OUTCOME_HINT, Objective, Recommender, Sense, outcome_column};
 use crate::engine::time::SimDuration;
 use crate::input::check::{Cx, show};
 use crate::input::problem::{FieldPath, Origin, Problem, Problems, Segment};
@@ -62,6 +69,22 @@ struct RawSweep {
     skip_invalid: Option<bool>,
     param: Option<Vec<RawParam>>,
     filter: Option<Vec<RawFilter>>,
+    objective: Option<RawObjective>,
+    constraint: Option<Vec<RawConstraint>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawObjective {
+    minimize: Option<String>,
+    maximize: Option<String>,
+    max_finding_severity: Option<f64>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConstraint {
+    require: String,
 }
 
 #[derive(Deserialize)]
@@ -257,6 +280,8 @@ pub struct SweepFile {
     pub params: Vec<ParamSpec>,
     /// The filters, in file order.
     pub filters: Vec<FilterSpec>,
+    /// The objective and constraints of the recommendation.
+    pub recommender: Recommender,
     doc: Document,
 }
 
@@ -297,6 +322,7 @@ impl SweepFile {
             skip_invalid: parts.skip_invalid,
             params: parts.params,
             filters: parts.filters,
+            recommender: parts.recommender,
             doc,
         })
     }
@@ -362,6 +388,7 @@ struct Parts {
     skip_invalid: bool,
     params: Vec<ParamSpec>,
     filters: Vec<FilterSpec>,
+    recommender: Recommender,
 }
 
 /// Reads every field, recording problems in `cx`; `None` if the file does
@@ -495,6 +522,8 @@ fn check(cx: &mut Cx<'_>) -> Option<Parts> {
         }
     }
 
+    let recommender = recommender(cx, raw.objective.as_ref(), raw.constraint.as_deref());
+
     Some(Parts {
         name,
         description: raw.description.unwrap_or_default(),
@@ -505,7 +534,70 @@ fn check(cx: &mut Cx<'_>) -> Option<Parts> {
         skip_invalid: raw.skip_invalid.unwrap_or(false),
         params,
         filters,
+        recommender,
     })
+}
+
+/// `[objective]` and `[[constraint]]`.
+fn recommender(
+    cx: &mut Cx<'_>,
+    objective: Option<&RawObjective>,
+    constraints: Option<&[RawConstraint]>,
+) -> Recommender {
+    let mut rec = Recommender::default();
+    let at = FieldPath::root().key("objective");
+    if let Some(o) = objective {
+        let chosen = match (&o.minimize, &o.maximize) {
+            (Some(m), None) => Some(("minimize", m, Sense::Minimize)),
+            (None, Some(m)) => Some(("maximize", m, Sense::Maximize)),
+            (None, None) => None,
+            (Some(_), Some(_)) => {
+                cx.error(
+                    &at,
+                    "give minimize or maximize, not both",
+                    Some("keep one: minimize = \"cost_total\"".into()),
+                );
+                None
+            }
+        };
+        if let Some((key, name, sense)) = chosen {
+            match outcome_column(name) {
+                Some(column) => rec.objective = Objective { column, sense },
+                None => cx.error(
+                    &at.key(key),
+                    format!("'{}' is not an outcome of a run", abridged(name)),
+                    Some(OUTCOME_HINT.into()),
+                ),
+            }
+        }
+        if let Some(x) = o.max_finding_severity {
+            if (0.0..=1.0).contains(&x) {
+                rec.max_severity = x;
+            } else {
+                cx.error(
+                    &at.key("max_finding_severity"),
+                    format!("'{x}' is not a severity"),
+                    Some("severities run from 0 to 1: 0.5 (the default) excludes a point whose run found an episode that bad; 1.0 keeps every point".into()),
+                );
+            }
+        }
+    }
+    if let Some(list) = constraints {
+        let mut parsed = Vec::new();
+        for (k, c) in list.iter().enumerate() {
+            match Constraint::parse(&c.require) {
+                Ok(c) => parsed.push(c),
+                Err(msg) => cx.error(
+                    &FieldPath::root().key("constraint").index(k).key("require"),
+                    format!("'{}': {msg}", abridged(&c.require)),
+                    Some(format!("write a comparison of outcomes such as \"p99_ms <= 500\" or \"findings.flapping == 0\"; {OUTCOME_HINT}")),
+                ),
+            }
+        }
+        rec.constraints = parsed;
+        rec.default_constraints = false;
+    }
+    rec
 }
 
 fn seeds(cx: &mut Cx<'_>, v: Option<&Value>) -> Seeds {

@@ -9,6 +9,7 @@ use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use super::aggregate::{Aggregator, point_columns};
+use super::objective::Recommender;
 use super::pareto::PointStat;
 use super::shard::Shard;
 use super::table::{CsvFile, Header, HeaderError, LEAD, points_path};
@@ -172,7 +173,8 @@ pub fn merge(files: &[PathBuf], out: &Path) -> Result<Merged, Error> {
         false => None,
     };
     let points_path = agg_file.is_some().then(|| agg_path.clone());
-    let mut agg = Aggregator::new(params.len(), metrics, agg_file);
+    // The sweep file is not at hand: the default objective and constraints.
+    let mut agg = Aggregator::new(params.len(), metrics, agg_file, Recommender::default());
     let total = header.runs;
     for r in 0..total {
         let next = inputs[r % count].rows.next();

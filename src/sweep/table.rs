@@ -14,8 +14,8 @@
 //! with shards of the same hash. Readers skip the line with `comment='#'`
 //! (pandas) or `comment.char = "#"` (R).
 //!
-//! Numbers are written with fixed precision (latency 3 decimals, ratios 6,
-//! replica-hours 4), so the same sweep gives the same bytes everywhere.
+//! Numbers are written with fixed precision (latency 3 decimals, ratios and
+//! the elasticity scorecard 6, replica-hours, cost and severities 4), so the same sweep gives the same bytes everywhere.
 
 use std::fmt;
 use std::io::{self, Write};
@@ -60,10 +60,18 @@ pub fn metric_columns() -> Vec<String> {
         .iter()
         .map(|s| s.to_string()),
     );
-    // One count column per failure mode of DESIGN.md §3.
+    // One count column per failure mode of DESIGN.md §3, then the worst
+    // severity of each (0 without one).
     c.extend(FindingKind::iter().map(|k| format!("findings_{k}")));
+    c.extend(FindingKind::iter().map(|k| format!("severity_{k}")));
+    c.extend(ELASTICITY.iter().map(|s| s.to_string()));
     c
 }
+
+/// The elasticity scorecard's columns (`analysis::elasticity`), empty when
+/// the run was not scored.
+pub const ELASTICITY: [&str; 8] =
+    ["theta_u", "theta_o", "theta_u_rel", "theta_o_rel", "tau_u", "tau_o", "instability", "jitter_per_min"];
 
 /// Every column of a runs file.
 pub fn run_columns(params: &[String]) -> Vec<String> {
@@ -103,6 +111,20 @@ pub fn run_cells(run: usize, point: usize, values: &[String], seed: u64, s: &Sum
     c.extend([g.scale_events, g.scale_ups, g.scale_downs, g.reversals].iter().map(u64::to_string));
     c.push(s.findings.len().to_string());
     c.extend(FindingKind::iter().map(|k| s.findings.iter().filter(|f| f.kind == k).count().to_string()));
+    let worst = |k: FindingKind| s.findings.iter().filter(|f| f.kind == k).map(|f| f.severity).fold(0.0, f64::max);
+    c.extend(FindingKind::iter().map(|k| fixed(Some(worst(k)), 4)));
+    let e = s.elasticity.as_ref().map(|e| &e.score);
+    let figures = [
+        e.map(|x| x.theta_u),
+        e.map(|x| x.theta_o),
+        e.map(|x| x.theta_u_rel),
+        e.map(|x| x.theta_o_rel),
+        e.map(|x| x.tau_u),
+        e.map(|x| x.tau_o),
+        e.map(|x| x.instability),
+        e.map(|x| x.jitter_per_min),
+    ];
+    c.extend(figures.iter().map(|x| fixed(*x, 6)));
     c
 }
 

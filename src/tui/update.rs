@@ -454,7 +454,7 @@ pub fn finished(app: &mut App, summary: Summary) {
     }
     app.clock = Clock::Paused;
     let slo = if summary.slo.met { "met" } else { "MISSED" };
-    app.say(Level::Info, format!("run finished — SLO {slo}; files written to {} — q quits", app.info.out_dir));
+    app.say(Level::Info, format!("run finished — run-wide SLO {slo}; files written to {} — q quits", app.info.out_dir));
     app.summary = Some(summary);
 }
 

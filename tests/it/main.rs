@@ -6,6 +6,7 @@ mod cli;
 mod data;
 mod determinism;
 mod docs;
+mod elasticity;
 mod fleet;
 mod gallery;
 mod layers;
