@@ -8,6 +8,7 @@
 //! kept. A candidate that would cross the end of its piece restarts at the
 //! boundary, which is exact because the exponential is memoryless.
 
+use std::cell::Cell;
 use std::sync::Arc;
 
 use super::request::Kind;
@@ -196,12 +197,31 @@ pub const OFFERED_PIECES: f64 = 1_000_000.0;
 #[derive(Clone, Debug)]
 pub struct RateFn {
     spec: TrafficSpec,
+    /// The trace row found last: arrivals move forward, so the next lookup
+    /// is almost always this row or the one after (a long trace's binary
+    /// search, twice per arrival, cost as much as the arrival).
+    row_hint: Cell<usize>,
 }
 
 impl RateFn {
     /// The rate function of a traffic section.
     pub fn new(spec: &TrafficSpec) -> RateFn {
-        RateFn { spec: spec.clone() }
+        RateFn { spec: spec.clone(), row_hint: Cell::new(0) }
+    }
+
+    /// The last row `i` with `t[i] ≤ tau` (for `tau ≥ t[0]`).
+    fn row(&self, t: &[f64], tau: f64) -> usize {
+        let holds = |i: usize| t.get(i).is_some_and(|&x| x <= tau) && t.get(i + 1).is_none_or(|&next| tau < next);
+        let hint = self.row_hint.get();
+        let i = if holds(hint) {
+            hint
+        } else if holds(hint + 1) {
+            hint + 1
+        } else {
+            t.partition_point(|&x| x <= tau) - 1
+        };
+        self.row_hint.set(i);
+        i
     }
 
     /// Requests per second at `t` seconds.
@@ -213,7 +233,7 @@ impl RateFn {
                 if tau < trace.t[0] || tau >= trace.end {
                     return 0.0;
                 }
-                let i = trace.t.partition_point(|&x| x <= tau) - 1;
+                let i = self.row(&trace.t, tau);
                 let r = match interpolation {
                     Interpolation::Step => trace.rps[i],
                     Interpolation::Linear if i + 1 < trace.t.len() => {
@@ -248,7 +268,7 @@ impl RateFn {
                 if tau >= trace.end {
                     return (0.0, horizon);
                 }
-                let i = trace.t.partition_point(|&x| x <= tau) - 1;
+                let i = self.row(&trace.t, tau);
                 let next = trace.t.get(i + 1).copied().unwrap_or(trace.end);
                 let r = match interpolation {
                     Interpolation::Step => trace.rps[i],

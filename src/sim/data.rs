@@ -268,8 +268,14 @@ impl DataCx<'_> {
         let pool = self.pool_mut(owner);
         pool.waiters.push_back(r);
         pool.waiting += 1;
-        q.schedule(now + timeout, Event::Data(DataEvent::AcquireTimeout(r)));
         self.hand_off(now, owner, q);
+        // A timer only for a real wait: one per query that found an idle
+        // connection would sit in the event heap for the whole timeout
+        // (30 s, PgBouncer's 120 s) — hundreds of thousands of dead entries
+        // at a few thousand queries per second, each pop paying for them.
+        if self.c.requests.get(r).is_some_and(|req| req.stage == stage && req.waiting_since == now) {
+            q.schedule(now + timeout, Event::Data(DataEvent::AcquireTimeout(r)));
+        }
         self.fill_pool(now, owner, false, q);
     }
 
