@@ -231,6 +231,8 @@ pub enum FindingKind {
     RetryStorm,
     /// Instances wait for capacity that does not come.
     CapacityPending,
+    /// The single writer's lock is saturated and writes queue for it.
+    WriteLockSaturation,
 }
 
 impl FindingKind {
