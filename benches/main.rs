@@ -45,14 +45,14 @@ fn event_queue(c: &mut Criterion) {
                 let mut q = EventQueue::new();
                 let mut rng = Stream::new(1, "bench");
                 for i in 0..1000u64 {
-                    q.schedule(SimTime(rng.below(1_000_000)), i);
+                    q.schedule(SimTime::from_nanos(rng.below(1_000_000)), i);
                 }
                 (q, rng)
             },
             |(mut q, mut rng)| {
                 for _ in 0..N {
                     let (t, e) = q.pop().unwrap();
-                    q.schedule(SimTime(t.0 + 1 + rng.below(1_000_000)), e);
+                    q.schedule(SimTime::from_nanos(t.as_nanos() + 1 + rng.below(1_000_000)), e);
                 }
                 q
             },

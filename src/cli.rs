@@ -322,6 +322,12 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             };
             let jobs = match jobs {
                 Some(0) => return Err(Error::Usage("--jobs must be at least 1".into())),
+                Some(n) if n > sweep::MAX_JOBS => {
+                    return Err(Error::Usage(format!(
+                        "--jobs {n} is more than {}: each job holds a run in memory, and past the cores they only wait",
+                        sweep::MAX_JOBS
+                    )));
+                }
                 Some(n) => n,
                 None => std::thread::available_parallelism().map_or(1, |n| n.get()),
             };
@@ -440,6 +446,15 @@ pub fn hpa_replay(
     let recorded = record::parse(&data, &spec, window).map_err(|p| {
         located(metrics, Some(p.line), p.column.as_deref().and_then(FieldPath::parse), p.message, p.hint)
     })?;
+    let syncs = record::sync_count(&recorded, options.sync_period);
+    if syncs > record::MAX_SYNCS {
+        let span = recorded.last().map_or(SimDuration::ZERO, |l| l.at - recorded[0].at);
+        let shortest = SimDuration::from_nanos(span.as_nanos().div_ceil(record::MAX_SYNCS - 1));
+        return Err(Error::Usage(format!(
+            "--sync-period gives {syncs} syncs over the file's {span}; at most {} run in one replay: use a period of at least {shortest}",
+            record::MAX_SYNCS
+        )));
+    }
     let rows = record::replay(spec, config, &recorded, options);
     Ok(record::decisions_csv(&rows))
 }

@@ -126,23 +126,23 @@ mod tests {
     impl Model for Ticker {
         type Event = ();
         fn handle(&mut self, now: SimTime, _: (), q: &mut EventQueue<()>) {
-            self.0.push(now.0);
-            q.schedule(now + SimDuration(10), ());
+            self.0.push(now.as_nanos());
+            q.schedule(now + SimDuration::from_nanos(10), ());
         }
     }
 
     #[test]
     fn step_run_until_and_run_agree() {
         let mut q = EventQueue::new();
-        q.schedule(SimTime(0), ());
-        let mut a = Engine::new(Ticker(vec![]), q, SimTime(50));
+        q.schedule(SimTime::from_nanos(0), ());
+        let mut a = Engine::new(Ticker(vec![]), q, SimTime::from_nanos(50));
         assert!(a.step());
-        a.run_until(SimTime(25));
-        assert_eq!(a.now(), SimTime(25));
+        a.run_until(SimTime::from_nanos(25));
+        assert_eq!(a.now(), SimTime::from_nanos(25));
         assert_eq!(a.model.0, [0, 10, 20]);
-        a.run_before(SimTime(40));
+        a.run_before(SimTime::from_nanos(40));
         assert_eq!(a.model.0, [0, 10, 20, 30]);
-        assert_eq!(a.now(), SimTime(40));
+        assert_eq!(a.now(), SimTime::from_nanos(40));
         a.run();
         assert_eq!(a.model.0, [0, 10, 20, 30, 40, 50]);
         assert!(!a.step());

@@ -2,7 +2,9 @@
 //! document with the file and line of each field ([`document`], with
 //! Kubernetes manifests as models in [`manifest`]), dotted field paths and
 //! located problems ([`problem`]), and the validation context that turns raw
-//! values into typed ones while collecting every problem ([`check`]).
+//! values into typed ones while collecting every problem ([`check`]), and
+//! the limits on what one run may ask for ([`limits`]), here so that both
+//! the checks below the scenario and the scenario itself can apply them.
 //!
 //! Both the scenario sections and the policies validate their fields with
 //! it, so neither has to import the other's plumbing. Every input file is
@@ -11,6 +13,7 @@
 mod bounded;
 pub mod check;
 pub mod document;
+pub mod limits;
 pub mod manifest;
 pub mod problem;
 

@@ -27,22 +27,78 @@
 //! 15. [`interrupt`]: SIGINT and SIGTERM, handled alike: a stop flag and the removal of temporaries; imports `error` and `output`.
 //! 16. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
 //! 17. [`cli`]: the command line over all of it; imports any layer before it.
+//!
+//! # The library's surface
+//!
+//! The `scalesim` binary is the product. The library is what it is built
+//! from, and what the tests and benches drive, and its supported surface is
+//! this facade: [`Scenario`] (a validated scenario file, with `--set`-style
+//! [`Override`]s), [`Simulation`] (one run, whole or step by step), the
+//! [`Sink`]s that receive its [`TickRow`]s, [`EventRow`]s and [`Summary`],
+//! [`SimTime`] and [`SimDuration`], the [`Error`] type; and three modules
+//! that stand on their own: [`hpa`] (the Kubernetes HPA controller, ported
+//! with its exact arithmetic), [`sweep`] and [`output`]. The other modules
+//! are public for the binary and the tests only: hidden from these docs,
+//! with no promise that they stay as they are.
+//!
+//! ```
+//! use std::path::Path;
+//! use std::sync::Arc;
+//! use scalesim::{NullSink, Scenario, Simulation};
+//!
+//! let text = r#"
+//! name = "doc"
+//! duration = "2m"
+//! tick = "10s"
+//! traffic = { shape = { kind = "constant", rps = 100 } }
+//! fleet = { initial = 2, cores = 1, service = { dist = "exponential", mean = "10ms" } }
+//! autoscaler = { policy = "fixed" }
+//! "#;
+//! let scenario = Scenario::from_text(Path::new("doc.toml"), text, &[])?;
+//! let summary = Simulation::new(Arc::new(scenario), 1, Box::new(NullSink))?.finish()?;
+//! // 100 requests a second for two minutes, on two instances half busy.
+//! assert!(summary.requests.completed > 11_000);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 #![warn(missing_docs, unreachable_pub)]
 
-pub mod analysis;
-pub mod calibrate;
-pub mod cli;
-pub mod engine;
-pub mod error;
-pub mod import;
-pub mod input;
-pub mod interrupt;
-pub mod model;
+pub use engine::time::{SimDuration, SimTime};
+pub use error::Error;
+pub use output::{DirSink, EventKind, EventRow, MemorySink, NullSink, Sink, Summary, TickRow};
+pub use policy::hpa;
+pub use scenario::{Override, Scenario};
+pub use sim::Simulation;
+
 pub mod output;
-pub mod policy;
-pub mod report;
-pub mod scenario;
-pub mod sim;
 pub mod sweep;
+
+#[doc(hidden)]
+pub mod analysis;
+#[doc(hidden)]
+pub mod calibrate;
+#[doc(hidden)]
+pub mod cli;
+#[doc(hidden)]
+pub mod engine;
+#[doc(hidden)]
+pub mod error;
+#[doc(hidden)]
+pub mod import;
+#[doc(hidden)]
+pub mod input;
+#[doc(hidden)]
+pub mod interrupt;
+#[doc(hidden)]
+pub mod model;
+#[doc(hidden)]
+pub mod policy;
+#[doc(hidden)]
+pub mod report;
+#[doc(hidden)]
+pub mod scenario;
+#[doc(hidden)]
+pub mod sim;
+#[doc(hidden)]
 pub mod tui;
+#[doc(hidden)]
 pub mod validate;

@@ -33,6 +33,8 @@ use crate::engine::rng::fnv1a;
 use crate::engine::time::SimDuration;
 use crate::input::check::{Cx, FieldDoc, suggest};
 pub use crate::input::document::{Document, Override};
+pub use crate::input::limits;
+use crate::input::limits::Limits;
 use crate::input::problem::{FieldPath, Problems};
 use crate::model::metrics::MetricsSpec;
 use crate::model::traffic::TrafficSpec;
@@ -46,9 +48,17 @@ pub const FIELDS: &[FieldDoc] = &[
         doc: "the scenario's name (the default output directory is out/<name>/)",
     },
     FieldDoc { key: "description", default: "\"\"", doc: "one line on what it shows" },
-    FieldDoc { key: "duration", default: "\"30m\", or the trace's length", doc: "simulated time to run" },
+    FieldDoc {
+        key: "duration",
+        default: "\"30m\", or the trace's length",
+        doc: "simulated time to run (at most 400d; [limits] can raise it)",
+    },
     FieldDoc { key: "seed", default: "1", doc: "master random seed (--seed overrides it)" },
-    FieldDoc { key: "tick", default: "\"1s\"", doc: "time-series resolution: one timeseries.csv row per tick" },
+    FieldDoc {
+        key: "tick",
+        default: "\"1s\"",
+        doc: "time-series resolution: one timeseries.csv row per tick (at most 10000000 rows: duration / tick; [limits] can raise it)",
+    },
     FieldDoc {
         key: "slo",
         default: "{ p99 = \"1s\", availability = 0.999, window = \"1m\" }",
@@ -73,7 +83,50 @@ pub const SECTIONS: &[(&str, &[FieldDoc])] = &[
     ("vertical", vertical::FIELDS),
     ("analysis", analysis::FIELDS),
     ("events", events::FIELDS),
+    ("limits", LIMIT_FIELDS),
 ];
+
+/// The `[limits]` fields: each raises (or lowers) one size limit for this
+/// scenario; see [`limits`] for why each default is what it is.
+pub const LIMIT_FIELDS: &[FieldDoc] = &[
+    FieldDoc {
+        key: "duration",
+        default: "\"400d\"",
+        doc: "the longest simulated duration, and how far into a trace a run may reach (offset + this × speedup); past it a duration is more often a mistake, such as epoch timestamps, than a plan. Every limit here may be raised deliberately for a big run",
+    },
+    FieldDoc { key: "rows", default: "10000000", doc: "the most timeseries.csv rows, duration / tick (about 1.5 GB)" },
+    FieldDoc {
+        key: "arrivals",
+        default: "5e9",
+        doc: "the most requests the traffic may offer over the run (its rate bound integrated, traffic_multiplier events included); the 87-day World Cup trace is 1.35e9",
+    },
+    FieldDoc {
+        key: "rate",
+        default: "1e7",
+        doc: "the highest offered rate in rps; each simulated second costs about a real second per million requests",
+    },
+    FieldDoc {
+        key: "keys",
+        default: "10000000",
+        doc: "the most keys in traffic.keys.count (a cache holds an entry per key)",
+    },
+    FieldDoc {
+        key: "instances",
+        default: "100000",
+        doc: "the most instances of the fleet: initial, a capacity, max_nodes × pods_per_node",
+    },
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLimits {
+    duration: Option<Value>,
+    rows: Option<i64>,
+    arrivals: Option<f64>,
+    rate: Option<f64>,
+    keys: Option<i64>,
+    instances: Option<i64>,
+}
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -206,12 +259,13 @@ impl Scenario {
             cx.error(&root.key("tick"), "'0s' is not a resolution", Some("use e.g. \"1s\"".into()));
         }
         let slo = validate_slo(&mut cx);
+        let limits = validate_limits(&mut cx);
 
         // Each section is `Err` only with the proof that it reported why.
-        let traffic = cx.section(&root.key("traffic"), traffic::validate);
+        let traffic = cx.section(&root.key("traffic"), |cx| traffic::validate(cx, &limits));
         let client = cx.section(&root.key("client"), client::validate);
         let balancer = cx.section(&root.key("balancer"), balancer::validate);
-        let fleet = cx.section(&root.key("fleet"), fleet::validate);
+        let fleet = cx.section(&root.key("fleet"), |cx| fleet::validate(cx, &limits));
         let metrics = cx.section(&root.key("metrics"), metrics::validate);
         let data = cx.section(&root.key("database"), validate_data_tier);
         let primary = data.as_ref().ok().and_then(|d| d.0.as_ref());
@@ -227,6 +281,16 @@ impl Scenario {
         let duration = cx.duration(&root.key("duration"), doc.table.get("duration"), default_duration);
         if duration.is_zero() {
             cx.error(&root.key("duration"), "'0s' runs nothing", Some("use e.g. duration = \"30m\"".into()));
+        }
+        check_run_length(&mut cx, duration, tick, &limits);
+        if let Ok(traffic) = &traffic
+            && duration <= limits.duration
+        {
+            check_offered_load(&mut cx, traffic, duration, &events, &limits);
+        }
+        check_event_times(&mut cx, &events, duration);
+        if let Ok(fleet) = &fleet {
+            check_zone_events(&mut cx, &events, fleet.zones);
         }
         if let Ok(policy) = &autoscaler {
             check_policy_events(&mut cx, policy, &events, initial);
@@ -283,6 +347,128 @@ impl Scenario {
     }
 }
 
+/// `[limits]`: the size limits in force, the defaults unless raised.
+fn validate_limits(cx: &mut Cx<'_>) -> Limits {
+    let at = FieldPath::root().key("limits");
+    let default = Limits::default();
+    let Some(value) = cx.value(&at) else {
+        return default;
+    };
+    let Some(raw) = cx.parse::<RawLimits>(&at, value) else {
+        return default;
+    };
+    let limits = Limits {
+        duration: cx.duration(&at.key("duration"), raw.duration.as_ref(), default.duration),
+        rows: cx.int_in(&at.key("rows"), raw.rows, default.rows, 1, u64::MAX),
+        arrivals: cx.positive(&at.key("arrivals"), raw.arrivals, default.arrivals),
+        rate: cx.positive(&at.key("rate"), raw.rate, default.rate),
+        keys: cx.int_in(&at.key("keys"), raw.keys, default.keys, 1, u32::MAX as u64),
+        instances: cx.int_in(&at.key("instances"), raw.instances, default.instances, 1, u32::MAX as u64),
+    };
+    if limits.duration.is_zero() {
+        cx.error(&at.key("duration"), "'0s' allows no run", Some(format!("the default is \"{}\"", default.duration)));
+    }
+    limits
+}
+
+/// The run's length and its number of rows are within the limits.
+fn check_run_length(cx: &mut Cx<'_>, duration: SimDuration, tick: SimDuration, limits: &Limits) {
+    let root = FieldPath::root();
+    if duration > limits.duration {
+        cx.error(
+            &root.key("duration"),
+            format!("'{duration}' is longer than the longest run, {}", limits.duration),
+            Some(format!(
+                "simulate at most {}; replay a longer trace faster with traffic.speedup, or raise limits.duration deliberately",
+                limits.duration
+            )),
+        );
+        return;
+    }
+    if tick.is_zero() {
+        return; // reported with the tick
+    }
+    let rows = duration.as_nanos().div_ceil(tick.as_nanos());
+    if rows > limits.rows {
+        cx.error(
+            &root.key("tick"),
+            format!("'{tick}' writes {rows} rows over {duration}, more than {}", limits.rows),
+            Some(format!(
+                "use tick = \"{}\" or longer: one timeseries.csv row per tick (or raise limits.rows deliberately)",
+                limits.tick_for(duration)
+            )),
+        );
+    }
+}
+
+/// The traffic offered over the run, `traffic_multiplier` events included,
+/// is within the limits on arrivals and on the rate.
+fn check_offered_load(
+    cx: &mut Cx<'_>,
+    traffic: &TrafficSpec,
+    duration: SimDuration,
+    events: &[events::TimedAction],
+    limits: &Limits,
+) {
+    use crate::model::traffic::Source;
+    let end = duration.as_secs_f64();
+    // A multiplier replaces the one before and reverts to 1 when its own
+    // duration ends, so at any instant it is 1 or one of the active factors.
+    let windows: Vec<(f64, f64, f64)> = events
+        .iter()
+        .filter_map(|e| match &e.action {
+            events::Action::TrafficMultiplier { factor, duration } => {
+                let from = e.at.as_secs_f64();
+                Some((from, duration.map_or(f64::INFINITY, |d| from + d.as_secs_f64()), *factor))
+            }
+            _ => None,
+        })
+        .collect();
+    let factor_on = |a: f64, b: f64| {
+        windows.iter().filter(|(from, to, _)| *from < b && *to > a).fold(1.0f64, |m, (_, _, f)| m.max(*f))
+    };
+    let at = FieldPath::root().key("traffic");
+    let (field, arrivals, peak) = match &traffic.source {
+        Source::Requests(log) => {
+            ("requests", log.rows as f64 * traffic.scale / traffic.speedup * factor_on(0.0, end), None)
+        }
+        source => {
+            let mut cuts: Vec<f64> = windows.iter().flat_map(|(from, to, _)| [*from, *to]).collect();
+            cuts.extend([0.0, end]);
+            cuts.retain(|t| (0.0..=end).contains(t));
+            cuts.sort_by(f64::total_cmp);
+            cuts.dedup();
+            let (mut arrivals, mut peak) = (0.0, 0.0f64);
+            for w in cuts.windows(2) {
+                let f = factor_on(w[0], w[1]);
+                let (n, p) = traffic.offered(w[0], w[1]).unwrap_or_default();
+                arrivals += n * f;
+                peak = peak.max(p * f);
+            }
+            let field = match source {
+                Source::Shapes(_) => "shape",
+                _ if cx.value(&at.key("scale")).is_some() => "scale",
+                _ => "trace",
+            };
+            (field, arrivals, Some(peak))
+        }
+    };
+    let with = if factor_on(0.0, end) > 1.0 { " with the traffic_multiplier events" } else { "" };
+    if let Some(peak) = peak.filter(|p| *p > limits.rate) {
+        cx.error(
+            &at.key(field),
+            format!("the offered rate peaks at {peak:.0} rps{with}, more than {:.0} rps", limits.rate),
+            Some("model a share of the traffic (a zone's, a shard's) with lower rates or traffic.scale: each simulated second costs about a real second per million requests (or raise limits.rate deliberately)".into()),
+        );
+    } else if arrivals > limits.arrivals {
+        cx.error(
+            &at.key(field),
+            format!("offers about {arrivals:.0} requests over {duration}{with}, more than {:.0}", limits.arrivals),
+            Some("lower the rates or traffic.scale, or shorten duration (the whole 87-day World Cup trace is 1.35e9 requests), or raise limits.arrivals deliberately".into()),
+        );
+    }
+}
+
 fn validate_slo(cx: &mut Cx<'_>) -> Slo {
     let at = FieldPath::root().key("slo");
     let default = Slo { p99: SimDuration::from_secs(1), availability: 0.999, window: SimDuration::from_secs(60) };
@@ -332,6 +518,37 @@ fn validate_data_tier(cx: &mut Cx<'_>) -> Option<DataTier> {
         return Some((None, None, None, None));
     }
     Some((database, Some(pool), pooler, cache))
+}
+
+/// Every event happens within the run: one after its end would be silently
+/// ignored. (An event at the very end is still handled.)
+fn check_event_times(cx: &mut Cx<'_>, events: &[events::TimedAction], duration: SimDuration) {
+    for (i, e) in events.iter().enumerate() {
+        let at = e.at.saturating_since(crate::engine::time::SimTime::ZERO);
+        if at > duration {
+            cx.error(
+                &FieldPath::root().key("events").index(i).key("at"),
+                format!("'{at}' is after the end of the run, at {duration}"),
+                Some("use a time within duration, or lengthen duration".into()),
+            );
+        }
+    }
+}
+
+/// A zone fault names a zone the fleet has (zones are numbered from 0).
+fn check_zone_events(cx: &mut Cx<'_>, events: &[events::TimedAction], zones: u32) {
+    for (i, e) in events.iter().enumerate() {
+        if let events::Action::KillZone(zone) = e.action
+            && zone >= zones
+        {
+            let has = if zones == 1 { "one zone, 0".to_string() } else { format!("{zones} zones, 0 to {}", zones - 1) };
+            cx.error(
+                &FieldPath::root().key("events").index(i).key("zone"),
+                format!("zone '{zone}' does not exist: the fleet has {has}"),
+                Some("name a zone below fleet.zones, or raise fleet.zones".into()),
+            );
+        }
+    }
 }
 
 /// Database and cache faults need a database and a cache.
@@ -447,5 +664,58 @@ fn check_policy_events(cx: &mut Cx<'_>, policy: &PolicySpec, events: &[events::T
             let at = FieldPath::root().key("events").index(i).key("value");
             crate::policy::with_field(cx, &at, policy, field, value, initial);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::input::limits::*;
+
+    /// A big run is a feature: `[limits]` raises a limit deliberately, for
+    /// this scenario only, and a raised limit is still enforced.
+    #[test]
+    fn limits_can_be_raised_deliberately() {
+        let text = |limits: &str| {
+            format!(
+                "duration = \"500d\"\ntick = \"1m\"\n{limits}[traffic]\nshape = {{ kind = \"constant\", rps = 1 }}\n"
+            )
+        };
+        let load = |t: &str| Scenario::from_text(Path::new("big.toml"), t, &[]);
+        let e = load(&text("")).unwrap_err().to_string();
+        assert!(e.contains("big.toml:1: duration: '500d' is longer than the longest run, 400d"), "{e}");
+        assert!(e.contains("or raise limits.duration deliberately"), "{e}");
+        assert!(load(&text("[limits]\nduration = \"500d\"\n")).is_ok());
+        let e = load(&text("[limits]\nduration = \"450d\"\n")).unwrap_err().to_string();
+        assert!(e.contains("longer than the longest run, 450d"), "{e}");
+        let e = load(&text("[limits]\nduration = \"500d\"\nrows = 1000\n")).unwrap_err().to_string();
+        assert!(e.contains("tick: '1m' writes 720000 rows over 500d, more than 1000"), "{e}");
+        let e = load(&text("[limits]\nrowz = 1\n")).unwrap_err().to_string();
+        assert!(e.contains("limits.rowz: unknown field 'rowz'") && e.contains("did you mean 'rows'?"), "{e}");
+    }
+
+    /// `scalesim fields` states each limit with the number enforced here.
+    #[test]
+    fn the_fields_document_the_limits() {
+        let doc = |section: &str, key: &str| {
+            let (_, fields) = SECTIONS.iter().find(|(s, _)| *s == section).unwrap();
+            fields.iter().find(|f| f.key == key).unwrap().doc
+        };
+        assert!(doc("", "duration").contains(&format!("at most {MAX_DURATION}")));
+        assert!(doc("", "tick").contains(&format!("at most {MAX_ROWS} rows")));
+        assert!(doc("traffic", "keys").contains(&format!("at most {MAX_KEYS}")));
+        assert!(doc("fleet", "capacity").contains(&format!("At most {MAX_INSTANCES} instances")));
+        assert!(doc("fleet", "initial").contains(&format!("at most {MAX_INSTANCES}")));
+        let shape = doc("traffic", "shape");
+        assert!(shape.contains(&format!("at most {MAX_RATE} rps and {MAX_ARRIVALS} requests")), "{shape}");
+        assert!(doc("traffic", "trace").contains(&format!("offset + {MAX_DURATION} × speedup")));
+        // [limits] documents each default as the number enforced.
+        let default = |key: &str| LIMIT_FIELDS.iter().find(|f| f.key == key).unwrap().default;
+        assert_eq!(default("duration"), format!("\"{MAX_DURATION}\""));
+        assert_eq!(default("rows").parse::<u64>(), Ok(MAX_ROWS));
+        assert_eq!(default("arrivals").parse::<f64>(), Ok(MAX_ARRIVALS));
+        assert_eq!(default("rate").parse::<f64>(), Ok(MAX_RATE));
+        assert_eq!(default("keys").parse::<u64>(), Ok(MAX_KEYS));
+        assert_eq!(default("instances").parse::<u64>(), Ok(MAX_INSTANCES));
     }
 }

@@ -45,7 +45,7 @@ use aggregate::{Aggregator, point_columns};
 use file::SweepFile;
 use filter::Val;
 use pareto::PointStat;
-pub use run::{Finished, Options};
+pub use run::{Finished, MAX_JOBS, Options};
 use shard::Shard;
 use space::{Param, Point};
 use table::{CsvFile, Header, metric_columns, points_path, run_columns};

@@ -59,10 +59,12 @@ impl RunProgress {
                 return Some(signal);
             }
             let before = (Instant::now(), sim.now());
-            sim.run_until(SimTime(sim.now().as_nanos().saturating_add(slice.0)).min(end));
+            sim.run_until(SimTime::from_nanos(sim.now().as_nanos().saturating_add(slice.as_nanos())).min(end));
             let took = before.0.elapsed().max(Duration::from_micros(1));
             let done = sim.now().saturating_since(before.1);
-            slice = SimDuration(((done.0 as f64) * SLICE_WALL.as_secs_f64() / took.as_secs_f64()).max(1e6) as u64);
+            slice = SimDuration::from_nanos(
+                ((done.as_nanos() as f64) * SLICE_WALL.as_secs_f64() / took.as_secs_f64()).max(1e6) as u64,
+            );
             let Some(bar) = &self.bar else { continue };
             let speed = sim.now().as_secs_f64() / started.elapsed().as_secs_f64().max(1e-9);
             bar.set_position(sim.now().as_nanos());

@@ -120,7 +120,7 @@ impl PsStation {
         if now <= self.last {
             return;
         }
-        let dt = (now.0 - self.last.0) as f64;
+        let dt = (now.as_nanos() - self.last.as_nanos()) as f64;
         if self.active > 0 {
             self.vtime += dt * self.rate;
             self.busy_server_ns += dt * (self.active as f64).min(self.servers);
@@ -198,7 +198,7 @@ impl PsStation {
             let remaining = (top.finish - self.vtime).max(0.0);
             let dt = (remaining / self.rate).ceil();
             let dt = if dt >= u64::MAX as f64 { u64::MAX } else { dt as u64 };
-            return Some(SimTime(self.last.0.saturating_add(dt)));
+            return Some(SimTime::from_nanos(self.last.as_nanos().saturating_add(dt)));
         }
         None
     }
@@ -248,7 +248,7 @@ mod tests {
             let Some(t) = st.next_completion() else { break };
             now = t;
             st.pop_finished(now, &mut out);
-            done.extend(out.drain(..).map(|tok| (tok, now.0)));
+            done.extend(out.drain(..).map(|tok| (tok, now.as_nanos())));
         }
         done
     }
@@ -259,8 +259,8 @@ mod tests {
         // both run at 1/2 until t=20 (job 1 done), then job 2 at rate 1 for
         // its remaining 10: done at t=30.
         let mut st = PsStation::new(1);
-        st.add(SimTime(0), 1, 10.0);
-        st.add(SimTime(0), 2, 20.0);
+        st.add(SimTime::from_nanos(0), 1, 10.0);
+        st.add(SimTime::from_nanos(0), 2, 20.0);
         let done = run(&mut st, |n| 1.0f64.min(1.0 / n.max(1) as f64));
         assert_eq!(done, vec![(1, 20), (2, 30)]);
     }
@@ -268,8 +268,8 @@ mod tests {
     #[test]
     fn multi_core_runs_jobs_at_full_speed_up_to_cores() {
         let mut st = PsStation::new(2);
-        st.add(SimTime(0), 1, 10.0);
-        st.add(SimTime(0), 2, 10.0);
+        st.add(SimTime::from_nanos(0), 1, 10.0);
+        st.add(SimTime::from_nanos(0), 2, 10.0);
         let done = run(&mut st, |n| 1.0f64.min(2.0 / n.max(1) as f64));
         assert_eq!(done, vec![(1, 10), (2, 10)]);
         // Busy integral: two cores for 10 ns.
@@ -279,10 +279,10 @@ mod tests {
     #[test]
     fn removed_jobs_do_not_finish_or_count() {
         let mut st = PsStation::new(1);
-        st.add(SimTime(0), 1, 10.0);
-        st.add(SimTime(0), 2, 10.0);
-        st.set_rate(SimTime(0), 0.5);
-        st.remove(SimTime(4), 1);
+        st.add(SimTime::from_nanos(0), 1, 10.0);
+        st.add(SimTime::from_nanos(0), 2, 10.0);
+        st.set_rate(SimTime::from_nanos(0), 0.5);
+        st.remove(SimTime::from_nanos(4), 1);
         // Job 2 had 2 units done at rate 1/2; 8 left at rate 1: t = 12.
         let done = run(&mut st, |n| 1.0f64.min(1.0 / n.max(1) as f64));
         assert_eq!(done, vec![(2, 12)]);
@@ -291,11 +291,11 @@ mod tests {
     #[test]
     fn reschedule_reports_only_moves() {
         let mut st = PsStation::new(4);
-        st.add(SimTime(0), 1, 10.0);
+        st.add(SimTime::from_nanos(0), 1, 10.0);
         let (t, g) = st.reschedule().expect("first");
-        assert_eq!(t, SimTime(10));
+        assert_eq!(t, SimTime::from_nanos(10));
         // A longer job on a free core does not move the next completion.
-        st.add(SimTime(0), 2, 50.0);
+        st.add(SimTime::from_nanos(0), 2, 50.0);
         assert_eq!(st.reschedule(), None);
         assert!(st.take_event(g));
         assert!(!st.take_event(g), "an event is taken once");
@@ -304,9 +304,9 @@ mod tests {
     #[test]
     fn drain_returns_everything_in_finish_order() {
         let mut st = PsStation::new(1);
-        st.add(SimTime(0), 7, 30.0);
-        st.add(SimTime(0), 8, 10.0);
-        assert_eq!(st.drain(SimTime(5)), vec![8, 7]);
+        st.add(SimTime::from_nanos(0), 7, 30.0);
+        st.add(SimTime::from_nanos(0), 8, 10.0);
+        assert_eq!(st.drain(SimTime::from_nanos(5)), vec![8, 7]);
         assert_eq!(st.active(), 0);
     }
 }

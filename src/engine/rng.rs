@@ -107,7 +107,14 @@ impl Stream {
 
     /// Gamma(shape, scale = 1), by Marsaglia and Tsang (2000); shapes below 1
     /// use the boost `Gamma(k) = Gamma(k+1) · U^(1/k)`.
+    ///
+    /// A shape that is not finite and positive would never be accepted (or,
+    /// below 1, recurse without end); it gives 0 at once. Scenario
+    /// validation bounds the cv, and so the shape 1/cv², well inside.
     pub fn gamma(&mut self, shape: f64) -> f64 {
+        if !(shape > 0.0 && shape.is_finite()) {
+            return 0.0;
+        }
         if shape < 1.0 {
             let boost = libm::pow(self.uniform_open0(), 1.0 / shape);
             return self.gamma(shape + 1.0) * boost;
@@ -189,6 +196,16 @@ mod tests {
             assert!((m - k).abs() < 0.02 * k, "gamma({k}) mean {m}");
             assert!((v - k).abs() < 0.05 * k, "gamma({k}) var {v}");
         }
+    }
+
+    /// A shape outside the domain returns at once instead of looping.
+    #[test]
+    fn degenerate_gamma_shapes_return() {
+        let mut s = Stream::new(1, "g");
+        for shape in [f64::INFINITY, f64::NAN, 0.0, -1e9] {
+            assert_eq!(s.gamma(shape), 0.0, "{shape}");
+        }
+        assert!((s.gamma(1e6) / 1e6 - 1.0).abs() < 0.01);
     }
 
     #[test]

@@ -16,11 +16,11 @@ const NS_PER_S: u64 = 1_000_000_000;
 
 /// An instant of simulated time, in nanoseconds since the start of the run.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimTime(pub u64);
+pub struct SimTime(u64);
 
 /// A span of simulated time, in nanoseconds.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct SimDuration(pub u64);
+pub struct SimDuration(u64);
 
 impl SimTime {
     /// The start of every run.
@@ -28,8 +28,18 @@ impl SimTime {
     /// Later than any event a run can schedule.
     pub const MAX: SimTime = SimTime(u64::MAX);
 
+    /// The instant `n` nanoseconds after the start.
+    pub const fn from_nanos(n: u64) -> SimTime {
+        SimTime(n)
+    }
+
+    /// The instant `n` whole seconds after the start, saturating at [`SimTime::MAX`].
+    pub const fn from_secs(n: u64) -> SimTime {
+        SimTime(n.saturating_mul(NS_PER_S))
+    }
+
     /// Nanoseconds since the start.
-    pub fn as_nanos(self) -> u64 {
+    pub const fn as_nanos(self) -> u64 {
         self.0
     }
 

@@ -86,9 +86,15 @@ pub fn read(path: &Path) -> io::Result<Vec<u8>> {
 }
 
 /// Reads a whole UTF-8 file into a string, bounded (see the module doc).
+///
+/// A leading UTF-8 byte-order mark (Windows editors write one) is dropped:
+/// it is not text, and YAML would read it as the start of a document.
 pub fn read_to_string(path: &Path) -> io::Result<String> {
     let mut text = String::new();
     open(path)?.read_to_string(&mut text)?;
+    if text.starts_with('\u{feff}') {
+        text.drain(..'\u{feff}'.len_utf8());
+    }
     Ok(text)
 }
 

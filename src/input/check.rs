@@ -6,6 +6,7 @@ use serde::de::DeserializeOwned;
 use toml::{Table, Value};
 
 use super::document::Document;
+use super::limits;
 use super::problem::{FieldPath, Problem, Problems};
 use crate::engine::dist::Dist;
 use crate::engine::time::{DurationError, SimDuration};
@@ -161,7 +162,7 @@ impl<'d> Cx<'d> {
                 (lo, f64::INFINITY) => format!("≥ {lo}"),
                 (lo, hi) => format!("between {lo} and {hi}"),
             };
-            self.error(path, format!("'{x}' is out of range"), Some(format!("use a number {range}")));
+            self.error(path, format!("'{}' is out of range", number(x)), Some(format!("use a number {range}")));
             return default;
         }
         x
@@ -170,7 +171,12 @@ impl<'d> Cx<'d> {
     /// Checks a float field is strictly positive.
     pub fn positive(&mut self, path: &FieldPath, x: Option<f64>, default: f64) -> f64 {
         let Some(x) = x else { return default };
-        if x.is_nan() || x <= 0.0 || x.is_infinite() {
+        if !x.is_finite() {
+            self.error(path, format!("'{x}' is not a finite number"), Some("use a positive number".to_string()));
+            return default;
+        }
+        if x <= 0.0 {
+            let x = number(x);
             self.error(path, format!("'{x}' must be greater than zero"), Some("use a positive number".to_string()));
             return default;
         }
@@ -235,6 +241,11 @@ pub fn show(v: &Value) -> String {
     }
 }
 
+/// A number for messages: `1e-200`, not two hundred zeros.
+pub fn number(x: f64) -> String {
+    if x != 0.0 && x.is_finite() && !(1e-4..1e16).contains(&x.abs()) { format!("{x:e}") } else { format!("{x}") }
+}
+
 /// Parses a duration value, or says why it is not one.
 pub fn parse_duration_value(v: &Value) -> Result<SimDuration, String> {
     match v {
@@ -247,6 +258,7 @@ pub fn parse_duration_value(v: &Value) -> Result<SimDuration, String> {
         }),
         Value::Integer(0) => Ok(SimDuration::ZERO),
         Value::Integer(n) => Err(format!("'{n}' has no unit (durations are strings like \"{n}s\")")),
+        Value::Float(x) if !x.is_finite() => Err(format!("'{}' is not a duration", show(v))),
         Value::Float(x) => Err(format!("'{x}' has no unit (durations are strings like \"{x}s\")")),
         other => Err(format!("'{}' is a {}, not a duration", show(other), other.type_str())),
     }
@@ -325,16 +337,30 @@ pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
             }
         }
     };
+    let cv_range = || {
+        format!(
+            "use a cv between {} and {} (a near-constant demand is {{ dist = \"constant\", value = ... }})",
+            limits::MIN_CV,
+            limits::MAX_CV
+        )
+    };
     let cv = |key: &'static str| -> Result<f64, DistError> {
-        match t.get(key) {
-            Some(Value::Float(x)) if *x > 0.0 && x.is_finite() => Ok(*x),
-            Some(Value::Integer(n)) if *n > 0 => Ok(*n as f64),
-            Some(other) => Err((
+        let x = match t.get(key) {
+            Some(Value::Float(x)) => Some(*x),
+            Some(Value::Integer(n)) => Some(*n as f64),
+            _ => None,
+        };
+        match (t.get(key), x) {
+            (_, Some(x)) if (limits::MIN_CV..=limits::MAX_CV).contains(&x) => Ok(x),
+            (Some(_), Some(x)) if x > 0.0 => {
+                Err((Some(key.to_string()), format!("'{}' is out of range", number(x)), cv_range()))
+            }
+            (Some(other), _) => Err((
                 Some(key.to_string()),
                 format!("'{}' must be a number greater than zero", show(other)),
                 HINT.to_string(),
             )),
-            None => {
+            (None, _) => {
                 Err((Some(key.to_string()), format!("missing: a {kind} distribution needs '{key}'"), HINT.to_string()))
             }
         }
@@ -366,7 +392,14 @@ pub fn parse_dist(v: &Value) -> Result<Dist, DistError> {
                 if p99 <= p50 {
                     return fail(Some("p99"), format!("p99 '{p99}' must be greater than p50 '{p50}'"));
                 }
-                Dist::lognormal_p50_p99(p50, p99)
+                let d = Dist::lognormal_p50_p99(p50, p99);
+                if let Dist::LogNormal { sigma, .. } = d
+                    && libm::sqrt(libm::expm1(sigma * sigma)) > limits::MAX_CV
+                {
+                    let msg = format!("p99 '{p99}' over p50 '{p50}' is a spread (cv) above {}", limits::MAX_CV);
+                    return Err((Some("p99".into()), msg, cv_range()));
+                }
+                d
             } else {
                 Dist::lognormal_mean_cv(positive("mean", dur("mean")?)?, cv("cv")?)
             }
@@ -394,6 +427,12 @@ pub fn explain_serde(msg: &str) -> (String, Option<String>) {
         let field = rest.split('`').next().unwrap_or(rest);
         return (format!("missing required field '{field}'"), None);
     }
+    if let Some(rest) = msg.strip_prefix("invalid length ")
+        && rest.contains("expected struct")
+    {
+        // A list where a table belongs: serde reads it as the struct's fields in order.
+        return ("a list is the wrong type; expected a table".into(), Some(TABLE_HINT.into()));
+    }
     if let Some(rest) = msg.strip_prefix("invalid type: ") {
         // e.g. "string \"abc\", expected i64"
         let (got, expected) = rest.split_once(", expected ").unwrap_or((rest, "another type"));
@@ -402,12 +441,40 @@ pub fn explain_serde(msg: &str) -> (String, Option<String>) {
             "f64" | "f32" => "a number",
             "a boolean" | "bool" => "true or false",
             "a string" | "a borrowed string" => "a string",
+            "variant identifier" => "a name (a string)",
+            e if e.starts_with("struct ") || e == "a map" => "a table",
             other => other,
         };
-        let got = got.replace('"', "'");
-        return (format!("{got} is the wrong type; expected {expected}"), None);
+        let got = match got {
+            "sequence" => "a list".to_string(),
+            "map" => "a table".to_string(),
+            g => g.replace(['"', '`'], "'"),
+        };
+        let hint = (expected == "a table").then(|| TABLE_HINT.to_string());
+        return (format!("{got} is the wrong type; expected {expected}"), hint);
     }
-    (msg.to_string(), None)
+    (without_type_names(msg), None)
+}
+
+/// How to write a table.
+const TABLE_HINT: &str = "write a table, { key = value, ... } inline or as a [section]";
+
+/// A message with serde's Rust type names (`struct RawSlo`, `enum RawShape`)
+/// said as what they are in TOML.
+fn without_type_names(msg: &str) -> String {
+    let mut out = String::new();
+    let mut rest = msg;
+    while let Some(i) = rest.find("struct ").or_else(|| rest.find("enum ")) {
+        let (before, from) = rest.split_at(i);
+        out.push_str(before);
+        let (word, said) = if from.starts_with("struct ") { ("struct ", "a table") } else { ("enum ", "a choice") };
+        let after = &from[word.len()..];
+        let name_len = after.find(|c: char| !(c.is_alphanumeric() || c == '_')).unwrap_or(after.len());
+        out.push_str(said);
+        rest = &after[name_len..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// "did you mean 'x'?" for the closest choice within two edits.
@@ -488,6 +555,30 @@ mod tests {
         assert!(e.1.contains("does not apply"), "{e:?}");
     }
 
+    /// A cv whose sampler would not return (gamma shape 1/cv² overflows) or
+    /// whose samples round to 0 ns is refused, as is a p50/p99 spread that
+    /// implies one.
+    #[test]
+    fn degenerate_spreads_are_refused() {
+        for (text, sub, fragment) in [
+            ("{ dist = \"gamma\", mean = \"10ms\", cv = 1e-200 }", "cv", "'1e-200' is out of range"),
+            ("{ dist = \"lognormal\", mean = \"10ms\", cv = 1e300 }", "cv", "'1e300' is out of range"),
+            ("{ dist = \"gamma\", mean = \"10ms\", cv = 101 }", "cv", "'101' is out of range"),
+            ("{ dist = \"lognormal\", p50 = \"1ms\", p99 = \"10s\" }", "p99", "above 100"),
+        ] {
+            let e = parse_dist(&v(text)).unwrap_err();
+            assert_eq!(e.0.as_deref(), Some(sub), "{e:?}");
+            assert!(e.1.contains(fragment) && e.2.contains("between 0.001 and 100"), "{e:?}");
+        }
+        for ok in ["cv = 0.001", "cv = 100", "p50 = \"1ms\", p99 = \"1s\""] {
+            let text = format!(
+                "{{ dist = \"lognormal\", {} }}",
+                if ok.starts_with("cv") { format!("mean = \"1ms\", {ok}") } else { ok.to_string() }
+            );
+            assert!(parse_dist(&v(&text)).is_ok(), "{text}");
+        }
+    }
+
     #[test]
     fn serde_messages_are_rewritten() {
         let (m, h) = explain_serde("unknown field `workres`, expected one of `workers`, `cores`");
@@ -495,6 +586,17 @@ mod tests {
         assert_eq!(h.as_deref(), Some("did you mean 'workers'?"));
         let (m, _) = explain_serde("invalid type: string \"four\", expected i64");
         assert_eq!(m, "string 'four' is the wrong type; expected a whole number");
+        // No Rust type names: a list or a number where a table belongs.
+        let (m, h) = explain_serde("invalid length 2, expected struct RawSlo with 3 elements");
+        assert_eq!(m, "a list is the wrong type; expected a table");
+        assert!(h.unwrap().contains("[section]"));
+        let (m, _) = explain_serde("invalid type: integer `1`, expected struct RawKeys");
+        assert_eq!(m, "integer '1' is the wrong type; expected a table");
+        let (m, _) = explain_serde("invalid type: integer `1`, expected variant identifier");
+        assert_eq!(m, "integer '1' is the wrong type; expected a name (a string)");
+        let (m, _) = explain_serde("invalid type: sequence, expected a whole number");
+        assert_eq!(m, "a list is the wrong type; expected a whole number");
+        assert_eq!(without_type_names("expected struct Raw or enum RawShape"), "expected a table or a choice");
     }
 
     #[test]

@@ -19,7 +19,7 @@ use toml::de::{DeTable, DeValue};
 use toml::{Table, Value};
 
 use super::manifest::{self, ManifestSource};
-use super::problem::{FieldPath, Origin, Problem, Problems, Segment};
+use super::problem::{FieldPath, Origin, PathError, Problem, Problems, Segment};
 
 /// The line of every field of one file, by field path.
 #[derive(Clone, Debug, Default)]
@@ -135,7 +135,14 @@ impl Override {
             hint: Some("write --set section.field=value, e.g. --set fleet.initial=4".into()),
         };
         let (key, value) = arg.split_once('=').ok_or_else(|| bad(format!("'{arg}' has no '='")))?;
-        let path = FieldPath::parse(key.trim()).ok_or_else(|| bad(format!("'{key}' is not a field path")))?;
+        let path = FieldPath::parse_checked(key.trim()).map_err(|e| match e {
+            // Quoted in part: the whole would bury the message.
+            PathError::TooDeep(_) => Problem {
+                origin: Origin::Override(format!("{}…", key.chars().take(40).collect::<String>())),
+                ..bad(format!("the path {e}"))
+            },
+            PathError::Malformed => bad(format!("'{key}' {e}")),
+        })?;
         let value = value.trim();
         let parsed = toml::from_str::<Table>(&format!("v = {value}"))
             .ok()
@@ -506,6 +513,9 @@ mod tests {
         let o = Override::parse("events[0].at=\"1m\"").unwrap();
         assert_eq!(o.path.to_string(), "events[0].at");
         assert!(Override::parse("fleet.initial").is_err());
+        let deep = Override::parse(&format!("a{}=1", ".a".repeat(59_999))).unwrap_err().to_string();
+        assert!(deep.starts_with("--set a.a.a") && deep.contains("has 60000 segments; a field path has at most 32"));
+        assert!(deep.len() < 300, "{deep}");
     }
 
     #[test]

@@ -4,9 +4,22 @@
 use std::fmt;
 use std::path::PathBuf;
 
+use super::limits::MAX_PATH_SEGMENTS;
+
 /// A dotted field path such as `fleet.service.mean` or `events[2].at`.
 #[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub struct FieldPath(Vec<Segment>);
+
+/// Why a text is not a [`FieldPath`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum PathError {
+    /// Not of the form `a.b[2].c`.
+    #[error("is not a field path")]
+    Malformed,
+    /// More segments than any field has (about this many).
+    #[error("has {0} segments; a field path has at most {MAX_PATH_SEGMENTS}")]
+    TooDeep(usize),
+}
 
 /// One step of a [`FieldPath`].
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -23,8 +36,24 @@ impl FieldPath {
         FieldPath(Vec::new())
     }
 
-    /// Parses `a.b[2].c` or `a.b.2.c` (a bare integer segment is an index).
+    /// Parses `a.b[2].c` or `a.b.2.c` (a bare integer segment is an index);
+    /// `None` if it is not a path or is deeper than
+    /// [`MAX_PATH_SEGMENTS`].
     pub fn parse(text: &str) -> Option<FieldPath> {
+        FieldPath::parse_checked(text).ok()
+    }
+
+    /// Like [`FieldPath::parse`], saying why a text is not a path.
+    pub fn parse_checked(text: &str) -> Result<FieldPath, PathError> {
+        // Refused before parsing: setting a path recurses once per segment.
+        let depth = text.split('.').count() + text.matches('[').count();
+        if depth > MAX_PATH_SEGMENTS {
+            return Err(PathError::TooDeep(depth));
+        }
+        FieldPath::parse_segments(text).ok_or(PathError::Malformed)
+    }
+
+    fn parse_segments(text: &str) -> Option<FieldPath> {
         let mut segs = Vec::new();
         for part in text.split('.') {
             if part.is_empty() {
@@ -205,6 +234,10 @@ mod tests {
         assert_eq!(FieldPath::parse(""), None);
         assert_eq!(FieldPath::parse("a..b"), None);
         assert_eq!(FieldPath::parse("a[x]"), None);
+        let deep = format!("a{}", ".a".repeat(MAX_PATH_SEGMENTS - 1));
+        assert_eq!(FieldPath::parse(&deep).map(|p| p.segments().len()), Some(MAX_PATH_SEGMENTS));
+        assert_eq!(FieldPath::parse_checked(&format!("{deep}.a")), Err(PathError::TooDeep(MAX_PATH_SEGMENTS + 1)));
+        assert_eq!(FieldPath::parse_checked(&format!("{deep}[0]")), Err(PathError::TooDeep(MAX_PATH_SEGMENTS + 1)));
     }
 
     #[test]

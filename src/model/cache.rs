@@ -47,7 +47,7 @@ impl SharedCache {
 
     /// Looks `key` up at `now`, counting the hit or miss.
     pub fn lookup(&mut self, key: u32, now: SimTime) -> bool {
-        let hit = self.expires.get(key as usize).is_some_and(|&e| e > now.0);
+        let hit = self.expires.get(key as usize).is_some_and(|&e| e > now.as_nanos());
         if hit {
             self.hits += 1
         } else {
@@ -59,7 +59,7 @@ impl SharedCache {
     /// Stores `key` until `expires`.
     pub fn fill(&mut self, key: u32, expires: SimTime) {
         if let Some(e) = self.expires.get_mut(key as usize) {
-            *e = expires.0;
+            *e = expires.as_nanos();
         }
     }
 
@@ -267,7 +267,7 @@ mod tests {
     use super::*;
 
     fn t(s: u64) -> SimTime {
-        SimTime(s * 1_000_000_000)
+        SimTime::from_secs(s)
     }
 
     #[test]

@@ -69,10 +69,10 @@ fn visible<T>(
     now: SimTime,
     spec: &MetricsSpec,
 ) -> Option<(usize, usize)> {
-    let horizon = now.0.checked_sub(spec.delay.0)?;
-    let newest = scrapes.iter().rposition(|s| at(s).0 <= horizon)?;
-    let start = at(&scrapes[newest]).0.saturating_sub(spec.window.0);
-    let oldest = scrapes.iter().position(|s| at(s).0 >= start)?;
+    let horizon = now.as_nanos().checked_sub(spec.delay.as_nanos())?;
+    let newest = scrapes.iter().rposition(|s| at(s).as_nanos() <= horizon)?;
+    let start = at(&scrapes[newest]).as_nanos().saturating_sub(spec.window.as_nanos());
+    let oldest = scrapes.iter().position(|s| at(s).as_nanos() >= start)?;
     Some((oldest, newest))
 }
 
@@ -180,7 +180,7 @@ mod tests {
     fn scrapes(n: u64, cores_busy: f64) -> VecDeque<Scrape> {
         (0..n)
             .map(|i| Scrape {
-                at: SimTime(i * 15_000_000_000),
+                at: SimTime::from_nanos(i * 15_000_000_000),
                 busy_core_ns: cores_busy * (i * 15) as f64 * 1e9,
                 completed: i * 150,
                 in_flight: i as u32,
@@ -194,10 +194,10 @@ mod tests {
         inst.scrapes = scrapes(5, 1.5); // scrapes at 0, 15, 30, 45, 60 s
         // At 60 s with a 15 s delay the newest visible scrape is at 45 s; the
         // 30 s window reaches back to 15 s.
-        let m = pod_metrics(&inst, SimTime(60_000_000_000), &spec());
+        let m = pod_metrics(&inst, SimTime::from_secs(60), &spec());
         let cpu = m.cpu_milli.unwrap();
         assert!((cpu.value - 1500.0).abs() < 1e-9);
-        assert_eq!(cpu.timestamp, SimTime(45_000_000_000));
+        assert_eq!(cpu.timestamp, SimTime::from_secs(45));
         assert_eq!(cpu.window, SimDuration::from_secs(30));
         assert!((m.rps.unwrap().value - 10.0).abs() < 1e-9);
         // In flight: mean of 1, 2, 3.
@@ -208,7 +208,7 @@ mod tests {
     fn a_new_instance_is_missing_until_two_scrapes_are_visible() {
         let mut inst = Instance::new(crate::model::instance::InstanceId::new(0), 0, 2, SimTime::ZERO);
         inst.scrapes = scrapes(2, 1.0); // at 0 and 15 s
-        assert_eq!(pod_metrics(&inst, SimTime(20_000_000_000), &spec()).cpu_milli, None);
-        assert!(pod_metrics(&inst, SimTime(30_000_000_000), &spec()).cpu_milli.is_some());
+        assert_eq!(pod_metrics(&inst, SimTime::from_secs(20), &spec()).cpu_milli, None);
+        assert!(pod_metrics(&inst, SimTime::from_secs(30), &spec()).cpu_milli.is_some());
     }
 }

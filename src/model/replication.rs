@@ -63,7 +63,7 @@ impl Replication {
 
     /// Time spent out of rotation up to `now`.
     pub fn out_of_rotation(&self, now: SimTime) -> SimDuration {
-        SimDuration(self.out_ns + self.out_since.map_or(0, |s| now.saturating_since(s).0))
+        SimDuration::from_nanos(self.out_ns + self.out_since.map_or(0, |s| now.saturating_since(s).as_nanos()))
     }
 }
 

@@ -291,12 +291,12 @@ mod tests {
     #[test]
     fn stale_references_are_ignored_after_reuse() {
         let mut rs = Requests::default();
-        let a = rs.insert(SimTime(1), 1, Kind::Read, 0, false);
+        let a = rs.insert(SimTime::from_nanos(1), 1, Kind::Read, 0, false);
         rs.remove(a);
-        let b = rs.insert(SimTime(2), 1, Kind::Read, 0, false);
+        let b = rs.insert(SimTime::from_nanos(2), 1, Kind::Read, 0, false);
         assert_eq!(a.index, b.index);
         assert!(rs.get(a).is_none());
-        assert_eq!(rs.get(b).map(|q| q.arrival), Some(SimTime(2)));
+        assert_eq!(rs.get(b).map(|q| q.arrival), Some(SimTime::from_nanos(2)));
         assert_eq!(ReqRef::from_token(b.token()), b);
         assert_eq!(rs.live(), 1);
     }
@@ -304,7 +304,7 @@ mod tests {
     #[test]
     fn lists_link_and_unlink_anywhere() {
         let mut rs = Requests::default();
-        let r: Vec<ReqRef> = (0..4).map(|k| rs.insert(SimTime(k), 1, Kind::Read, 0, false)).collect();
+        let r: Vec<ReqRef> = (0..4).map(|k| rs.insert(SimTime::from_nanos(k), 1, Kind::Read, 0, false)).collect();
         let mut list = List::default();
         for &x in &r {
             rs.link(&mut list, x);

@@ -133,9 +133,46 @@ impl TrafficSpec {
         let trace_len = match &self.source {
             Source::Shapes(_) => return None,
             Source::Trace { trace, .. } => trace.end,
-            Source::Requests(log) => log.span,
+            Source::Requests(log) => log.end,
         };
         Some(((trace_len - self.offset) / self.speedup).max(0.0))
+    }
+
+    /// Upper bounds of the arrivals expected on `[a, b)` (seconds of the
+    /// run) and of the rate there, before fault multipliers: the rate's
+    /// bound on each piece, integrated. A trace's pieces are its rows, as
+    /// the thinning draws them; shapes are cut at their breaks and into at
+    /// most about [`OFFERED_PIECES`] pieces, so the estimate costs the same
+    /// for a minute as for years. `None` for a request log, whose arrivals
+    /// are its rows.
+    pub fn offered(&self, a: f64, b: f64) -> Option<(f64, f64)> {
+        let (mut t, mut arrivals, mut peak) = (a, 0.0, 0.0f64);
+        let mut add = |t: f64, end: f64, bound: f64| {
+            arrivals += bound * (end.min(b) - t);
+            peak = peak.max(bound);
+        };
+        match &self.source {
+            Source::Requests(_) => return None,
+            Source::Shapes(shapes) => {
+                let piece = PIECE.max((b - a) / OFFERED_PIECES);
+                while t < b {
+                    let end = shapes.iter().fold((t + piece).min(b), |e, s| next_break(s, t).map_or(e, |x| e.min(x)));
+                    let end = end.max(t.next_up()); // always progress
+                    add(t, end, shapes.iter().map(|s| shape_max(s, t, end)).sum());
+                    t = end;
+                }
+            }
+            Source::Trace { .. } => {
+                let rate = RateFn::new(self);
+                while t < b {
+                    let (bound, end) = rate.bound(t, b);
+                    let end = end.max(t.next_up());
+                    add(t, end, bound);
+                    t = end;
+                }
+            }
+        }
+        Some((arrivals, peak))
     }
 
     /// Digests of the trace files, for the scenario hash.
@@ -150,6 +187,10 @@ impl TrafficSpec {
 
 /// Longest piece of a synthetic shape over which one bound is used.
 const PIECE: f64 = 10.0;
+
+/// How many pieces [`TrafficSpec::offered`] cuts a long run of shapes into
+/// at most (besides their breaks): 400 days in 35 s pieces.
+pub const OFFERED_PIECES: f64 = 1_000_000.0;
 
 /// Offered rate over simulated time (seconds), before fault multipliers.
 #[derive(Clone, Debug)]
@@ -511,6 +552,19 @@ mod tests {
             }
             t = end;
         }
+    }
+
+    /// The offered load is the integral of the pieces' bounds: exact for a
+    /// constant (100 rps × 60 s = 6000); for a step (50 × 30 + 150 × 30 =
+    /// 6000) the 10 s piece that ends at the jump is bounded by the rate
+    /// after it, 1000 more.
+    #[test]
+    fn offered_load_integrates_the_bounds() {
+        let (n, peak) = traffic(constant(100.0), Arrivals::Poisson).offered(0.0, 60.0).unwrap();
+        assert!((n - 6000.0).abs() < 1e-6 && peak == 100.0, "{n} {peak}");
+        let step = vec![Shape::Step { base_rps: 50.0, peak_rps: 150.0, at: 30.0, hold: f64::INFINITY }];
+        let (n, peak) = traffic(step, Arrivals::Poisson).offered(0.0, 60.0).unwrap();
+        assert!((n - 7000.0).abs() < 1e-6 && peak == 150.0, "{n} {peak}");
     }
 
     #[test]

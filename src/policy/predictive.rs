@@ -144,9 +144,13 @@ impl Predictive {
     /// The largest rate seen in `[now − cycle, now − cycle + lead]`, if
     /// the history reaches that far back.
     pub fn forecast(&self, now: SimTime) -> Option<f64> {
-        let start = now.0.checked_sub(self.config.cycle.0)?;
-        let end = start + self.config.lead.0;
-        self.history.iter().filter(|(t, _)| t.0 >= start && t.0 <= end).map(|(_, r)| *r).reduce(f64::max)
+        let start = now.as_nanos().checked_sub(self.config.cycle.as_nanos())?;
+        let end = start + self.config.lead.as_nanos();
+        self.history
+            .iter()
+            .filter(|(t, _)| t.as_nanos() >= start && t.as_nanos() <= end)
+            .map(|(_, r)| *r)
+            .reduce(f64::max)
     }
 }
 
@@ -162,8 +166,8 @@ impl ScalingPolicy for Predictive {
         if let Some(r) = obs.fleet.offered_rps {
             self.history.push_back((now, r));
         }
-        let keep_from = now.0.saturating_sub(self.config.cycle.0);
-        while self.history.front().is_some_and(|(t, _)| t.0 < keep_from) {
+        let keep_from = now.as_nanos().saturating_sub(self.config.cycle.as_nanos());
+        while self.history.front().is_some_and(|(t, _)| t.as_nanos() < keep_from) {
             self.history.pop_front();
         }
         let c = &self.config;
@@ -232,14 +236,8 @@ mod tests {
         for t in (0..=130).step_by(10) {
             let rps = if t == 40 { 200.0 } else { 50.0 };
             let fleet = FleetMetrics { offered_rps: Some(rps), ..Default::default() };
-            let obs = Observation {
-                now: SimTime(t * 1_000_000_000),
-                desired: 5,
-                current: 5,
-                ready: 5,
-                pods: &[],
-                fleet: &fleet,
-            };
+            let obs =
+                Observation { now: SimTime::from_secs(t), desired: 5, current: 5, ready: 5, pods: &[], fleet: &fleet };
             let d = p.decide(&obs);
             if t < 100 {
                 assert_eq!(d.desired, 5, "no forecast during the first cycle: {}", d.reason);
@@ -248,9 +246,9 @@ mod tests {
         }
         // At 120 s the window is [20, 40]: it holds yesterday's 200 rps peak
         // → 20 replicas, 20 s before the peak repeats; at 130 s, [30, 50].
-        assert_eq!(p.forecast(SimTime(120_000_000_000)), Some(200.0));
+        assert_eq!(p.forecast(SimTime::from_secs(120)), Some(200.0));
         let (t, d) = last.unwrap();
         assert_eq!((t, d.desired), (130, 20), "{}", d.reason);
-        assert_eq!(p.forecast(SimTime(150_000_000_000)), Some(50.0), "the peak has passed");
+        assert_eq!(p.forecast(SimTime::from_secs(150)), Some(50.0), "the peak has passed");
     }
 }

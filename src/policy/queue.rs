@@ -214,7 +214,7 @@ impl ScalingPolicy for QueueScaling {
     type Config = QueueConfig;
 
     fn interval(&self) -> SimDuration {
-        SimDuration(gcd(self.config.polling.0, self.hpa.config().sync_period.0).max(1))
+        SimDuration::from_nanos(gcd(self.config.polling.as_nanos(), self.hpa.config().sync_period.as_nanos()).max(1))
     }
 
     fn decide(&mut self, obs: &Observation<'_>) -> Decision {
@@ -328,14 +328,8 @@ mod tests {
 
     fn decide(p: &mut QueueScaling, t: u64, desired: u32, queue: f64) -> Decision {
         let fleet = FleetMetrics { queue: Some(queue), ..Default::default() };
-        let obs = Observation {
-            now: SimTime(t * 1_000_000_000),
-            desired,
-            current: desired,
-            ready: 0,
-            pods: &[],
-            fleet: &fleet,
-        };
+        let obs =
+            Observation { now: SimTime::from_secs(t), desired, current: desired, ready: 0, pods: &[], fleet: &fleet };
         p.decide(&obs)
     }
 

@@ -177,8 +177,8 @@ impl Scheduled {
     /// When the next action is due.
     fn next_due(&self) -> Option<SimTime> {
         let a = self.config.actions.get(self.index)?;
-        let period = self.config.every.map_or(0, |e| e.0);
-        Some(SimTime::ZERO + a.at + SimDuration(period.saturating_mul(self.cycle)))
+        let period = self.config.every.map_or(0, |e| e.as_nanos());
+        Some(SimTime::ZERO + a.at + SimDuration::from_nanos(period.saturating_mul(self.cycle)))
     }
 }
 
@@ -210,7 +210,7 @@ impl ScalingPolicy for Scheduled {
             if let Some(d) = a.desired {
                 parts.push(format!("desired {d}"));
             }
-            notes.push(format!("scheduled action at {}: {}", SimDuration(t.0), parts.join(", ")));
+            notes.push(format!("scheduled action at {}: {}", SimDuration::from_nanos(t.as_nanos()), parts.join(", ")));
             self.index += 1;
             if self.index == self.config.actions.len()
                 && let Some(e) = self.config.every
@@ -292,7 +292,7 @@ mod tests {
         let fleet = FleetMetrics::default();
         let mut at = |t: u64, desired: u32| {
             let obs = Observation {
-                now: SimTime(t * 1_000_000_000),
+                now: SimTime::from_secs(t),
                 desired,
                 current: desired,
                 ready: desired,

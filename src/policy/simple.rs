@@ -259,8 +259,8 @@ mod tests {
             id,
             phase: PodPhase::Running,
             ready,
-            ready_transition: SimTime(ready_at * 1_000_000_000),
-            created: SimTime(created * 1_000_000_000),
+            ready_transition: SimTime::from_secs(ready_at),
+            created: SimTime::from_secs(created),
             start_time: Some(SimTime::ZERO),
             deleting: false,
             cpu_request_milli: 1000,
@@ -290,14 +290,7 @@ mod tests {
         let fleet = FleetMetrics::default();
         let mut at = |t: u64, pods: &[PodView]| {
             let n = pods.len() as u32;
-            p.decide(&Observation {
-                now: SimTime(t * 1_000_000_000),
-                desired: n,
-                current: n,
-                ready: n,
-                pods,
-                fleet: &fleet,
-            })
+            p.decide(&Observation { now: SimTime::from_secs(t), desired: n, current: n, ready: n, pods, fleet: &fleet })
         };
         let two = [pod(0, true, 0, 0), pod(1, true, 0, 0)];
         assert_eq!(at(60, &two).desired, 4, "CPU 90% ≥ 70%: +2");

@@ -342,7 +342,7 @@ mod tests {
                 phase: PodPhase::Running,
                 ready: true,
                 ready_transition: SimTime::ZERO,
-                created: SimTime(created * 1_000_000_000),
+                created: SimTime::from_secs(created),
                 start_time: Some(SimTime::ZERO),
                 deleting: false,
                 cpu_request_milli: 1000,
@@ -373,14 +373,7 @@ mod tests {
     fn decide(p: &mut TargetTracking, t: u64, pods: &[PodView]) -> Decision {
         let fleet = FleetMetrics::default();
         let n = pods.len() as u32;
-        p.decide(&Observation {
-            now: SimTime(t * 1_000_000_000),
-            desired: n,
-            current: n,
-            ready: n,
-            pods,
-            fleet: &fleet,
-        })
+        p.decide(&Observation { now: SimTime::from_secs(t), desired: n, current: n, ready: n, pods, fleet: &fleet })
     }
 
     #[test]

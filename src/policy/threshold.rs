@@ -268,7 +268,7 @@ mod tests {
     fn decide(p: &mut Threshold, now_s: u64, desired: u32, cpu: Option<f64>) -> Decision {
         let fleet = FleetMetrics { cpu_utilization: cpu, ..Default::default() };
         let obs = Observation {
-            now: SimTime(now_s * 1_000_000_000),
+            now: SimTime::from_secs(now_s),
             desired,
             current: desired,
             ready: desired,

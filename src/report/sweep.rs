@@ -52,13 +52,13 @@ struct Table {
 }
 
 fn table(path: &Path) -> Result<Table, Error> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::input::read_to_string(path).map_err(|e| Error::io(path, e))?;
     let first = text.lines().next().unwrap_or("");
-    let header = Header::parse(first).ok_or_else(|| {
+    let header = Header::parse(first).map_err(|e| {
         invalid(
             path,
             Some(1),
-            "not a sweep file: the first line is not '# scalesim sweep name=… hash=…'".into(),
+            format!("not a sweep file: {e}"),
             Some("give the runs CSV that `scalesim sweep` or `scalesim merge` wrote, or a run directory".into()),
         )
     })?;

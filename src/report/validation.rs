@@ -248,8 +248,10 @@ impl Section for Overlay<'_> {
 mod tests {
     use super::*;
 
-    fn dir(validation: &str, overlay: &str) -> PathBuf {
-        let d = std::env::temp_dir().join(format!("scalesim-report-validation-{}", std::process::id()));
+    /// A directory per test (`name`): the tests run in parallel threads of
+    /// one process.
+    fn dir(name: &str, validation: &str, overlay: &str) -> PathBuf {
+        let d = std::env::temp_dir().join(format!("scalesim-report-validation-{}-{name}", std::process::id()));
         std::fs::create_dir_all(&d).unwrap();
         std::fs::write(d.join("validation.csv"), validation).unwrap();
         std::fs::write(d.join("overlay.csv"), overlay).unwrap();
@@ -259,6 +261,7 @@ mod tests {
     #[test]
     fn draws_each_compared_series_and_tabulates_the_levels() {
         let d = dir(
+            "levels",
             "scope,from_s,to_s,offered_rps,series,n,observed_mean,simulated_mean,mean_error,mape,median_rel_error,correlation\n\
              over_time,1,3,,throughput_rps,3,2,2.2,0.1,0.1,0.1,0.9\n\
              level_1,1,3,2.5,throughput_rps,3,2,2.2,0.1,0.1,0.1,\n",
@@ -281,6 +284,7 @@ mod tests {
     #[test]
     fn names_the_line_of_a_bad_cell() {
         let d = dir(
+            "bad-cell",
             "scope,from_s,to_s,offered_rps,series,n,observed_mean,simulated_mean,mean_error,mape,median_rel_error,correlation\n\
              over_time,1,3,,cpu_cores,3,x,2,0,0,0,0\n",
             "t_s\n1\n",

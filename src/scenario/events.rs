@@ -13,11 +13,11 @@ use crate::input::problem::FieldPath;
 
 /// The `[[events]]` fields common to every action.
 pub const FIELDS: &[FieldDoc] = &[
-    FieldDoc { key: "at", default: "required", doc: "when, from the start of the run (\"20m\")" },
+    FieldDoc { key: "at", default: "required", doc: "when, from the start of the run (\"20m\"), at most its duration" },
     FieldDoc {
         key: "action",
         default: "required",
-        doc: "kill_instances { count | fraction } · kill_zone { zone } · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · db_slowdown { factor, duration = forever } · db_outage { duration = forever } (both on every primary; read replicas go on) · cache_flush · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value } · resize { tier = \"app\" | \"database\" | \"replicas\", type | step } (another instance type, or step sizes up (+) or down (−) the family; the largest type is the ceiling)",
+        doc: "kill_instances { count | fraction } · kill_zone { zone } (0 to fleet.zones − 1) · traffic_multiplier { factor, duration = forever } · add_latency { latency, duration = forever } · dependency_errors { rate, duration = forever } · db_slowdown { factor, duration = forever } · db_outage { duration = forever } (both on every primary; read replicas go on) · cache_flush · freeze_autoscaler · unfreeze_autoscaler · set_min_replicas { replicas } · set_max_replicas { replicas } · set_replicas { replicas } (freezes the autoscaler at a fixed count) · set_policy_field { field, value } · resize { tier = \"app\" | \"database\" | \"replicas\", type | step } (another instance type, or step sizes up (+) or down (−) the family; the largest type is the ceiling)",
     },
 ];
 
@@ -301,10 +301,10 @@ pub fn to_toml(events: &[TimedAction]) -> String {
 /// an f64's 15, and it rounds to the nearest nanosecond.
 fn exact(d: SimDuration) -> String {
     const NS: u64 = 1_000_000_000;
-    if d.0 % 1_000_000 == 0 {
+    if d.as_nanos() % 1_000_000 == 0 {
         return d.to_string();
     }
-    let (secs, ns) = (d.0 / NS, d.0 % NS);
+    let (secs, ns) = (d.as_nanos() / NS, d.as_nanos() % NS);
     let (days, hours, minutes) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60);
     let mut out = String::new();
     if days > 0 {
@@ -460,7 +460,7 @@ mod tests {
 
     #[test]
     fn written_events_read_back_as_the_same_actions() {
-        let t = |ns: u64| SimTime(ns);
+        let t = |ns: u64| SimTime::from_nanos(ns);
         let policy_value: toml::Table = toml::from_str("a = 1\nb = \"x\"").unwrap();
         let events = vec![
             TimedAction { at: t(0), action: Action::KillInstances(KillAmount::Fraction(0.3)) },
@@ -528,8 +528,8 @@ mod tests {
             (7_518_400_123_456_789, "87d0h26m40.123456789s"),
         ];
         for (ns, text) in cases {
-            assert_eq!(exact(SimDuration(ns)), text);
-            assert_eq!(SimDuration::parse(text), Ok(SimDuration(ns)), "{text}");
+            assert_eq!(exact(SimDuration::from_nanos(ns)), text);
+            assert_eq!(SimDuration::parse(text), Ok(SimDuration::from_nanos(ns)), "{text}");
         }
         // Every nanosecond offset of a long run reads back exactly.
         let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -537,10 +537,10 @@ mod tests {
             x ^= x << 13;
             x ^= x >> 7;
             x ^= x << 17;
-            let d = SimDuration(x % (200 * 86_400 * 1_000_000_000));
+            let d = SimDuration::from_nanos(x % (200 * 86_400 * 1_000_000_000));
             assert_eq!(SimDuration::parse(&exact(d)), Ok(d), "{}", exact(d));
         }
         // Sessions written before still load.
-        assert_eq!(SimDuration::parse("1070468515470ns"), Ok(SimDuration(1_070_468_515_470)));
+        assert_eq!(SimDuration::parse("1070468515470ns"), Ok(SimDuration::from_nanos(1_070_468_515_470)));
     }
 }

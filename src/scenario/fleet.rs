@@ -6,6 +6,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
+use super::limits::Limits;
 use super::types::{self, Family};
 use crate::engine::dist::Dist;
 use crate::engine::time::SimDuration;
@@ -14,11 +15,15 @@ use crate::input::problem::FieldPath;
 
 /// The `[fleet]` fields.
 pub const FIELDS: &[FieldDoc] = &[
-    FieldDoc { key: "initial", default: "1", doc: "instances at the start, all Ready" },
+    FieldDoc {
+        key: "initial",
+        default: "1",
+        doc: "instances at the start, all Ready (at most 100000; [limits] can raise it)",
+    },
     FieldDoc {
         key: "capacity",
         default: "unlimited",
-        doc: "schedulable instances: a number (a quota), or { nodes, pods_per_node, max_nodes = nodes, node_provisioning = \"3m\" } where a node autoscaler adds nodes (up to max_nodes) when instances wait in Pending. Instances beyond it wait in Pending",
+        doc: "schedulable instances: a number (a quota), or { nodes, pods_per_node, max_nodes = nodes, node_provisioning = \"3m\" } where a node autoscaler adds nodes (up to max_nodes) when instances wait in Pending. Instances beyond it wait in Pending. At most 100000 instances (max_nodes × pods_per_node; [limits] can raise it)",
     },
     FieldDoc {
         key: "cores",
@@ -176,7 +181,7 @@ impl Capacity {
         match *self {
             Capacity::Unlimited => None,
             Capacity::Fixed(n) => Some(n),
-            Capacity::Nodes { max_nodes, pods_per_node, .. } => Some(max_nodes * pods_per_node),
+            Capacity::Nodes { max_nodes, pods_per_node, .. } => Some(max_nodes.saturating_mul(pods_per_node)),
         }
     }
 }
@@ -288,7 +293,7 @@ impl FleetSpec {
 }
 
 /// Validates `[fleet]`.
-pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
+pub fn validate(cx: &mut Cx<'_>, limits: &Limits) -> Option<FleetSpec> {
     let at = FieldPath::root().key("fleet");
     let empty = Value::Table(Default::default());
     let value = cx.value(&at).unwrap_or(&empty);
@@ -316,7 +321,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
     let capacity = match &raw.capacity {
         None => Capacity::Unlimited,
         Some(Value::Integer(n)) => {
-            Capacity::Fixed(cx.int_in(&at.key("capacity"), Some(*n), 1, 1, u32::MAX as u64) as u32)
+            Capacity::Fixed(cx.int_in(&at.key("capacity"), Some(*n), 1, 1, limits.instances) as u32)
         }
         Some(v @ Value::Table(_)) => {
             let at = at.key("capacity");
@@ -330,9 +335,24 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
                     Some("max_nodes bounds the node autoscaler; make it ≥ nodes".into()),
                 );
             }
+            let pods_per_node = cx.int_in(&at.key("pods_per_node"), Some(n.pods_per_node), 1, 1, 10_000) as u32;
+            // Both in u64: 1,000,000 nodes × 10,000 pods does not fit a u32.
+            let pods = u64::from(max_nodes.max(nodes)) * u64::from(pods_per_node);
+            if pods > limits.instances {
+                let fit = (limits.instances / u64::from(pods_per_node)).max(1);
+                cx.error(
+                    &at.key(if max_nodes >= nodes && n.max_nodes.is_some() { "max_nodes" } else { "nodes" }),
+                    format!(
+                        "'{}' nodes of '{pods_per_node}' pods_per_node are {pods} instances, more than {}",
+                        max_nodes.max(nodes),
+                        limits.instances
+                    ),
+                    Some(format!("use at most {fit} nodes of {pods_per_node} pods, fewer pods_per_node, or raise limits.instances deliberately")),
+                );
+            }
             Capacity::Nodes {
                 nodes,
-                pods_per_node: cx.int_in(&at.key("pods_per_node"), Some(n.pods_per_node), 1, 1, 10_000) as u32,
+                pods_per_node,
                 max_nodes,
                 node_provisioning: cx.duration(
                     &at.key("node_provisioning"),
@@ -374,7 +394,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<FleetSpec> {
         spec
     });
     let spec = FleetSpec {
-        initial: cx.int_in(&at.key("initial"), raw.initial, 1, 0, 100_000) as u32,
+        initial: cx.int_in(&at.key("initial"), raw.initial, 1, 0, limits.instances) as u32,
         capacity,
         cores,
         cpu_request: cx.float_in(&at.key("cpu_request"), raw.cpu_request, cores as f64, 0.001, cores as f64),

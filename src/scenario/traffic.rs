@@ -6,7 +6,8 @@ use std::sync::Arc;
 use serde::Deserialize;
 use toml::Value;
 
-use super::trace::{load_rate_trace, load_request_log};
+use super::limits::Limits;
+use super::trace::{Reach, load_rate_trace, load_request_log};
 use crate::input::check::{Cx, FieldDoc};
 use crate::input::problem::FieldPath;
 use crate::model::traffic::{Arrivals, Interpolation, Shape, Source, TrafficSpec};
@@ -16,9 +17,13 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "shape",
         default: "required unless trace or requests",
-        doc: "a synthetic shape, or a list of shapes that add up: { kind = \"constant\", rps }, { kind = \"ramp\", from_rps, to_rps, over, at = \"0s\" }, { kind = \"step\", base_rps, peak_rps, at, hold = forever }, { kind = \"diurnal\", mean_rps, amplitude, period, peak_at = period/4 }, { kind = \"flash_crowd\", base_rps, peak_rps, at, rise, decay } (the excess decays as exp(-t/decay))",
+        doc: "a synthetic shape, or a list of shapes that add up: { kind = \"constant\", rps }, { kind = \"ramp\", from_rps, to_rps, over, at = \"0s\" }, { kind = \"step\", base_rps, peak_rps, at, hold = forever }, { kind = \"diurnal\", mean_rps, amplitude, period, peak_at = period/4 }, { kind = \"flash_crowd\", base_rps, peak_rps, at, rise, decay } (the excess decays as exp(-t/decay)). Whatever the source, the offered load is at most 10000000 rps and 5000000000 requests over the run, traffic_multiplier events included ([limits] can raise them)",
     },
-    FieldDoc { key: "trace", default: "none", doc: "a rate trace CSV (t_seconds,rps), relative to the scenario file" },
+    FieldDoc {
+        key: "trace",
+        default: "none",
+        doc: "a rate trace CSV (t_seconds,rps, seconds from the start of the trace), relative to the scenario file; every row within the longest run, offset + 400d × speedup ([limits] can raise it)",
+    },
     FieldDoc {
         key: "requests",
         default: "none",
@@ -32,7 +37,7 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "scale",
         default: "1.0",
-        doc: "multiplies the trace's rates (a log's rows are repeated or thinned at random)",
+        doc: "multiplies the trace's rates (a log's rows are repeated or thinned at random); finite and greater than zero",
     },
     FieldDoc {
         key: "speedup",
@@ -53,7 +58,7 @@ pub const FIELDS: &[FieldDoc] = &[
     FieldDoc {
         key: "keys",
         default: "{ count = 10000, zipf = 1.0 }",
-        doc: "the keyspace reads draw from: count keys, Zipf exponent (0 is uniform)",
+        doc: "the keyspace reads draw from: count keys (at most 10000000; [limits] can raise it), Zipf exponent (0 is uniform)",
     },
 ];
 
@@ -90,7 +95,7 @@ enum RawShape {
 }
 
 /// Validates `[traffic]`.
-pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
+pub fn validate(cx: &mut Cx<'_>, limits: &Limits) -> Option<TrafficSpec> {
     let at = FieldPath::root().key("traffic");
     let Some(value) = cx.value(&at) else {
         cx.error(
@@ -101,6 +106,9 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
         return None;
     };
     let raw: Raw = cx.parse(&at, value)?;
+    let speedup = cx.positive(&at.key("speedup"), raw.speedup, 1.0);
+    let offset = cx.duration(&at.key("offset"), raw.offset.as_ref(), Default::default()).as_secs_f64();
+    let reach = Reach { offset, speedup, longest: limits.duration };
     let sources = [raw.shape.is_some(), raw.trace.is_some(), raw.requests.is_some()];
     let source = match sources.iter().filter(|s| **s).count() {
         0 => {
@@ -120,7 +128,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
                     "linear" => Interpolation::Linear,
                     _ => Interpolation::Step,
                 };
-                match load_rate_trace(&cx.doc.resolve(rel)) {
+                match load_rate_trace(&cx.doc.resolve(rel), reach) {
                     Ok(t) => Source::Trace { trace: Arc::new(t), interpolation },
                     Err(p) => {
                         cx.push(p);
@@ -129,7 +137,7 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
                 }
             } else {
                 let rel = raw.requests.as_deref().unwrap_or_default();
-                match load_request_log(&cx.doc.resolve(rel)) {
+                match load_request_log(&cx.doc.resolve(rel), reach, limits.keys) {
                     Ok(log) => Source::Requests(log),
                     Err(p) => {
                         cx.push(p);
@@ -156,15 +164,15 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
     }
     let keys = raw.keys.unwrap_or(RawKeys { count: None, zipf: None });
     let spec = TrafficSpec {
-        scale: cx.float_in(&at.key("scale"), raw.scale, 1.0, 0.0, f64::INFINITY),
-        speedup: cx.positive(&at.key("speedup"), raw.speedup, 1.0),
-        offset: cx.duration(&at.key("offset"), raw.offset.as_ref(), Default::default()).as_secs_f64(),
+        scale: cx.positive(&at.key("scale"), raw.scale, 1.0),
+        speedup,
+        offset,
         arrivals: match cx.choice(&at.key("arrivals"), raw.arrivals.as_deref(), "poisson", &["poisson", "uniform"]) {
             "uniform" => Arrivals::Uniform,
             _ => Arrivals::Poisson,
         },
         write_fraction: cx.float_in(&at.key("write_fraction"), raw.write_fraction, 0.0, 0.0, 1.0),
-        key_count: cx.int_in(&at.key("keys").key("count"), keys.count, 10_000, 1, u32::MAX as u64),
+        key_count: key_count(cx, &at.key("keys").key("count"), keys.count, limits),
         zipf: cx.float_in(&at.key("keys").key("zipf"), keys.zipf, 1.0, 0.0, 10.0),
         source,
     };
@@ -176,6 +184,23 @@ pub fn validate(cx: &mut Cx<'_>) -> Option<TrafficSpec> {
         );
     }
     Some(spec)
+}
+
+/// `keys.count`, within the key limit (a cache holds an entry per key).
+fn key_count(cx: &mut Cx<'_>, at: &FieldPath, count: Option<i64>, limits: &Limits) -> u64 {
+    let n = cx.int_in(at, count, 10_000, 1, u64::MAX);
+    if n > limits.keys {
+        cx.error(
+            at,
+            format!("'{n}' keys are more than {}", limits.keys),
+            Some(format!(
+                "a cache holds an entry per key: use at most {} keys, or raise limits.keys deliberately",
+                limits.keys
+            )),
+        );
+        return 10_000;
+    }
+    n
 }
 
 fn shapes(cx: &mut Cx<'_>, at: &FieldPath, value: &Value) -> Option<Vec<Shape>> {

@@ -455,5 +455,5 @@ impl Cx<'_> {
 
 /// Slow-start weights are updated in twenty steps (at least a second apart).
 fn slow_start_step(ss: SimDuration) -> SimDuration {
-    SimDuration(ss.0 / 20).max(SimDuration::from_secs(1))
+    SimDuration::from_nanos(ss.as_nanos() / 20).max(SimDuration::from_secs(1))
 }

@@ -82,12 +82,12 @@ impl DataCx<'_> {
         let Some(r) = node.replica.as_mut() else { return false };
         let lag = r.lag(now);
         let was = r.in_rotation;
-        let is = if was { lag <= max_lag } else { lag.0 * 2 < max_lag.0 };
+        let is = if was { lag <= max_lag } else { lag.as_nanos() * 2 < max_lag.as_nanos() };
         if is != was {
             r.in_rotation = is;
             if is {
                 if let Some(since) = r.out_since.take() {
-                    r.out_ns += now.saturating_since(since).0;
+                    r.out_ns += now.saturating_since(since).as_nanos();
                 }
             } else {
                 r.out_since = Some(now);

@@ -360,7 +360,10 @@ impl Cx<'_> {
         match c.jitter {
             Jitter::None => b,
             Jitter::Full => b.mul_f64(self.c.rng.client.uniform()),
-            Jitter::Equal => SimDuration(b.0 / 2) + SimDuration(b.0 / 2).mul_f64(self.c.rng.client.uniform()),
+            Jitter::Equal => {
+                SimDuration::from_nanos(b.as_nanos() / 2)
+                    + SimDuration::from_nanos(b.as_nanos() / 2).mul_f64(self.c.rng.client.uniform())
+            }
         }
     }
 

@@ -38,6 +38,18 @@ use crate::scenario::{Document, Override};
 /// Most points a sweep may have (before filters).
 pub const MAX_POINTS: u64 = 1_000_000;
 
+/// Most values one range may expand to: past this a parameter's steps are
+/// finer than any result can resolve (and a million values would be
+/// deduplicated value by value before anything runs).
+pub const MAX_RANGE_VALUES: u64 = 10_000;
+
+/// Most seeds per point, as a count or a list.
+pub const MAX_SEEDS: u64 = 100_000;
+
+/// Most runs (points × seeds) a sweep may have: ten million runs of a
+/// tenth of a second are twelve days of one core.
+pub const MAX_RUNS: u64 = 10_000_000;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawSweep {
@@ -96,6 +108,14 @@ pub enum Seeds {
 }
 
 impl Seeds {
+    /// How many.
+    pub fn count(&self) -> usize {
+        match self {
+            Seeds::Count(n) => *n as usize,
+            Seeds::List(l) => l.len(),
+        }
+    }
+
     /// The seeds, given the base scenario's seed.
     pub fn resolve(&self, base: u64) -> Vec<u64> {
         match self {
@@ -171,6 +191,24 @@ pub enum Source {
     Values(Vec<Value>),
     /// A range.
     Range(Range),
+}
+
+impl Source {
+    /// How many values it gives a grid (a range before deduplication).
+    fn len(&self) -> usize {
+        match self {
+            Source::Values(v) => v.len(),
+            Source::Range(r) => r.count.unwrap_or(1),
+        }
+    }
+}
+
+/// At most 80 characters of `text`, for quoting it in a message.
+fn abridged(text: &str) -> String {
+    match text.char_indices().nth(80) {
+        Some((i, _)) => format!("{}…", &text[..i]),
+        None => text.to_string(),
+    }
 }
 
 /// One `[[param]]`.
@@ -303,9 +341,10 @@ fn name_params(doc: &Document, problems: Problems) -> Problems {
                 Segment::Index(n) => sub.index(*n),
             };
         }
-        let sub =
-            if sub.is_root() || sub == FieldPath::root().key("path") { String::new() } else { format!("{sub}: ") };
-        p.message = format!("parameter '{path}': {sub}{}", p.message);
+        let is_path = sub == FieldPath::root().key("path");
+        let sub = if sub.is_root() || is_path { String::new() } else { format!("{sub}: ") };
+        // A bad path is quoted by the message itself.
+        p.message = if is_path { p.message } else { format!("parameter '{}': {sub}{}", abridged(path), p.message) };
         p.field = None;
         p
     };
@@ -361,13 +400,16 @@ fn check(cx: &mut Cx<'_>) -> Option<Parts> {
     let mut params: Vec<ParamSpec> = Vec::new();
     for (i, p) in raw.param.iter().flatten().enumerate() {
         let at = root.key("param").index(i);
-        let Some(path) = FieldPath::parse(p.path.trim()) else {
-            cx.error(
-                &at.key("path"),
-                format!("'{}' is not a field path", p.path),
-                Some("write a scenario field as for --set, e.g. \"autoscaler.scale_up_above\"".into()),
-            );
-            continue;
+        let path = match FieldPath::parse_checked(p.path.trim()) {
+            Ok(path) => path,
+            Err(e) => {
+                cx.error(
+                    &at.key("path"),
+                    format!("'{}' {e}", abridged(&p.path)),
+                    Some("write a scenario field as for --set, e.g. \"autoscaler.scale_up_above\"".into()),
+                );
+                continue;
+            }
         };
         if path == FieldPath::root().key("seed") {
             cx.error(&at.key("path"), "'seed' is swept with seeds, not as a parameter", Some("write seeds = 5".into()));
@@ -417,21 +459,24 @@ fn check(cx: &mut Cx<'_>) -> Option<Parts> {
         };
         params.push(ParamSpec { path, name: p.path.trim().to_string(), source });
     }
-    if grid {
-        let total = params.iter().fold(1u64, |acc, p| {
-            let n = match &p.source {
-                Source::Values(v) => v.len() as u64,
-                Source::Range(r) => r.count.unwrap_or(1) as u64,
-            };
-            acc.saturating_mul(n)
-        });
-        if total > MAX_POINTS {
-            cx.error(
-                &root.key("param"),
-                format!("the grid has {total} points, more than {MAX_POINTS}"),
-                Some("use fewer values, or sampling = { method = \"latin_hypercube\", samples = 500 }".into()),
-            );
-        }
+    let points = match sampling {
+        Sampling::Grid => params.iter().map(|p| p.source.len() as u64).fold(1u64, u64::saturating_mul),
+        Sampling::Random { samples, .. } | Sampling::LatinHypercube { samples, .. } => samples,
+    };
+    if grid && points > MAX_POINTS {
+        cx.error(
+            &root.key("param"),
+            format!("the grid has {points} points, more than {MAX_POINTS}"),
+            Some("use fewer values, or sampling = { method = \"latin_hypercube\", samples = 500 }".into()),
+        );
+    }
+    let runs = points.saturating_mul(seeds.count() as u64);
+    if points <= MAX_POINTS && runs > MAX_RUNS {
+        cx.error(
+            &root.key("seeds"),
+            format!("{points} points × {} seeds is {runs} runs, more than {MAX_RUNS}", seeds.count()),
+            Some("use fewer seeds or points, or split the sweep".into()),
+        );
     }
 
     let mut filters = Vec::new();
@@ -444,7 +489,7 @@ fn check(cx: &mut Cx<'_>) -> Option<Parts> {
             }),
             Err(msg) => cx.error(
                 &root.key("filter").index(k).key("skip_if"),
-                format!("'{}': {msg}", f.skip_if),
+                format!("'{}': {msg}", abridged(&f.skip_if)),
                 Some("write a comparison such as \"autoscaler.min_replicas > autoscaler.max_replicas\"; combine with and/or; durations as 30s".into()),
             ),
         }
@@ -468,13 +513,18 @@ fn seeds(cx: &mut Cx<'_>, v: Option<&Value>) -> Seeds {
     const HINT: &str = "write a count (seeds = 3: the scenario's seed and the next two) or a list (seeds = [1, 7, 42])";
     match v {
         None => Seeds::Count(1),
-        Some(Value::Integer(n)) if (1..=100_000).contains(n) => Seeds::Count(*n as u64),
+        Some(Value::Integer(n)) if (1..=MAX_SEEDS as i64).contains(n) => Seeds::Count(*n as u64),
+        Some(Value::Array(list)) if list.len() as u64 > MAX_SEEDS => {
+            cx.error(&at, format!("{} seeds is more than {MAX_SEEDS}", list.len()), Some(HINT.into()));
+            Seeds::Count(1)
+        }
         Some(Value::Array(list)) if !list.is_empty() => {
             let mut out = Vec::new();
+            let mut seen = std::collections::BTreeSet::new();
             for (i, s) in list.iter().enumerate() {
                 match s {
                     Value::Integer(n) if *n >= 0 => {
-                        if out.contains(&(*n as u64)) {
+                        if !seen.insert(*n) {
                             cx.error(&at.index(i), format!("seed '{n}' is listed twice"), None);
                         }
                         out.push(*n as u64);
@@ -570,7 +620,7 @@ fn range(cx: &mut Cx<'_>, at: &FieldPath, r: &RawRange, grid: bool) -> Option<Ra
             cx.error(at, "missing: how many values? (count)", Some("add count = 5".into()));
             return None;
         }
-        (true, Some(_)) => Some(cx.int_in(&at.key("count"), r.count, 2, 2, MAX_POINTS) as usize),
+        (true, Some(_)) => Some(cx.int_in(&at.key("count"), r.count, 2, 2, MAX_RANGE_VALUES) as usize),
         (false, Some(_)) => {
             cx.error(
                 &at.key("count"),

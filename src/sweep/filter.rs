@@ -191,12 +191,34 @@ fn tokenize(text: &str) -> Result<Vec<Tok>, String> {
     Ok(out)
 }
 
+/// The longest expression, in tokens: a filter is a line, not a program.
+/// It also bounds the depth of the tree, which evaluating and dropping walk
+/// recursively (`1 + 1 + ...` nests to the left).
+const MAX_TOKENS: usize = 1_000;
+
+/// The deepest nesting of parentheses, `not` and unary `-`, which parsing
+/// walks recursively.
+const MAX_NESTING: usize = 64;
+
 struct Parser {
     toks: Vec<Tok>,
     at: usize,
+    /// How deep the parser is in parentheses, `not` and `-`.
+    nesting: usize,
 }
 
 impl Parser {
+    /// Parses one nested operand with `inner`, refusing past [`MAX_NESTING`].
+    fn nested(&mut self, inner: fn(&mut Parser) -> Result<Expr, String>) -> Result<Expr, String> {
+        if self.nesting == MAX_NESTING {
+            return Err(format!("nests deeper than {MAX_NESTING} levels of parentheses, not or -"));
+        }
+        self.nesting += 1;
+        let e = inner(self);
+        self.nesting -= 1;
+        e
+    }
+
     fn peek(&self) -> Option<&Tok> {
         self.toks.get(self.at)
     }
@@ -233,7 +255,7 @@ impl Parser {
     fn not(&mut self) -> Result<Expr, String> {
         if self.word("not") {
             self.at += 1;
-            return Ok(Expr::Not(Box::new(self.not()?)));
+            return Ok(Expr::Not(Box::new(self.nested(Parser::not)?)));
         }
         self.compare()
     }
@@ -278,7 +300,7 @@ impl Parser {
     fn unary(&mut self) -> Result<Expr, String> {
         if self.op(&["-"]).is_some() {
             self.at += 1;
-            return Ok(Expr::Neg(Box::new(self.unary()?)));
+            return Ok(Expr::Neg(Box::new(self.nested(Parser::unary)?)));
         }
         let tok = self.peek().cloned().ok_or("the expression ends too soon")?;
         self.at += 1;
@@ -294,7 +316,7 @@ impl Parser {
             }
             Tok::Word(w) => Expr::Path(FieldPath::parse(&w).ok_or_else(|| format!("'{w}' is not a field path"))?),
             Tok::Open => {
-                let e = self.or()?;
+                let e = self.nested(Parser::or)?;
                 if self.peek() != Some(&Tok::Close) {
                     return Err("a '(' is not closed".into());
                 }
@@ -310,9 +332,12 @@ impl Parser {
 impl Expr {
     /// Parses a `skip_if` expression.
     pub fn parse(text: &str) -> Result<Expr, String> {
-        let mut p = Parser { toks: tokenize(text)?, at: 0 };
+        let mut p = Parser { toks: tokenize(text)?, at: 0, nesting: 0 };
         if p.toks.is_empty() {
             return Err("an empty expression".into());
+        }
+        if p.toks.len() > MAX_TOKENS {
+            return Err(format!("is {} tokens long, more than {MAX_TOKENS}", p.toks.len()));
         }
         let e = p.or()?;
         match p.peek() {
@@ -444,6 +469,17 @@ mod tests {
         assert!(eval("q > 3", &vars).unwrap_err().contains("'q'"));
         let e = Expr::parse("1 + 2").unwrap();
         assert!(e.test(&|_| None).unwrap_err().contains("not true or false"));
+    }
+
+    #[test]
+    fn deep_or_long_expressions_are_refused_before_they_recurse() {
+        let deep = format!("{}a > 1{}", "(".repeat(65), ")".repeat(65));
+        assert!(Expr::parse(&deep).unwrap_err().contains("deeper than 64"));
+        let fine = format!("{}a > 1{}", "(".repeat(64), ")".repeat(64));
+        assert!(Expr::parse(&fine).is_ok());
+        assert!(Expr::parse(&"not ".repeat(100)).unwrap_err().contains("deeper than 64"));
+        let long = format!("a > 0{}", " + 1".repeat(600));
+        assert!(Expr::parse(&long).unwrap_err().contains("more than 1000"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 use super::aggregate::{Aggregator, point_columns};
 use super::pareto::PointStat;
 use super::shard::Shard;
-use super::table::{CsvFile, Header, LEAD, points_path};
+use super::table::{CsvFile, Header, HeaderError, LEAD, points_path};
 use crate::error::Error;
 use crate::input::problem::{Origin, Problem, Problems};
 use crate::output::atomic::is_regular_target;
@@ -51,13 +51,19 @@ fn open(path: &Path) -> Result<Input, Error> {
     let mut reader = BufReader::new(file);
     let mut first = String::new();
     reader.read_line(&mut first).map_err(|e| Error::io(path, e))?;
-    let header = Header::parse(&first).ok_or_else(|| {
-        invalid(
+    let header = Header::parse(&first).map_err(|e| match e {
+        HeaderError::NotSweep => invalid(
             path,
             Some(1),
             "not a scalesim sweep file: it lacks the '# scalesim sweep ... hash=...' line".into(),
             Some("merge the files `scalesim sweep --shard I/N` wrote"),
-        )
+        ),
+        e => invalid(
+            path,
+            Some(1),
+            e.to_string(),
+            Some("the file was edited or cut: write it again with scalesim sweep"),
+        ),
     })?;
     let mut csv = csv::ReaderBuilder::new().has_headers(true).from_reader(reader);
     let columns: Vec<String> = csv
@@ -199,6 +205,17 @@ pub fn merge(files: &[PathBuf], out: &Path) -> Result<Merged, Error> {
                     input.shard
                 ),
                 Some("rerun that shard, then merge again"),
+            ));
+        }
+        // Every cell after the parameters is a number scalesim wrote (or
+        // empty); anything else was edited in, and would be averaged as 0.
+        let bad = record.iter().enumerate().skip(seed_col).find(|(_, c)| !c.is_empty() && c.parse::<f64>().is_err());
+        if let Some((i, cell)) = bad {
+            return Err(invalid(
+                &input.path,
+                line,
+                format!("column '{}': '{cell}' is not a number", columns[i]),
+                Some("merge files written by scalesim sweep, unedited"),
             ));
         }
         let cells: Vec<String> = record.iter().map(str::to_string).collect();

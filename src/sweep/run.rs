@@ -23,10 +23,14 @@ use crate::output::{DirSink, NullSink, Sink};
 use crate::scenario::Scenario;
 use crate::sim::Simulation;
 
+/// The most threads a sweep runs on: each holds a run in memory, and past
+/// the cores they only wait (a 256-core node is the largest in common use).
+pub const MAX_JOBS: usize = 256;
+
 /// How to run a sweep.
 #[derive(Clone, Debug)]
 pub struct Options {
-    /// Runs at once (threads).
+    /// Runs at once, on this many threads (1 to [`MAX_JOBS`]).
     pub jobs: usize,
     /// Which runs.
     pub shard: Shard,

@@ -17,6 +17,7 @@
 //! Numbers are written with fixed precision (latency 3 decimals, ratios 6,
 //! replica-hours 4), so the same sweep gives the same bytes everywhere.
 
+use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
@@ -134,29 +135,64 @@ impl Header {
         s
     }
 
-    /// Parses the line; `None` if it is not a sweep header.
-    pub fn parse(line: &str) -> Option<Header> {
-        let rest = line.trim_end().strip_prefix(MAGIC)?;
+    /// Parses the line.
+    pub fn parse(line: &str) -> Result<Header, HeaderError> {
+        let rest = line.trim_end().strip_prefix(MAGIC).ok_or(HeaderError::NotSweep)?;
         let mut h = Header { name: String::new(), hash: 0, runs: 0, version: String::new(), shard: None };
         let (mut has_hash, mut has_runs) = (false, false);
+        let bad = |key: &'static str, value: &str, want: &str| HeaderError::Field {
+            key,
+            problem: format!("'{value}' is not {want}"),
+        };
         for field in rest.split_whitespace() {
-            let (k, v) = field.split_once('=')?;
+            let Some((k, v)) = field.split_once('=') else {
+                return Err(HeaderError::Field { key: "", problem: format!("'{field}' is not key=value") });
+            };
             match k {
                 "name" => h.name = v.to_string(),
                 "hash" => {
-                    h.hash = u64::from_str_radix(v, 16).ok()?;
+                    h.hash = u64::from_str_radix(v, 16).map_err(|_| bad("hash", v, "a hexadecimal hash"))?;
                     has_hash = true;
                 }
                 "runs" => {
-                    h.runs = v.parse().ok()?;
+                    h.runs = v.parse().map_err(|_| bad("runs", v, "a run count"))?;
                     has_runs = true;
                 }
                 "version" => h.version = v.to_string(),
-                "shard" => h.shard = Some(Shard::parse(v).ok()?),
+                "shard" => h.shard = Some(Shard::parse(v).map_err(|_| bad("shard", v, "a shard I/N"))?),
                 _ => {}
             }
         }
-        (has_hash && has_runs).then_some(h)
+        match (has_hash, has_runs) {
+            (false, _) => Err(HeaderError::Field { key: "hash", problem: "is missing".into() }),
+            (_, false) => Err(HeaderError::Field { key: "runs", problem: "is missing".into() }),
+            _ => Ok(h),
+        }
+    }
+}
+
+/// Why a first line is not a usable sweep header.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum HeaderError {
+    /// It is not a sweep header at all.
+    NotSweep,
+    /// It is one, with a field missing or malformed (`key` empty: not
+    /// `key=value`).
+    Field {
+        /// The field.
+        key: &'static str,
+        /// What is wrong with it.
+        problem: String,
+    },
+}
+
+impl fmt::Display for HeaderError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            HeaderError::NotSweep => write!(f, "the first line is not '{MAGIC} name=… hash=… runs=…'"),
+            HeaderError::Field { key: "", problem } => write!(f, "the sweep header's {problem}"),
+            HeaderError::Field { key, problem } => write!(f, "the sweep header's {key} {problem}"),
+        }
     }
 }
 
@@ -200,10 +236,14 @@ mod tests {
     fn headers_round_trip() {
         let h = Header { name: "s".into(), hash: 0xabc, runs: 12, version: "0.1.0".into(), shard: None };
         assert_eq!(h.line(), "# scalesim sweep name=s hash=0000000000000abc runs=12 version=0.1.0\n");
-        assert_eq!(Header::parse(&h.line()), Some(h.clone()));
+        assert_eq!(Header::parse(&h.line()), Ok(h.clone()));
         let s = Header { shard: Some(Shard { index: 1, count: 3 }), ..h };
-        assert_eq!(Header::parse(&s.line()), Some(s));
-        assert_eq!(Header::parse("run,point,seed"), None);
+        assert_eq!(Header::parse(&s.line()), Ok(s));
+        assert_eq!(Header::parse("run,point,seed"), Err(HeaderError::NotSweep));
+        let e = Header::parse("# scalesim sweep name=x hash=zz runs=1").unwrap_err();
+        assert_eq!(e.to_string(), "the sweep header's hash 'zz' is not a hexadecimal hash");
+        let e = Header::parse("# scalesim sweep name=x hash=1").unwrap_err();
+        assert_eq!(e.to_string(), "the sweep header's runs is missing");
         assert_eq!(points_path(Path::new("out/x.csv")), Path::new("out/x.points.csv"));
     }
 

@@ -428,9 +428,9 @@ mod tests {
     #[test]
     fn clocks_read_like_clocks() {
         assert_eq!(clock_text(SimTime::ZERO), "0:00");
-        assert_eq!(clock_text(SimTime(754 * 1_000_000_000)), "12:34");
-        assert_eq!(clock_text(SimTime(3723 * 1_000_000_000)), "1:02:03");
-        assert_eq!(clock_text_ms(SimTime(61_234_567_891)), "1:01.234");
+        assert_eq!(clock_text(SimTime::from_secs(754)), "12:34");
+        assert_eq!(clock_text(SimTime::from_secs(3723)), "1:02:03");
+        assert_eq!(clock_text_ms(SimTime::from_nanos(61_234_567_891)), "1:01.234");
     }
 
     #[test]

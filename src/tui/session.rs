@@ -149,7 +149,7 @@ mod tests {
         let path = dir.join("s.toml");
         let mut s = Session::create(&path, "game day\nreplay: x", Path::new("scenario.toml"), &[]).unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "# game day\n# replay: x\n");
-        s.record(SimTime(1_500_000_000), Action::FreezeAutoscaler).unwrap();
+        s.record(SimTime::from_nanos(1_500_000_000), Action::FreezeAutoscaler).unwrap();
         assert_eq!(
             fs::read_to_string(&path).unwrap(),
             "# game day\n# replay: x\n\n[[events]]\nat = \"1500ms\"\naction = \"freeze_autoscaler\"\n"

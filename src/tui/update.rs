@@ -90,7 +90,7 @@ fn normal(app: &mut App, command: Command) -> Option<Effect> {
         }
         Command::Step if !over => {
             let tick = app.info.tick.as_nanos().max(1);
-            let next = SimTime((app.status.now.as_nanos() / tick + 1).saturating_mul(tick));
+            let next = SimTime::from_nanos((app.status.now.as_nanos() / tick + 1).saturating_mul(tick));
             seek(app, next, Then::Pause);
         }
         Command::JumpMinute if !over => jump(app, SimDuration::from_secs(60)),
@@ -480,7 +480,7 @@ mod tests {
         };
         let mut app = App::new(info);
         app.status = Status {
-            now: SimTime(754_500_000_000),
+            now: SimTime::from_nanos(754_500_000_000),
             frozen: false,
             desired: 12,
             bounds: (6, 36),
@@ -629,7 +629,7 @@ mod tests {
         keys(&mut a, &[Command::TogglePause]);
         assert_eq!(a.clock, Clock::Running);
         keys(&mut a, &[Command::Step]);
-        assert_eq!(a.clock, Clock::Seeking { to: SimTime(755_000_000_000), then: Then::Pause });
+        assert_eq!(a.clock, Clock::Seeking { to: SimTime::from_secs(755), then: Then::Pause });
         reached(&mut a);
         assert_eq!(a.clock, Clock::Paused);
         keys(&mut a, &[Command::JumpPrompt]);
@@ -638,9 +638,13 @@ mod tests {
         assert_eq!(a.clock, Clock::Seeking { to: a.info.end, then: Then::Pause }, "capped at the end");
         a.clock = Clock::Running;
         keys(&mut a, &[Command::JumpMinute]);
-        assert_eq!(a.clock, Clock::Seeking { to: SimTime(814_500_000_000), then: Then::Run });
+        assert_eq!(a.clock, Clock::Seeking { to: SimTime::from_nanos(814_500_000_000), then: Then::Run });
         keys(&mut a, &[Command::JumpMinute]);
-        assert_eq!(a.clock, Clock::Seeking { to: SimTime(874_500_000_000), then: Then::Run }, "a jump in a jump");
+        assert_eq!(
+            a.clock,
+            Clock::Seeking { to: SimTime::from_nanos(874_500_000_000), then: Then::Run },
+            "a jump in a jump"
+        );
         reached(&mut a);
         assert_eq!(a.clock, Clock::Running);
         for _ in 0..20 {

@@ -3,9 +3,9 @@
 //! files it needs, and the exit code and message expected. `b.toml` (from
 //! `cases/base.toml`) is always there.
 //!
-//! A case whose fix belongs to code being refactored now (limits in
-//! scenario/ and sim/, the HPA replay in policy/) is `#[ignore]`d with the
-//! reason: `cargo test --test fuzz -- --ignored` shows what is left.
+//! A case found before its fix lands may be `#[ignore]`d with the reason
+//! (`name = "why"` below); `cargo test --test fuzz -- --ignored` shows what
+//! is left. None is today.
 //!
 //! In a file's contents and arguments `@repeat(N,TEXT)@` stands for TEXT
 //! N times (deep nesting, long paths).
@@ -88,35 +88,36 @@ cases! {
     trace_dev_zero,
     name_escapes_out,
     name_empty,
-    hpa_manifest_bom = "deferred: a BOM is called multi-document by the manifest parser in policy/hpa, being refactored",
+    hpa_manifest_bom,
     // Class 3: runs that never end.
-    tick_1ns = "deferred: limits (tick vs duration) in scenario/, being refactored",
-    duration_200000d = "deferred: limits (simulated duration) in scenario/, being refactored",
-    trace_epoch_times = "deferred: limits (trace span) in scenario/, being refactored",
-    trace_last_time_1e15 = "deferred: limits (trace span) in scenario/, being refactored",
-    rps_1e9 = "deferred: limits (rate × duration) in scenario/, being refactored",
-    traffic_scale_inf = "deferred: traffic.scale validation in scenario/, being refactored",
-    gamma_cv_tiny = "deferred: degenerate distribution parameters in scenario/ and engine/dist, being refactored",
-    sweep_count_million = "deferred: sweep size limits (sweep/space, checked with the scenario limits)",
-    sweep_jobs_5000 = "deferred: --jobs limit in cli.rs, being edited by another helper",
+    tick_1ns,
+    duration_200000d,
+    trace_epoch_times,
+    trace_last_time_1e15,
+    rps_1e9,
+    traffic_scale_inf,
+    gamma_cv_tiny,
+    sweep_count_million,
+    sweep_jobs_5000,
     // Class 4: aborts.
-    sweep_deep_skip_if = "deferred: expression depth limit (with the other limits)",
-    sweep_long_param_path = "deferred: path depth limit in scenario/problem, being refactored",
-    set_long_path = "deferred: path depth limit in scenario/problem, being refactored",
-    keys_count_huge = "deferred: key count limit in scenario/ and model/cache, being refactored",
-    hpa_metrics_replicas_huge = "deferred: replica limits in policy/hpa/record, being refactored",
-    hpa_sync_period_1ns = "deferred: sync-period limit (cli.rs / policy/hpa/record, being refactored)",
+    sweep_deep_skip_if,
+    sweep_long_param_path,
+    set_long_path,
+    keys_count_huge,
+    hpa_metrics_replicas_huge,
+    hpa_sync_period_1ns,
     // Class 7: wrong results with exit 0.
-    event_after_the_end = "deferred: event validation in scenario/events, being refactored",
-    kill_zone_that_does_not_exist = "deferred: event validation in scenario/events, being refactored",
-    lognormal_cv_1e300 = "deferred: distribution parameters in scenario/ and engine/dist, being refactored",
-    hpa_negative_cpu = "deferred: metrics validation in policy/hpa/record, being refactored",
-    capacity_overflow = "deferred: capacity arithmetic in scenario/fleet, being refactored",
-    request_log_epoch_times = "deferred: request log validation in scenario/trace, being refactored",
+    event_after_the_end,
+    kill_zone_that_does_not_exist,
+    lognormal_cv_1e300,
+    hpa_negative_cpu,
+    capacity_overflow,
+    request_log_epoch_times,
     // Class 10: unclear errors.
-    set_duration_nan = "deferred: error wording in scenario/, being refactored",
-    slo_array_leaks_serde = "deferred: serde wording in scenario/, being refactored",
-    merge_malformed_hash = "deferred: the header parser is in sweep/table.rs, being refactored",
+    set_duration_nan,
+    slo_array_leaks_serde,
+    merge_malformed_hash,
+    merge_non_numeric_cell,
 }
 
 #[test]

@@ -15,7 +15,7 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use proptest::test_runner::{Config, TestCaseError, TestRunner};
+use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
 
 const BIN: &str = env!("CARGO_BIN_EXE_scalesim");
 
@@ -123,15 +123,24 @@ pub fn judge(e: &Ended) -> Result<(), TestCaseError> {
     Ok(())
 }
 
-/// How long each target runs: `SCALESIM_FUZZ_SECS` (the long, on-demand
-/// run), or a brief default in `cargo test`.
-fn budget() -> Duration {
-    let secs = std::env::var("SCALESIM_FUZZ_SECS").ok().and_then(|s| s.parse().ok()).unwrap_or(3);
-    Duration::from_secs(secs)
+/// How each target runs: `SCALESIM_FUZZ_SECS=N` is the long, on-demand
+/// hunt, N seconds of fresh random inputs; without it (`cargo test`) a
+/// fixed, seeded set of inputs, the same on every machine, so the suite
+/// cannot fail on a bug it did not find the time before.
+enum Budget {
+    Hunt(Duration),
+    Seeded(u32),
 }
 
-/// Runs `case` on inputs from `strategy` for the time budget; panics with
-/// the shrunk input on the first failure. Prints how many cases ran.
+fn budget() -> Budget {
+    match std::env::var("SCALESIM_FUZZ_SECS").ok().and_then(|s| s.parse().ok()) {
+        Some(secs) => Budget::Hunt(Duration::from_secs(secs)),
+        None => Budget::Seeded(256),
+    }
+}
+
+/// Runs `case` on inputs from `strategy` (see [`Budget`]); panics with the
+/// shrunk input on the first failure. Prints how many cases ran.
 pub fn fuzz<S: proptest::strategy::Strategy>(
     target: &str,
     strategy: S,
@@ -141,16 +150,25 @@ pub fn fuzz<S: proptest::strategy::Strategy>(
 {
     let started = Instant::now();
     let cases = AtomicUsize::new(0);
-    let budget = budget();
-    while started.elapsed() < budget {
-        let config = Config { cases: 16, failure_persistence: None, max_shrink_iters: 2000, ..Config::default() };
-        let mut runner = TestRunner::new(config);
+    let run = |runner: &mut TestRunner| {
         let result = runner.run(&strategy, |v| {
             cases.fetch_add(1, Ordering::Relaxed);
             case(v)
         });
         if let Err(e) = result {
             panic!("fuzz target {target}: {e}");
+        }
+    };
+    let config = |cases| Config { cases, failure_persistence: None, max_shrink_iters: 2000, ..Config::default() };
+    match budget() {
+        Budget::Seeded(n) => {
+            let rng = TestRng::deterministic_rng(RngAlgorithm::ChaCha);
+            run(&mut TestRunner::new_with_rng(config(n), rng));
+        }
+        Budget::Hunt(budget) => {
+            while started.elapsed() < budget {
+                run(&mut TestRunner::new(config(16)));
+            }
         }
     }
     eprintln!(

@@ -5,7 +5,8 @@
 //! scalesim ends with 0, 1 or 2 — never a panic, an abort, a hang or an
 //! absurd allocation.
 //!
-//! `cargo test` runs each target for a few seconds. The long run:
+//! `cargo test` runs each target on the same 256 seeded inputs. The long,
+//! random hunt:
 //! `SCALESIM_FUZZ_SECS=600 cargo test --test fuzz -- --test-threads 1 --nocapture`
 //! (each target prints its case count). A failure prints the shrunk input;
 //! it becomes a regression case in `cases/` (see `cases`).

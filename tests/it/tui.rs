@@ -92,7 +92,7 @@ fn fixed_state(info: Info, data: bool) -> App {
         })
         .collect();
     let event = |s: u64, kind: EventKind, subject: &str, detail: &str| EventRow {
-        at: SimTime(s * 1_000_000_000),
+        at: SimTime::from_secs(s),
         kind,
         subject: subject.into(),
         detail: detail.into(),
@@ -104,7 +104,7 @@ fn fixed_state(info: Info, data: bool) -> App {
         event(580, EventKind::Intervention, "freeze_autoscaler", "autoscaler frozen"),
     ];
     let status = Status {
-        now: SimTime(600_000_000_000),
+        now: SimTime::from_secs(600),
         frozen: true,
         desired: 14,
         bounds: (6, 36),
@@ -325,7 +325,7 @@ fn keys(d: &mut Driver, text: &str) {
 
 /// Frames of 1/60 s until the clock reaches `t` seconds.
 fn frames_until(d: &mut Driver, t: u64) {
-    while d.app().status.now < SimTime(t * 1_000_000_000) {
+    while d.app().status.now < SimTime::from_secs(t) {
         d.frame(FRAME, None).unwrap();
     }
 }
@@ -376,11 +376,11 @@ fn a_session_replays_byte_for_byte() {
     keys(&mut d, "f"); // freeze
     frames_until(&mut d, 100);
     keys(&mut d, " "); // pause, then step tick by tick to 2:00 exactly
-    while d.app().status.now < SimTime(120_000_000_000) {
+    while d.app().status.now < SimTime::from_secs(120) {
         keys(&mut d, ".");
         d.frame(FRAME, None).unwrap();
     }
-    assert_eq!(d.app().status.now, SimTime(120_000_000_000));
+    assert_eq!(d.app().status.now, SimTime::from_secs(120));
     assert_eq!(d.app().clock, Clock::Paused);
     // At the instant of the scenario's own event: a fixed count, a new max,
     // and hand control back.
@@ -434,7 +434,7 @@ fn a_session_replays_byte_for_byte() {
         ]
     );
     let at: Vec<SimTime> = d.session().events().iter().map(|e| e.at).collect();
-    assert_eq!(&at[2..5], [SimTime(120_000_000_000); 3]);
+    assert_eq!(&at[2..5], [SimTime::from_secs(120); 3]);
     assert!(at[0].as_nanos() % 1_000_000 != 0, "paced frames act between milliseconds: {:?}", at[0]);
     let session = std::fs::read_to_string(live.join("session.toml")).unwrap();
     assert!(session.contains("s\"\naction = \"kill_instances\"\nfraction = 0.3\n"), "{session}");
@@ -553,7 +553,7 @@ fn the_dashboard_needs_a_terminal() {
 fn findings_show_in_the_header_and_the_log() {
     let mut app = fixed_state(info(), false);
     let finding = EventRow {
-        at: SimTime(590_000_000_000),
+        at: SimTime::from_secs(590),
         kind: EventKind::Finding,
         subject: "cold_start".into(),
         detail: "520–590 s, severity 0.40: p99 over the SLO while new instances warm up; fix: warm pool".into(),

@@ -758,12 +758,12 @@ pub fn tolerances_for_hpa(spec: &HpaSpec, config: &HpaControllerConfig) -> Toler
 
 /// `ts.After(now - window)`.
 fn within(ts: SimTime, window: SimDuration, now: SimTime) -> bool {
-    u128::from(ts.0) + u128::from(window.0) > u128::from(now.0)
+    u128::from(ts.as_nanos()) + u128::from(window.as_nanos()) > u128::from(now.as_nanos())
 }
 
 /// `ts.Before(now - window)`.
 fn expired(ts: SimTime, window: SimDuration, now: SimTime) -> bool {
-    u128::from(ts.0) + u128::from(window.0) < u128::from(now.0)
+    u128::from(ts.as_nanos()) + u128::from(window.as_nanos()) < u128::from(now.as_nanos())
 }
 
 fn seconds(s: i32) -> SimDuration {

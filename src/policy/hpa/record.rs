@@ -48,6 +48,21 @@ use crate::engine::time::{SimDuration, SimTime};
 /// started "long before the series" has a start time (zero).
 const EPOCH: SimDuration = SimDuration::from_secs(86_400);
 
+/// The most pods one instant may hold: the Kubernetes scalability limit of
+/// 150,000 pods per cluster ("Considerations for large clusters",
+/// kubernetes.io/docs/setup/best-practices/cluster-large/).
+pub const MAX_PODS_PER_INSTANT: u32 = 150_000;
+
+/// The most pod samples (pods summed over instants) a file may hold: each
+/// is a pod and its metrics in memory, about a kilobyte, so this keeps a
+/// replay under about 2 GiB. A day at 15 s syncs with 300 pods is 1.7M.
+pub const MAX_POD_SAMPLES: usize = 2_000_000;
+
+/// The most syncs one replay runs (`--sync-period` over the file's span):
+/// a year at a 15 s period is 2.1M. Each decision is kept, with its reason
+/// (about 200 bytes), until the CSV is written.
+pub const MAX_SYNCS: u64 = 3_000_000;
+
 /// The pod-state columns of the per-pod form, in the order written.
 const STATE: [&str; 7] = ["phase", "ready", "ready_since", "started", "deleting", "sample_time", "sample_window"];
 
@@ -108,7 +123,7 @@ fn resources(cols: &[Column]) -> Vec<&str> {
 
 /// Seconds, exactly (`15`, `15.5`, `0.000000001`).
 pub fn secs(t: SimTime) -> String {
-    let (s, ns) = (t.0 / 1_000_000_000, t.0 % 1_000_000_000);
+    let (s, ns) = (t.as_nanos() / 1_000_000_000, t.as_nanos() % 1_000_000_000);
     if ns == 0 {
         return s.to_string();
     }
@@ -167,7 +182,8 @@ pub fn write(out: &mut String, header_too: bool, now: SimTime, input: &HpaInput,
                 _ => None,
             })
         });
-        let (st, sw) = sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime(w.0))));
+        let (st, sw) =
+            sample.map_or((String::new(), String::new()), |(t, w)| (secs(t), secs(SimTime::from_nanos(w.as_nanos()))));
         let _ = write!(out, "{phase},{ready},{since},{started},{},{st},{sw}", pod.deleting);
         for r in resources(&cols) {
             let request: i64 = pod.containers.iter().filter_map(|c| c.requests.get(r)).sum();
@@ -285,6 +301,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
         ));
     }
     let mut out: Vec<Recorded> = Vec::new();
+    let mut pod_samples = 0usize;
     for record in reader.records() {
         let record = record.map_err(|e| {
             let line = e.position().map_or(0, |p| p.line() as usize);
@@ -295,14 +312,16 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
         let time = |name: &str| -> Result<Option<SimTime>, CsvProblem> {
             cell(name)
                 .map(|s| {
-                    parse_secs(s).and_then(|ns| ns.checked_add(EPOCH.0)).map(SimTime).ok_or_else(|| {
-                        problem(
-                            line,
-                            Some(name),
-                            format!("'{s}' is not a time"),
-                            Some("write seconds ≥ 0, e.g. 15 or 15.25".into()),
-                        )
-                    })
+                    parse_secs(s).and_then(|ns| ns.checked_add(EPOCH.as_nanos())).map(SimTime::from_nanos).ok_or_else(
+                        || {
+                            problem(
+                                line,
+                                Some(name),
+                                format!("'{s}' is not a time"),
+                                Some("write seconds ≥ 0, e.g. 15 or 15.25".into()),
+                            )
+                        },
+                    )
                 })
                 .transpose()
         };
@@ -314,6 +333,19 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
                         .map_err(|e| problem(line, Some(name), format!("'{s}' is not a quantity"), Some(e.to_string())))
                 })
                 .transpose()
+        };
+        // Usage and requests of a resource are amounts: a negative one
+        // would turn into a negative replica count.
+        let amount = |name: &str| -> Result<Option<i64>, CsvProblem> {
+            match quantity(name)? {
+                Some(v) if v < 0 => Err(problem(
+                    line,
+                    Some(name),
+                    format!("'{}' is negative", cell(name).unwrap_or("")),
+                    Some("resource usage and requests are amounts ≥ 0 (cores for cpu)".into()),
+                )),
+                v => Ok(v),
+            }
         };
         let flag = |name: &str, default: bool| -> Result<bool, CsvProblem> {
             match cell(name) {
@@ -362,10 +394,11 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
             }
         }
         let sample_time = time("sample_time")?.unwrap_or(at);
-        let sample_window = time("sample_window")?.map_or(window, |t| SimDuration(t.0 - EPOCH.0));
+        let sample_window =
+            time("sample_window")?.map_or(window, |t| SimDuration::from_nanos(t.as_nanos() - EPOCH.as_nanos()));
         let mut request_of = BTreeMap::new();
         for (r, col) in resources(&cols).iter().zip(&requests) {
-            if let Some(v) = quantity(col)? {
+            if let Some(v) = amount(col)? {
                 request_of.insert(r.to_string(), v);
             }
         }
@@ -383,8 +416,25 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
                     None,
                 )
             })?;
+            if n > MAX_PODS_PER_INSTANT {
+                return Err(problem(
+                    line,
+                    Some("replicas"),
+                    format!("{n} replicas is more than a cluster holds"),
+                    Some(format!("Kubernetes supports at most {MAX_PODS_PER_INSTANT} pods per cluster")),
+                ));
+            }
             (0..n).map(|i| format!("pod-{i}")).collect()
         };
+        pod_samples += names.len();
+        if pod_samples > MAX_POD_SAMPLES {
+            return Err(problem(
+                line,
+                None,
+                format!("the file holds more than {MAX_POD_SAMPLES} pod samples (pods summed over instants)"),
+                Some("replay a shorter span, or record fewer instants".into()),
+            ));
+        }
         let phase = match cell("phase").unwrap_or("Running") {
             "Running" => PodPhase::Running,
             "Pending" => PodPhase::Pending,
@@ -423,7 +473,7 @@ pub fn parse(text: &str, spec: &HpaSpec, window: SimDuration) -> Result<Vec<Reco
             for c in &cols {
                 match c {
                     Column::Resource(r) => {
-                        if let Some(v) = quantity(r)? {
+                        if let Some(v) = amount(r)? {
                             usage.insert(r.clone(), v);
                         }
                     }
@@ -479,6 +529,15 @@ pub struct ReplayRow {
     pub rescale: bool,
     /// The controller's explanation.
     pub reason: String,
+}
+
+/// How many syncs a replay of `recorded` runs: one per instant, or one per
+/// `sync_period` over the span.
+pub fn sync_count(recorded: &[Recorded], sync_period: Option<SimDuration>) -> u64 {
+    match (recorded.first(), recorded.last(), sync_period) {
+        (Some(first), Some(last), Some(p)) if !p.is_zero() => (last.at - first.at).as_nanos() / p.as_nanos() + 1,
+        _ => recorded.len() as u64,
+    }
 }
 
 /// Runs the recorded instants through one controller.
@@ -557,7 +616,7 @@ mod tests {
     #[test]
     fn seconds_round_trip_exactly() {
         for ns in [0, 1, 15_000_000_000, 15_250_000_000, 123_456_789_012] {
-            assert_eq!(parse_secs(&secs(SimTime(ns))), Some(ns));
+            assert_eq!(parse_secs(&secs(SimTime::from_nanos(ns))), Some(ns));
         }
         assert_eq!(parse_secs("-1"), None);
         assert_eq!(parse_secs("1.0000000001"), None);

@@ -457,12 +457,12 @@ impl ReplicaCalculator {
 
 /// `t.Add(d).After(other)`, without overflow.
 fn after(t: SimTime, d: SimDuration, other: SimTime) -> bool {
-    u128::from(t.0) + u128::from(d.0) > u128::from(other.0)
+    u128::from(t.as_nanos()) + u128::from(d.as_nanos()) > u128::from(other.as_nanos())
 }
 
 /// `ts.Before(base.Add(d))`, without overflow.
 fn before(ts: SimTime, base: SimTime, d: SimDuration) -> bool {
-    u128::from(ts.0) < u128::from(base.0) + u128::from(d.0)
+    u128::from(ts.as_nanos()) < u128::from(base.as_nanos()) + u128::from(d.as_nanos())
 }
 
 /// A filled-in sample (only the value is read).

@@ -252,7 +252,7 @@ mod tests {
 
     fn view(id: u32, cpu: Option<f64>) -> PodView {
         let sample =
-            |v| MetricSample { value: v, timestamp: SimTime(45_000_000_000), window: SimDuration::from_secs(30) };
+            |v| MetricSample { value: v, timestamp: SimTime::from_secs(45), window: SimDuration::from_secs(30) };
         PodView {
             id,
             phase: PodPhase::Running,
@@ -273,7 +273,7 @@ mod tests {
         let pods = [view(0, Some(812.4)), view(1, None)];
         let fleet = FleetMetrics { queue: Some(41.5), ..Default::default() };
         let obs =
-            Observation { now: SimTime(60_000_000_000), desired: 2, current: 2, ready: 2, pods: &pods, fleet: &fleet };
+            Observation { now: SimTime::from_secs(60), desired: 2, current: 2, ready: 2, pods: &pods, fleet: &fleet };
         let mut spec = parse_manifest(include_str!("../../../models/policies/hpa-cpu-and-rps.yaml")).unwrap().spec;
         spec.metrics.push(MetricSpec::External {
             metric: MetricIdentifier::named("queue_messages_ready"),

@@ -22,7 +22,7 @@ use crate::policy::hpa::pods::{ConditionStatus, Container, PodPhase, PodReadyCon
 use crate::policy::hpa::types::{CrossVersionObjectReference, HpaScalingRulesSpec, MetricIdentifier};
 use std::collections::BTreeMap;
 
-const NOW: SimTime = SimTime(1_000_000 * 1_000_000_000);
+const NOW: SimTime = SimTime::from_secs(1_000_000);
 
 fn secs(s: u64) -> SimDuration {
     SimDuration::from_secs(s)

@@ -15,7 +15,7 @@ use super::*;
 use crate::policy::hpa::metrics::{ContainerMetrics, PodMetricValue, PodResourceMetrics};
 use crate::policy::hpa::pods::{Container, PodReadyCondition};
 
-const NOW: SimTime = SimTime(1_000_000 * 1_000_000_000);
+const NOW: SimTime = SimTime::from_secs(1_000_000);
 const TOL: f64 = 0.1;
 
 fn minutes(m: u64) -> SimDuration {
