@@ -1,7 +1,8 @@
 //! Failure-mode detectors: they watch a run's time series and events as
 //! they are produced and name what went wrong — flapping, metric lag, cold
 //! starts, downstream saturation, pool exhaustion, scale-in herds, cache
-//! stampedes, retry storms, capacity stuck Pending, a saturated write lock — with when, how bad, the
+//! stampedes, retry storms, capacity stuck Pending, a saturated write lock, a
+//! fleet pinned at its max replicas — with when, how bad, the
 //! numbers that show it, and the fix (DESIGN.md §3).
 //!
 //! Each detector is a small state machine over ticks: O(1) memory and O(1)
@@ -16,6 +17,7 @@ mod cold_start;
 mod downstream;
 mod episode;
 mod flapping;
+mod max_replicas;
 mod metric_lag;
 mod pool_exhaustion;
 mod retry_storm;
@@ -25,6 +27,7 @@ mod write_lock;
 use crate::model::outcome::ErrorKind;
 use crate::output::summary::{Finding, FindingKind};
 use crate::output::{EventRow, TickRow};
+use crate::policy::PolicyConfig;
 use crate::scenario::Scenario;
 use crate::scenario::analysis::AnalysisSpec;
 
@@ -51,6 +54,10 @@ pub struct Context {
     pub write_s: Option<f64>,
     /// Primaries, each with its own write lock.
     pub shards: u32,
+    /// The autoscaler's upper bound, if the fleet is autoscaled.
+    pub max_replicas: Option<u32>,
+    /// The most instances that can ever be scheduled, if bounded.
+    pub capacity_ceiling: Option<u32>,
 }
 
 impl Context {
@@ -67,6 +74,11 @@ impl Context {
             pooler: s.pooler.is_some(),
             write_s: s.database.as_ref().map(|d| d.write.mean().as_secs_f64()),
             shards: s.database.as_ref().map_or(1, |d| d.shards),
+            max_replicas: match s.autoscaler.config {
+                PolicyConfig::Fixed(_) => None,
+                ref c => Some(c.bounds().1),
+            },
+            capacity_ceiling: s.fleet.capacity.ceiling(),
         }
     }
 
@@ -120,6 +132,7 @@ impl Analysis {
             Box::new(retry_storm::RetryStorm::default()),
             Box::new(capacity_pending::CapacityPending::default()),
             Box::new(write_lock::WriteLockSaturation::default()),
+            Box::new(max_replicas::MaxReplicasReached::default()),
         ];
         let detectors = all.into_iter().filter(|d| !cx.spec.disable.contains(&d.kind())).collect();
         Analysis { cx, detectors, findings: Vec::new(), last_t: None, last_confirmed: Vec::new() }

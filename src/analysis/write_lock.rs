@@ -106,6 +106,8 @@ mod tests {
             pooler: false,
             write_s: Some(0.0045),
             shards: 1,
+            max_replicas: None,
+            capacity_ceiling: None,
         }
     }
 

@@ -233,6 +233,8 @@ pub enum FindingKind {
     CapacityPending,
     /// The single writer's lock is saturated and writes queue for it.
     WriteLockSaturation,
+    /// The policy is pinned at its max replicas while the SLO is broken.
+    MaxReplicasReached,
 }
 
 impl FindingKind {
