@@ -78,6 +78,7 @@ pub mod analysis;
 pub mod calibrate;
 #[doc(hidden)]
 pub mod cli;
+pub mod diagnose;
 #[doc(hidden)]
 pub mod engine;
 #[doc(hidden)]
