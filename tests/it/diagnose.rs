@@ -61,3 +61,10 @@ fn a_diagnosis_is_the_same_on_one_job_and_on_two() {
     let two = serde_json::to_string(&diagnosed("cpu-bound", 2)).unwrap();
     assert_eq!(one, two);
 }
+
+#[test]
+fn a_leak_only_fixing_it_holds() {
+    let d = check("leak", Verdict::FixTheLeakFirst, "fix-leak");
+    assert_eq!(d.symptoms[0].class.name(), "memory-bound");
+    assert_eq!(d.ranked.iter().filter(|o| o.slo_met).count(), 1, "only the fix holds");
+}
