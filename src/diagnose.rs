@@ -491,15 +491,14 @@ impl Diagnosis {
         }
         let _ = writeln!(
             o,
-            "             {:<4} {:<15} {:>4} {:>9.1}% {:>11.2}% {:>8} {:>9.2} {:>8}",
+            "             {:<4} {:<15} {:>4} {:>9.1}% {:>11.2}% {:>8} {:>9.2}",
             "-",
             "baseline",
             if b.slo_met { "met" } else { "-" },
             b.attainment * 100.0,
             b.availability * 100.0,
             p99(b),
-            b.cost_per_hour,
-            ""
+            b.cost_per_hour
         );
         for (name, why) in &self.skipped {
             let _ = writeln!(o, "  skipped    {name}: {why}");
