@@ -95,7 +95,8 @@ impl Verdict {
             // Both bound the concurrency the database sees.
             Remedy::Pooler | Remedy::BudgetPools | Remedy::CapReplicas => Verdict::AddAPooler,
             Remedy::ReadReplicas | Remedy::LargerCache => Verdict::Cache,
-            Remedy::ShedLoad => Verdict::ShedLoad,
+            // A retry budget sheds the retries.
+            Remedy::ShedLoad | Remedy::RetryBudget => Verdict::ShedLoad,
             Remedy::NodeHeadroom | Remedy::ShorterWindow => Verdict::ScaleNow,
         }
     }

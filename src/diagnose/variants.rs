@@ -9,6 +9,7 @@ use crate::analysis::Context;
 use crate::engine::dist::Dist;
 use crate::policy::{PolicyConfig, PolicyName};
 use crate::scenario::Scenario;
+use crate::scenario::client::{Backoff, Jitter};
 use crate::scenario::fleet::Capacity;
 
 /// What a variant changes, as the tree calls it.
@@ -44,6 +45,8 @@ pub enum Remedy {
     ShorterWindow,
     /// The memory leak fixed.
     FixLeak,
+    /// One retry at most, with exponential backoff and full jitter.
+    RetryBudget,
 }
 
 impl Remedy {
@@ -358,8 +361,49 @@ pub fn choose(s: &Scenario, symptoms: &[Symptom], peak_replicas: u32) -> Vec<Var
             }
         }
     }
+    // Retries that can multiply load (the advisor's retry amplification).
+    let c = &s.client;
+    let synchronized = c.backoff != Backoff::Exponential || c.jitter == Jitter::None;
+    if c.max_attempts > 2 || (c.max_attempts > 1 && synchronized) {
+        let base = (c.base.as_secs_f64() * 1e9).max(1e8);
+        add(Some(Variant::new(
+            Remedy::RetryBudget,
+            "a retry budget: one retry, exponential backoff with full jitter".into(),
+            vec![format!(
+                "client.retry={{ max_attempts = 2, backoff = \"exponential\", base = {}, cap = \"30s\", jitter = \"full\" }}",
+                dur(base * 2.0)
+            )],
+        )));
+    }
     // Whatever the symptoms, the two questions of the title.
     add(scale_out(s, peak_replicas));
     add(optimize());
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::time::SimDuration;
+
+    #[test]
+    fn a_scaled_distribution_keeps_its_shape_and_scales_its_mean() {
+        let d = Dist::lognormal_mean_cv(SimDuration::from_secs_f64(0.025), 1.0);
+        assert_eq!(scaled(&d, 0.7), "{ dist = \"lognormal\", mean = \"17.5ms\", cv = 1 }");
+        assert_eq!(scaled(&Dist::Exponential { mean: 4.5e6 }, 0.5), "{ dist = \"exponential\", mean = \"2.25ms\" }");
+        assert_eq!(
+            scaled(&Dist::Constant(SimDuration::from_secs_f64(0.01)), 0.5),
+            "{ dist = \"constant\", value = \"5ms\" }"
+        );
+        // What --set reads back is the same mean.
+        let v: toml::Table = toml::from_str(&format!("x = {}", scaled(&d, 0.7))).unwrap();
+        let back = crate::input::check::parse_dist(&v["x"]).unwrap();
+        assert!((back.mean().as_secs_f64() - 0.0175).abs() < 1e-9);
+    }
+
+    #[test]
+    fn relief_is_configuration_and_the_durable_fixes_are_code() {
+        assert!(Remedy::RaiseMax.is_relief() && Remedy::Pooler.is_relief() && Remedy::ShedLoad.is_relief());
+        assert!(!Remedy::OptimizeCode.is_relief() && !Remedy::FasterQuery.is_relief() && !Remedy::FixLeak.is_relief());
+    }
 }
