@@ -246,7 +246,11 @@ fn run(
     while sim.step() {
         events = events.wrapping_add(1);
         if events & 0xfff == 0 && stop.load(Ordering::Relaxed) {
-            return Err(Error::Usage("interrupted".into()));
+            let signal = crate::interrupt::requested().unwrap_or(crate::interrupt::Signal::Interrupt);
+            return Err(Error::Interrupted(
+                signal,
+                "diagnose stopped before its runs finished: nothing written".into(),
+            ));
         }
     }
     let summary = sim.finish().map_err(|e| Error::io(file, e))?;
