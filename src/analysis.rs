@@ -1,7 +1,8 @@
 //! Failure-mode detectors: they watch a run's time series and events as
 //! they are produced and name what went wrong — flapping, metric lag, cold
 //! starts, downstream saturation, pool exhaustion, scale-in herds, cache
-//! stampedes, retry storms, capacity stuck Pending — with when, how bad, the
+//! stampedes, retry storms, capacity stuck Pending, a saturated write lock, a
+//! fleet pinned at its max replicas — with when, how bad, the
 //! numbers that show it, and the fix (DESIGN.md §3).
 //!
 //! Each detector is a small state machine over ticks: O(1) memory and O(1)
@@ -17,14 +18,17 @@ mod downstream;
 pub mod elasticity;
 mod episode;
 mod flapping;
+mod max_replicas;
 mod metric_lag;
 mod pool_exhaustion;
 mod retry_storm;
 mod scale_in_herd;
+mod write_lock;
 
 use crate::model::outcome::ErrorKind;
 use crate::output::summary::{Finding, FindingKind};
 use crate::output::{EventRow, TickRow};
+use crate::policy::PolicyConfig;
 use crate::scenario::Scenario;
 use crate::scenario::analysis::AnalysisSpec;
 
@@ -47,6 +51,14 @@ pub struct Context {
     pub usl_peak: Option<f64>,
     /// Whether a pooler stands between pools and database.
     pub pooler: bool,
+    /// Mean write demand, seconds: how long each write holds the lock.
+    pub write_s: Option<f64>,
+    /// Primaries, each with its own write lock.
+    pub shards: u32,
+    /// The autoscaler's upper bound, if the fleet is autoscaled.
+    pub max_replicas: Option<u32>,
+    /// The most instances that can ever be scheduled, if bounded.
+    pub capacity_ceiling: Option<u32>,
 }
 
 impl Context {
@@ -61,6 +73,13 @@ impl Context {
             max_connections: s.database.as_ref().map(|d| d.max_connections),
             usl_peak: s.database.as_ref().map(|d| d.usl_peak()).filter(|n| n.is_finite()),
             pooler: s.pooler.is_some(),
+            write_s: s.database.as_ref().map(|d| d.write.mean().as_secs_f64()),
+            shards: s.database.as_ref().map_or(1, |d| d.shards),
+            max_replicas: match s.autoscaler.config {
+                PolicyConfig::Fixed(_) => None,
+                ref c => Some(c.bounds().1),
+            },
+            capacity_ceiling: s.fleet.capacity.ceiling(),
         }
     }
 
@@ -115,6 +134,8 @@ impl Analysis {
             Box::new(cache_stampede::CacheStampede::default()),
             Box::new(retry_storm::RetryStorm::default()),
             Box::new(capacity_pending::CapacityPending::default()),
+            Box::new(write_lock::WriteLockSaturation::default()),
+            Box::new(max_replicas::MaxReplicasReached::default()),
         ];
         let detectors = all.into_iter().filter(|d| !cx.spec.disable.contains(&d.kind())).collect();
         let elasticity = elasticity::Tracker::new(s);

@@ -141,6 +141,32 @@ pub enum Command {
         #[arg(long, short)]
         quiet: bool,
     },
+    /// Scale up, scale out, or optimize first? Run the scenario, name what
+    /// binds, run the alternatives the symptoms call for (as --set
+    /// overrides, in parallel, at the same seed) and give the verdict
+    /// (README "Diagnose").
+    Diagnose {
+        /// The scenario file.
+        scenario: PathBuf,
+        /// Override a field in every run (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+        /// Master seed (overrides the scenario's); every run uses it.
+        #[arg(long)]
+        seed: Option<u64>,
+        /// The most runs, the baseline included.
+        #[arg(long, default_value_t = 12)]
+        budget: usize,
+        /// Runs at once [default: the number of CPUs].
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Where diagnose.json goes [default: out/<scenario name>-diagnose/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep every run's outputs in DIR/<variant>/ (DIR/baseline/ too).
+        #[arg(long, value_name = "DIR")]
+        keep_runs: Option<PathBuf>,
+    },
     /// Join the shard files of a sweep into the file one machine would have
     /// written (and its aggregate); refuses shards of different sweeps and
     /// missing or incomplete shards.
@@ -320,18 +346,15 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
                     Shard::from_env(&|k: &str| std::env::var(k).ok()).map_err(Error::Usage)?.unwrap_or(Shard::WHOLE)
                 }
             };
-            let jobs = match jobs {
-                Some(0) => return Err(Error::Usage("--jobs must be at least 1".into())),
-                Some(n) if n > sweep::MAX_JOBS => {
-                    return Err(Error::Usage(format!(
-                        "--jobs {n} is more than {}: each job holds a run in memory, and past the cores they only wait",
-                        sweep::MAX_JOBS
-                    )));
-                }
-                Some(n) => n,
-                None => std::thread::available_parallelism().map_or(1, |n| n.get()),
-            };
+            let jobs = jobs_arg(jobs)?;
             run_sweep(&sweep, out, sweep::Options { jobs, shard, keep_runs }, quiet)
+        }
+        Command::Diagnose { scenario, set, seed, budget, jobs, out, keep_runs } => {
+            if budget < 2 {
+                return Err(Error::Usage("--budget must be at least 2: the baseline and one variant".into()));
+            }
+            let jobs = jobs_arg(jobs)?;
+            diagnose(&scenario, &set, seed, out, crate::diagnose::Options { jobs, budget, keep_runs })
         }
         Command::Merge { files, out } => merge(&files, &out),
         Command::Import { source: ImportSource::Prometheus { config, series, out, name } } => {
@@ -687,6 +710,50 @@ fn tui(
     let session = session.unwrap_or_else(|| out.join("session.toml"));
     let options = crate::tui::Options { scenario_path: path, scenario, seed, sets, out, session };
     emit(&crate::tui::run(&options)?)
+}
+
+/// `--jobs` as given, or the number of CPUs.
+fn jobs_arg(jobs: Option<usize>) -> Result<usize, Error> {
+    match jobs {
+        Some(0) => Err(Error::Usage("--jobs must be at least 1".into())),
+        Some(n) if n > sweep::MAX_JOBS => Err(Error::Usage(format!(
+            "--jobs {n} is more than {}: each job holds a run in memory, and past the cores they only wait",
+            sweep::MAX_JOBS
+        ))),
+        Some(n) => Ok(n),
+        None => Ok(std::thread::available_parallelism().map_or(1, |n| n.get())),
+    }
+}
+
+fn diagnose(
+    path: &Path,
+    set: &[String],
+    seed: Option<u64>,
+    out: Option<PathBuf>,
+    opts: crate::diagnose::Options,
+) -> Result<(), Error> {
+    readable(path)?;
+    let started = std::time::Instant::now();
+    interrupt::install("stopping the runs");
+    let d = crate::diagnose::diagnose(path, set, seed, &opts)?;
+    let dir = out.unwrap_or_else(|| Path::new("out").join(format!("{}-diagnose", d.scenario)));
+    let file = dir.join("diagnose.json");
+    let mut json = serde_json::to_string_pretty(&d).map_err(|e| Error::io(&file, std::io::Error::other(e)))?;
+    json.push('\n');
+    let mut f = crate::output::AtomicFile::create(&file).map_err(|e| Error::io(&file, e))?;
+    f.write_all(json.as_bytes()).and_then(|()| f.commit()).map_err(|e| Error::io(&file, e))?;
+    let mut text = d.render();
+    text.push_str(&format!("  wrote      {}\n", file.display()));
+    if let Some(k) = &opts.keep_runs {
+        text.push_str(&format!("  runs in    {}/<variant>/\n", k.display()));
+    }
+    text.push_str(&format!(
+        "  took       {:.1} s wall ({} runs on {} jobs)\n",
+        started.elapsed().as_secs_f64(),
+        d.ranked.len() + 1,
+        opts.jobs
+    ));
+    emit(&text)
 }
 
 fn check(path: &Path, set: &[Override]) -> Result<(), Error> {

@@ -25,8 +25,9 @@
 //! 13. [`sweep`]: many simulations of one scenario's variants; imports the layers before it.
 //! 14. [`report`]: self-contained HTML reports over run directories and sweep tables; imports the layers before it.
 //! 15. [`interrupt`]: SIGINT and SIGTERM, handled alike: a stop flag and the removal of temporaries; imports `error` and `output`.
-//! 16. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
-//! 17. [`cli`]: the command line over all of it; imports any layer before it.
+//! 16. [`diagnose`]: a scenario's symptoms and its counterfactuals run side by side, with a verdict; imports the layers before it.
+//! 17. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
+//! 18. [`cli`]: the command line over all of it; imports any layer before it.
 //!
 //! # The library's surface
 //!
@@ -78,6 +79,7 @@ pub mod analysis;
 pub mod calibrate;
 #[doc(hidden)]
 pub mod cli;
+pub mod diagnose;
 #[doc(hidden)]
 pub mod engine;
 #[doc(hidden)]

@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+use crate::model::request::Kind;
 use crate::model::traffic::RateFn;
 use crate::model::traffic::Source;
 use crate::policy::hpa::{MetricSpec, MetricTarget};
@@ -102,8 +103,10 @@ pub fn advise(s: &Scenario) -> Vec<Advice> {
     let max_replicas = max_replicas.max(min_replicas).max(s.fleet.initial);
     connection_budget(s, max_replicas, &mut out);
     usl_peak(s, max_replicas, &mut out);
-    let rates = offered_rates(s);
+    let (rates, step, writes) = offered_rates(s);
+    let rates = (rates, step);
     peak_capacity(s, max_replicas, &rates, &mut out);
+    write_lock(s, &rates.0, &writes, &mut out);
     ramp_vs_ready(s, &rates, &mut out);
     retries(s, &mut out);
     if let Some(ceiling) = s.fleet.capacity.ceiling() {
@@ -181,8 +184,10 @@ fn usl_peak(s: &Scenario, max_replicas: u32, out: &mut Vec<Advice>) {
     });
 }
 
-/// The offered rate (rps) over the run, sampled evenly, with the step.
-fn offered_rates(s: &Scenario) -> (Vec<f64>, f64) {
+/// The offered rate (rps) over the run, sampled evenly, with the step, and
+/// the offered writes per second in the same samples (a log's own kinds
+/// where it gives them, else `write_fraction` of the rate).
+fn offered_rates(s: &Scenario) -> (Vec<f64>, f64, Vec<f64>) {
     let secs = s.duration.as_secs_f64();
     let step = (secs / 20_000.0).max(1.0);
     match &s.traffic.source {
@@ -192,21 +197,28 @@ fn offered_rates(s: &Scenario) -> (Vec<f64>, f64) {
             let n = (secs / step) as usize + 1;
             // Count rows per bucket (one pass over the log).
             let mut counts = vec![0.0; n];
+            let mut writes = vec![0.0; n];
+            let w = s.traffic.write_fraction;
             if let Ok(reader) = crate::model::trace::RequestLogReader::open(log) {
                 let keep = s.traffic.scale / s.traffic.speedup;
                 for row in reader {
                     let t = (row.t.as_secs_f64() - s.traffic.offset) / s.traffic.speedup;
                     if t >= 0.0 && t < secs {
-                        counts[(t / step) as usize] += keep / step;
+                        let i = (t / step) as usize;
+                        counts[i] += keep / step;
+                        // As the simulator draws a row without a kind.
+                        writes[i] += keep / step * row.kind.map_or(w, |k| if k == Kind::Write { 1.0 } else { 0.0 });
                     }
                 }
             }
-            (counts, step)
+            (counts, step, writes)
         }
         _ => {
             let f = RateFn::new(&s.traffic);
             let n = (secs / step) as usize + 1;
-            ((0..n).map(|i| f.rate(i as f64 * step)).collect(), step)
+            let rates: Vec<f64> = (0..n).map(|i| f.rate(i as f64 * step)).collect();
+            let writes = rates.iter().map(|r| r * s.traffic.write_fraction).collect();
+            (rates, step, writes)
         }
     }
 }
@@ -236,6 +248,44 @@ fn peak_capacity(s: &Scenario, max_replicas: u32, (rates, _): &(Vec<f64>, f64), 
         figure: format!("peak {peak:.0} rps / ({how} = {per_instance:.1} rps each) = {needed} instances; max replicas {max_replicas}"),
         verdict: if ok { Verdict::Ok } else { Verdict::Warn },
         note: if ok { String::new() } else { "the policy cannot reach the peak: raise max replicas or size instances up".into() },
+    });
+}
+
+/// The single writer's lock at the traffic's peak: writes/s × how long each
+/// holds the lock (its demand, times the primary's replication factor) ÷
+/// the primaries, against 1. A single server at ρ ≥ 1 queues without bound;
+/// at 0.9 an M/D/1 queue already waits 4.5 service times (what
+/// write_lock_saturation looks for).
+fn write_lock(s: &Scenario, rates: &[f64], writes: &[f64], out: &mut Vec<Advice>) {
+    let Some(db) = &s.database else { return };
+    let (i, peak) = writes.iter().copied().enumerate().fold((0, 0.0), |m, (i, w)| if w > m.1 { (i, w) } else { m });
+    if peak <= 0.0 {
+        return;
+    }
+    let factor = s.replicas.as_ref().map_or(1.0, |r| 1.0 + r.replication_cost * r.count as f64);
+    let hold = db.write.mean().as_secs_f64() * factor;
+    let shards = db.shards.max(1);
+    let util = peak * hold / f64::from(shards);
+    let share = writes.get(i).zip(rates.get(i)).map_or(0.0, |(w, r)| if *r > 0.0 { w / r } else { 0.0 });
+    let replication = if factor > 1.0 { format!(" (× {factor:.2} for replication)") } else { String::new() };
+    let ok = util < 0.9;
+    out.push(Advice {
+        topic: "write lock",
+        figure: format!(
+            "peak {peak:.0} writes/s ({:.0}% of the load) × {:.1} ms per write{replication} / {shards} lock(s) = {:.0}% busy; capacity {:.0} writes/s",
+            share * 100.0,
+            hold * 1e3,
+            util * 100.0,
+            f64::from(shards) / hold.max(1e-12)
+        ),
+        verdict: if ok { Verdict::Ok } else { Verdict::Warn },
+        note: if ok {
+            String::new()
+        } else if util >= 1.0 {
+            "the single writer cannot keep up: writes queue without bound whatever the CPU says — make each write faster (an index, smaller transactions), batch writes, or shard them (database.shards); read replicas and more app replicas do not help".into()
+        } else {
+            "near the single writer's capacity: writes queue for the lock at peak — make each write faster, batch writes, or shard them (database.shards); read replicas do not help".into()
+        },
     });
 }
 

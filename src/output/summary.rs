@@ -231,6 +231,10 @@ pub enum FindingKind {
     RetryStorm,
     /// Instances wait for capacity that does not come.
     CapacityPending,
+    /// The single writer's lock is saturated and writes queue for it.
+    WriteLockSaturation,
+    /// The policy is pinned at its max replicas while the SLO is broken.
+    MaxReplicasReached,
 }
 
 impl FindingKind {

@@ -187,6 +187,8 @@ pub fn finding(kind: FindingKind) -> &'static str {
         FindingKind::CacheStampede => "rgba(88, 166, 255, 0.18)",
         FindingKind::RetryStorm => "rgba(63, 185, 80, 0.16)",
         FindingKind::CapacityPending => "rgba(139, 148, 158, 0.18)",
+        FindingKind::WriteLockSaturation => "rgba(227, 179, 65, 0.18)",
+        FindingKind::MaxReplicasReached => "rgba(218, 54, 51, 0.16)",
     }
 }
 

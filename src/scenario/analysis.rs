@@ -34,7 +34,11 @@ pub const FIELDS: &[FieldDoc] = &[
         default: "0.2",
         doc: "metric_lag: the true value exceeds what the policy saw by this share of the target",
     },
-    FieldDoc { key: "app_cpu_ok", default: "0.7", doc: "downstream_saturation: app CPU below this counts as fine" },
+    FieldDoc {
+        key: "app_cpu_ok",
+        default: "0.7",
+        doc: "downstream_saturation: app CPU below this counts as fine; max_replicas_reached: at or above it the fleet is busy",
+    },
     FieldDoc {
         key: "db_saturated",
         default: "0.9",

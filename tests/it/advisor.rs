@@ -82,3 +82,24 @@ fn retry_amplification_and_capacity() {
     assert_eq!(verdict, Verdict::Ok, "{text}");
     assert!(text.contains("max replicas 40 vs schedulable capacity 40"), "{text}");
 }
+
+#[test]
+fn write_lock_at_the_peak_against_one() {
+    // write-lock-saturation: 900 rps at peak, a quarter writes = 225/s,
+    // each holding the lock 4.5 ms: 225 × 0.0045 = 1.01 — past the single
+    // writer's 1 / 4.5 ms = 222 writes/s, with the database's CPU low.
+    let (text, verdict) = figure("failure-modes/write-lock-saturation", "write lock");
+    assert_eq!(verdict, Verdict::Warn, "{text}");
+    for part in
+        ["peak 225 writes/s (25% of the load)", "4.5 ms per write", "= 101% busy", "capacity 222 writes/s", "shard"]
+    {
+        assert!(text.contains(part), "{part}: {text}");
+    }
+    // The fix, 2.5 ms writes: 225 × 0.0025 = 56%.
+    let (text, verdict) = figure("failure-modes/write-lock-saturation-fixed", "write lock");
+    assert_eq!(verdict, Verdict::Ok, "{text}");
+    assert!(text.contains("= 56% busy"), "{text}");
+    // No writes, no figure.
+    let s = load(&scenario_path("failure-modes/max-replicas-reached"), &[]);
+    assert!(!advise(&s).iter().any(|a| a.topic == "write lock"));
+}

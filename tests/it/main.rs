@@ -5,6 +5,7 @@ mod byos;
 mod cli;
 mod data;
 mod determinism;
+mod diagnose;
 mod docs;
 mod elasticity;
 mod fleet;

@@ -1,0 +1,409 @@
+//! The counterfactuals: each branch of the triage tree as `--set`
+//! overrides of the scenario, chosen from the symptoms, so that every one
+//! can be rerun alone with `scalesim run SCENARIO --set …`.
+
+use serde::Serialize;
+
+use super::symptoms::{Class, Symptom};
+use crate::analysis::Context;
+use crate::engine::dist::Dist;
+use crate::policy::{PolicyConfig, PolicyName};
+use crate::scenario::Scenario;
+use crate::scenario::client::{Backoff, Jitter};
+use crate::scenario::fleet::Capacity;
+
+/// What a variant changes, as the tree calls it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, strum::IntoStaticStr)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum Remedy {
+    /// More replicas: twice the baseline's peak, as a floor.
+    ScaleOut,
+    /// A higher ceiling: twice the max replicas.
+    RaiseMax,
+    /// Bigger instances: twice the cores (and the price).
+    ScaleUp,
+    /// A faster hot path: −30% CPU per request.
+    OptimizeCode,
+    /// A faster query: −50% database demand ("add the index").
+    FasterQuery,
+    /// A PgBouncer between the pools and the database.
+    Pooler,
+    /// Pools sized so max replicas fit the connection budget.
+    BudgetPools,
+    /// Read replicas take the reads.
+    ReadReplicas,
+    /// A local cache four times larger.
+    LargerCache,
+    /// Max replicas capped where database concurrency stays under n*.
+    CapReplicas,
+    /// The balancer caps requests in flight; the excess is shed fast.
+    ShedLoad,
+    /// Capacity for the max at once (overprovisioned nodes).
+    NodeHeadroom,
+    /// A shorter metrics window and scrape interval.
+    ShorterWindow,
+    /// The memory leak fixed.
+    FixLeak,
+    /// One retry at most, with exponential backoff and full jitter.
+    RetryBudget,
+}
+
+impl Remedy {
+    /// Its name, as the outputs write it.
+    pub fn name(self) -> &'static str {
+        self.into()
+    }
+
+    /// Whether it is a change of configuration, done in minutes (relief),
+    /// rather than of code or schema, done in days (a durable fix).
+    pub fn is_relief(self) -> bool {
+        !matches!(self, Remedy::OptimizeCode | Remedy::FasterQuery | Remedy::FixLeak)
+    }
+}
+
+/// One counterfactual.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Variant {
+    /// Its name ("baseline" for none).
+    pub name: String,
+    /// What it tries, if anything.
+    pub remedy: Option<Remedy>,
+    /// What it means, in a line.
+    pub what: String,
+    /// The overrides, as `--set` takes them.
+    pub set: Vec<String>,
+}
+
+impl Variant {
+    fn new(remedy: Remedy, what: String, set: Vec<String>) -> Variant {
+        Variant { name: remedy.name().into(), remedy: Some(remedy), what, set }
+    }
+}
+
+/// A duration for a scenario file.
+fn dur(ns: f64) -> String {
+    let ms = ns / 1e6;
+    format!("\"{}ms\"", trim(ms))
+}
+
+fn trim(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// `d` with its mean times `f`, as an inline TOML table (same shape).
+fn scaled(d: &Dist, f: f64) -> String {
+    match *d {
+        Dist::Constant(v) => format!("{{ dist = \"constant\", value = {} }}", dur(v.as_secs_f64() * 1e9 * f)),
+        Dist::Exponential { mean } => format!("{{ dist = \"exponential\", mean = {} }}", dur(mean * f)),
+        Dist::LogNormal { mu, sigma } => {
+            let mean = (mu + sigma * sigma / 2.0).exp();
+            let cv = ((sigma * sigma).exp() - 1.0).sqrt();
+            format!("{{ dist = \"lognormal\", mean = {}, cv = {} }}", dur(mean * f), trim(cv))
+        }
+        Dist::Uniform { min, max } => {
+            format!("{{ dist = \"uniform\", min = {}, max = {} }}", dur(min * f), dur(max * f))
+        }
+        Dist::Gamma { shape, scale } => {
+            format!("{{ dist = \"gamma\", mean = {}, cv = {} }}", dur(shape * scale * f), trim(1.0 / shape.sqrt()))
+        }
+    }
+}
+
+/// The fields that bound the policy's replicas (min, max), if it has them.
+fn bound_keys(s: &Scenario) -> Option<(&'static str, &'static str)> {
+    match s.autoscaler.name() {
+        PolicyName::Fixed => None,
+        PolicyName::Hpa => Some(("autoscaler.minReplicas", "autoscaler.maxReplicas")),
+        PolicyName::Queue => Some(("autoscaler.minReplicaCount", "autoscaler.maxReplicaCount")),
+        // A wrapper's bounds are its reactive policy's.
+        PolicyName::Scheduled | PolicyName::Predictive => None,
+        _ => Some(("autoscaler.min_replicas", "autoscaler.max_replicas")),
+    }
+}
+
+fn max_key(s: &Scenario) -> Option<&'static str> {
+    bound_keys(s).map(|k| k.1)
+}
+
+/// Scale out: at least twice the replicas the baseline peaked at (a
+/// floor, so the policy cannot decline them), with the ceiling and the
+/// capacity to match; twice a fixed fleet.
+fn scale_out(s: &Scenario, peak: u32) -> Option<Variant> {
+    let mut set = Vec::new();
+    let n = peak.max(1) * 2;
+    match (&s.autoscaler.config, bound_keys(s)) {
+        (PolicyConfig::Fixed(_), _) => set.push(format!("autoscaler.replicas={n}")),
+        (c, Some((min, max))) => {
+            set.push(format!("{min}={n}"));
+            set.push(format!("{max}={}", n.max(c.bounds().1)));
+        }
+        _ => return None,
+    }
+    set.push(format!("fleet.initial={n}"));
+    capacity_for(s, n, &mut set);
+    Some(Variant::new(Remedy::ScaleOut, format!("twice the baseline's peak of {peak} replicas, {n} at least"), set))
+}
+
+/// A higher ceiling: twice the max replicas (and the capacity for it).
+fn raise_max(s: &Scenario) -> Option<Variant> {
+    let key = max_key(s)?;
+    let n = s.autoscaler.bounds().1.max(1) * 2;
+    let mut set = vec![format!("{key}={n}")];
+    capacity_for(s, n, &mut set);
+    Some(Variant::new(Remedy::RaiseMax, format!("twice the max replicas: {n}"), set))
+}
+
+/// Overrides that let `n` instances be placed.
+fn capacity_for(s: &Scenario, n: u32, set: &mut Vec<String>) {
+    match s.fleet.capacity {
+        Capacity::Fixed(c) if c < n => set.push(format!("fleet.capacity={n}")),
+        Capacity::Nodes { pods_per_node, max_nodes, .. } if max_nodes * pods_per_node < n => {
+            set.push(format!("fleet.capacity.max_nodes={}", n.div_ceil(pods_per_node.max(1))))
+        }
+        _ => {}
+    }
+}
+
+/// Every variant worth running for these symptoms, most telling first.
+pub fn choose(s: &Scenario, symptoms: &[Symptom], peak_replicas: u32) -> Vec<Variant> {
+    let mut out: Vec<Variant> = Vec::new();
+    let mut add = |v: Option<Variant>| {
+        if let Some(v) = v
+            && !out.iter().any(|o| o.name == v.name)
+        {
+            out.push(v);
+        }
+    };
+    let f = &s.fleet;
+    let optimize = || {
+        Some(Variant::new(
+            Remedy::OptimizeCode,
+            "optimize the hot path: −30% CPU per request".into(),
+            vec![format!("fleet.service={}", scaled(&f.service, 0.7))],
+        ))
+    };
+    let scale_up = || {
+        // Twice the cores at twice the price: the next size of a family.
+        (f.cores <= 64).then(|| {
+            Variant::new(
+                Remedy::ScaleUp,
+                format!("bigger instances: {} cores instead of {}", f.cores * 2, f.cores),
+                vec![
+                    format!("fleet.cores={}", f.cores * 2),
+                    format!("fleet.cpu_request={}", trim(f.cpu_request * 2.0)),
+                    format!("fleet.price_per_hour={}", trim(f.price_per_hour * 2.0)),
+                ],
+            )
+        })
+    };
+    let faster_query = || {
+        s.database.as_ref().map(|d| {
+            Variant::new(
+                Remedy::FasterQuery,
+                "a faster query: −50% database demand (add the index)".into(),
+                vec![
+                    format!("database.read={}", scaled(&d.read, 0.5)),
+                    format!("database.write={}", scaled(&d.write, 0.5)),
+                ],
+            )
+        })
+    };
+    let pooler = || {
+        (s.database.is_some() && s.pooler.is_none()).then(|| {
+            let d = s.database.as_ref().map(|d| d.cores).unwrap_or(4);
+            Variant::new(
+                Remedy::Pooler,
+                format!("a PgBouncer in transaction mode with {} server connections (2 × the database's cores)", 2 * d),
+                vec![format!("pooler.default_pool_size={}", 2 * d)],
+            )
+        })
+    };
+    let budget_pools = || {
+        let cx = Context::new(s);
+        match (s.pool.as_ref(), cx.usable_connections, cx.max_replicas) {
+            (Some(p), Some(usable), Some(max)) if max * p.size > usable && usable / max.max(1) >= 1 => {
+                let size = usable / max.max(1);
+                Some(Variant::new(
+                    Remedy::BudgetPools,
+                    format!("pools of {size}: {max} replicas × {size} ≤ {usable} usable connections"),
+                    vec![format!("pool.size={size}")],
+                ))
+            }
+            _ => None,
+        }
+    };
+    let replicas = || {
+        (s.database.is_some()).then(|| {
+            let n = s.replicas.as_ref().map_or(2, |r| (r.count * 2).clamp(2, 15));
+            Variant::new(
+                Remedy::ReadReplicas,
+                format!("{n} read replicas take the reads"),
+                vec![format!("replicas.count={n}")],
+            )
+        })
+    };
+    let cap = || {
+        let cx = Context::new(s);
+        match (cx.usl_peak, s.pool.as_ref(), max_key(s), cx.max_replicas) {
+            (Some(peak), Some(p), Some(key), Some(max)) => {
+                let peak = peak.min(s.database.as_ref().map_or(peak, |d| d.cores as f64));
+                let n = ((peak / f64::from(p.size.min(f.workers).max(1))).floor() as u32)
+                    .max(s.autoscaler.bounds().0)
+                    .max(1);
+                (n < max).then(|| {
+                    Variant::new(
+                        Remedy::CapReplicas,
+                        format!("max replicas {n}: at most {} queries, under the USL peak {peak:.0}", n * p.size),
+                        vec![format!("{key}={n}")],
+                    )
+                })
+            }
+            _ => None,
+        }
+    };
+    let shed = || {
+        let max = Context::new(s).max_replicas.unwrap_or(f.initial).max(1);
+        // Each replica admits about as many as its cores can serve within
+        // the SLO: cores × SLO ÷ the mean demand, the rest is refused fast.
+        let per =
+            (f64::from(f.cores) * s.slo.p99.as_secs_f64() / f.service.mean().as_secs_f64().max(1e-9) / 4.0).max(1.0);
+        let n = (per * f64::from(max)).ceil() as u64;
+        Some(Variant::new(
+            Remedy::ShedLoad,
+            format!("shed load: at most {n} requests in flight at the balancer"),
+            vec![format!("balancer.max_in_flight={n}")],
+        ))
+    };
+    let headroom = || match s.fleet.capacity {
+        Capacity::Nodes { nodes, max_nodes, .. } if nodes < max_nodes => Some(Variant::new(
+            Remedy::NodeHeadroom,
+            format!("node headroom: start with {max_nodes} nodes instead of {nodes}"),
+            vec![format!("fleet.capacity.nodes={max_nodes}")],
+        )),
+        _ => None,
+    };
+    let window = || {
+        let m = &s.metrics;
+        (m.window.as_secs_f64() > 15.0 || m.scrape_interval.as_secs_f64() > 5.0).then(|| {
+            Variant::new(
+                Remedy::ShorterWindow,
+                "react sooner: a 5 s scrape, a 15 s window and a 5 s delay".into(),
+                vec![
+                    "metrics.scrape_interval=\"5s\"".into(),
+                    "metrics.window=\"15s\"".into(),
+                    "metrics.delay=\"5s\"".into(),
+                ],
+            )
+        })
+    };
+    let leak = || {
+        f.memory.as_ref().filter(|m| m.leak_per_request > 0).map(|_| {
+            Variant::new(
+                Remedy::FixLeak,
+                "fix the leak: nothing retained per request".into(),
+                vec!["fleet.memory.leak_per_request=\"0B\"".into()],
+            )
+        })
+    };
+    let cache = || {
+        s.cache.as_ref().and_then(|c| c.local.as_ref()).map(|l| {
+            let n = l.capacity.saturating_mul(4);
+            Variant::new(
+                Remedy::LargerCache,
+                format!("a local cache four times larger: {n} keys"),
+                vec![format!("cache.local.capacity={n}")],
+            )
+        })
+    };
+    for sym in symptoms {
+        match sym.class {
+            Class::MemoryBound => {
+                add(leak());
+                add(scale_out(s, peak_replicas));
+            }
+            Class::ConnectionBound => {
+                add(pooler());
+                add(budget_pools());
+                add(scale_out(s, peak_replicas));
+            }
+            Class::ContentionBound => {
+                add(faster_query());
+                add(scale_out(s, peak_replicas));
+                add(cap());
+                add(pooler());
+                add(replicas());
+            }
+            Class::DatabaseBound => {
+                add(faster_query());
+                add(replicas());
+                add(cache());
+                add(scale_out(s, peak_replicas));
+            }
+            Class::CapacityBound => {
+                add(headroom());
+                add(raise_max(s));
+                add(scale_up());
+                add(shed());
+            }
+            Class::CpuBound => {
+                add(raise_max(s));
+                add(scale_out(s, peak_replicas));
+                add(scale_up());
+                add(optimize());
+                add(shed());
+            }
+            Class::ControlBound => {
+                add(window());
+                add(headroom());
+                add(scale_out(s, peak_replicas));
+            }
+        }
+    }
+    // Retries that can multiply load (the advisor's retry amplification).
+    let c = &s.client;
+    let synchronized = c.backoff != Backoff::Exponential || c.jitter == Jitter::None;
+    if c.max_attempts > 2 || (c.max_attempts > 1 && synchronized) {
+        let base = (c.base.as_secs_f64() * 1e9).max(1e8);
+        add(Some(Variant::new(
+            Remedy::RetryBudget,
+            "a retry budget: one retry, exponential backoff with full jitter".into(),
+            vec![format!(
+                "client.retry={{ max_attempts = 2, backoff = \"exponential\", base = {}, cap = \"30s\", jitter = \"full\" }}",
+                dur(base * 2.0)
+            )],
+        )));
+    }
+    // Whatever the symptoms, the two questions of the title.
+    add(scale_out(s, peak_replicas));
+    add(optimize());
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::time::SimDuration;
+
+    #[test]
+    fn a_scaled_distribution_keeps_its_shape_and_scales_its_mean() {
+        let d = Dist::lognormal_mean_cv(SimDuration::from_secs_f64(0.025), 1.0);
+        assert_eq!(scaled(&d, 0.7), "{ dist = \"lognormal\", mean = \"17.5ms\", cv = 1 }");
+        assert_eq!(scaled(&Dist::Exponential { mean: 4.5e6 }, 0.5), "{ dist = \"exponential\", mean = \"2.25ms\" }");
+        assert_eq!(
+            scaled(&Dist::Constant(SimDuration::from_secs_f64(0.01)), 0.5),
+            "{ dist = \"constant\", value = \"5ms\" }"
+        );
+        // What --set reads back is the same mean.
+        let v: toml::Table = toml::from_str(&format!("x = {}", scaled(&d, 0.7))).unwrap();
+        let back = crate::input::check::parse_dist(&v["x"]).unwrap();
+        assert!((back.mean().as_secs_f64() - 0.0175).abs() < 1e-9);
+    }
+
+    #[test]
+    fn relief_is_configuration_and_the_durable_fixes_are_code() {
+        assert!(Remedy::RaiseMax.is_relief() && Remedy::Pooler.is_relief() && Remedy::ShedLoad.is_relief());
+        assert!(!Remedy::OptimizeCode.is_relief() && !Remedy::FasterQuery.is_relief() && !Remedy::FixLeak.is_relief());
+    }
+}

@@ -1,0 +1,70 @@
+//! `scalesim diagnose`: each shipped `scenarios/diagnose/*.toml` gets the
+//! verdict its header promises, the variant it rests on really meets the
+//! SLO when run alone with its `--set` overrides, and the diagnosis is the
+//! same bytes on one job and on two.
+
+use scalesim::diagnose::{Diagnosis, Options, Verdict, diagnose};
+
+use crate::support::{load, root, run};
+
+fn diagnosed(name: &str, jobs: usize) -> Diagnosis {
+    let path = root().join("scenarios/diagnose").join(format!("{name}.toml"));
+    diagnose(&path, &[], None, &Options { jobs, budget: 12, keep_runs: None }).expect("diagnoses")
+}
+
+/// The verdict, and the winner rerun alone as a user would.
+fn check(name: &str, verdict: Verdict, winner: &str) -> Diagnosis {
+    let d = diagnosed(name, 2);
+    eprintln!("{}", d.render());
+    assert_eq!(d.verdict, verdict, "{name}: {}", d.evidence);
+    assert_eq!(d.winner.as_deref(), Some(winner), "{name}");
+    assert!(!d.baseline.slo_met, "{name}: the baseline should miss its SLO");
+    let w = d.ranked.iter().find(|o| o.variant.name == winner).expect("the winner ran");
+    let path = root().join("scenarios/diagnose").join(format!("{name}.toml"));
+    let sets: Vec<&str> = w.variant.set.iter().map(String::as_str).collect();
+    let s = load(&path, &sets);
+    let alone = run(&s, s.seed).summary.expect("summary");
+    assert!(alone.slo.met, "{name}: {winner} alone ({sets:?}) misses the SLO: {:?}", alone.slo);
+    assert_eq!(alone.slo.attainment, Some(w.attainment), "{name}: the rerun is the same run");
+    d
+}
+
+#[test]
+fn cpu_bound_scaling_out_wins_and_the_hot_path_is_the_durable_fix() {
+    let d = check("cpu-bound", Verdict::ScaleOut, "raise-max");
+    assert_eq!(d.symptoms[0].class.name(), "capacity-bound");
+    assert_eq!(d.durable.as_deref(), Some("optimize-code"));
+}
+
+#[test]
+fn contention_bound_scaling_out_does_not_help_and_the_query_fix_wins() {
+    let d = check("contention", Verdict::OptimizeFirst, "faster-query");
+    assert_eq!(d.symptoms[0].class.name(), "contention-bound");
+    let out = d.ranked.iter().find(|o| o.variant.name == "scale-out").expect("scale-out ran");
+    assert!(!out.slo_met);
+    assert!(d.evidence.contains("Horizontal scaling does not help"), "{}", d.evidence);
+    // The only variant that holds.
+    assert_eq!(d.ranked.iter().filter(|o| o.slo_met).count(), 1);
+}
+
+#[test]
+fn connection_bound_a_pooler_wins() {
+    let d = check("connections", Verdict::AddAPooler, "pooler");
+    assert_eq!(d.symptoms[0].class.name(), "connection-bound");
+    let out = d.ranked.iter().find(|o| o.variant.name == "scale-out").expect("scale-out ran");
+    assert!(out.availability < d.baseline.availability, "more replicas, more refused pools");
+}
+
+#[test]
+fn a_diagnosis_is_the_same_on_one_job_and_on_two() {
+    let one = serde_json::to_string(&diagnosed("cpu-bound", 1)).unwrap();
+    let two = serde_json::to_string(&diagnosed("cpu-bound", 2)).unwrap();
+    assert_eq!(one, two);
+}
+
+#[test]
+fn a_leak_only_fixing_it_holds() {
+    let d = check("leak", Verdict::FixTheLeakFirst, "fix-leak");
+    assert_eq!(d.symptoms[0].class.name(), "memory-bound");
+    assert_eq!(d.ranked.iter().filter(|o| o.slo_met).count(), 1, "only the fix holds");
+}
