@@ -98,11 +98,16 @@ impl LatencyHistogram {
             self.counts.resize(b.0 + 1, 0);
         }
         self.counts[b.0] += n;
+        self.widen(b.0, b.0, n);
+    }
+
+    /// Takes `n` more values lying in buckets `low..=high`.
+    fn widen(&mut self, low: usize, high: usize, n: u64) {
         if self.total == 0 {
-            (self.low, self.high) = (b.0, b.0);
+            (self.low, self.high) = (low, high);
         } else {
-            self.low = self.low.min(b.0);
-            self.high = self.high.max(b.0);
+            self.low = self.low.min(low);
+            self.high = self.high.max(high);
         }
         self.total += n;
     }
@@ -119,13 +124,7 @@ impl LatencyHistogram {
         for (mine, theirs) in self.counts[low..=high].iter_mut().zip(&other.counts[low..=high]) {
             *mine += theirs;
         }
-        if self.total == 0 {
-            (self.low, self.high) = (low, high);
-        } else {
-            self.low = self.low.min(low);
-            self.high = self.high.max(high);
-        }
-        self.total += other.total;
+        self.widen(low, high, other.total);
     }
 
     /// Forgets every value (clearing only the buckets in use).
