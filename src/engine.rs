@@ -1,4 +1,5 @@
 //! The simulation engine's generic parts: integer time, the event queue,
+//! an id-indexed heap,
 //! seeded random streams, distributions, the processor-sharing station, and
 //! the loop that drives a model.
 //!
@@ -8,6 +9,7 @@
 
 pub mod dist;
 pub mod histogram;
+pub mod indexed_heap;
 pub mod ps;
 pub mod queue;
 pub mod rng;

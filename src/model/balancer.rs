@@ -8,16 +8,15 @@
 //! - round robin: a cursor over the backends; one in slow start is taken
 //!   with probability weight/1000, otherwise the cursor moves on;
 //! - random: weighted, by a Fenwick tree over the backends' weights;
-//! - least outstanding: an ordered set keyed by in-flight count, ties to the
+//! - least outstanding: a min-heap keyed by in-flight count, ties to the
 //!   backend picked least recently (so idle backends take turns); a backend
 //!   in slow start is taken with probability weight/1000 when its turn
 //!   comes, as in round robin (a weight inside the key would starve it:
 //!   an idle full-weight backend always wins);
 //! - power of two choices: two weighted random picks, the less loaded wins.
 
-use std::collections::BTreeSet;
-
 use super::instance::InstanceId;
+use crate::engine::indexed_heap::IndexedHeap;
 use crate::engine::rng::Stream;
 
 /// Load-balancing algorithms.
@@ -50,7 +49,8 @@ pub struct Router {
     last_pick: Vec<u64>,
     fenwick: Vec<u64>,
     cursor: usize,
-    lor: BTreeSet<(u64, u64, u32)>,
+    /// Least outstanding: the members by (outstanding, last pick, id).
+    lor: IndexedHeap,
     picks: u64,
     rng: Stream,
 }
@@ -67,7 +67,7 @@ impl Router {
             last_pick: Vec::new(),
             fenwick: vec![0],
             cursor: 0,
-            lor: BTreeSet::new(),
+            lor: IndexedHeap::new(),
             picks: 0,
             rng,
         }
@@ -121,7 +121,7 @@ impl Router {
         let p = self.members.len() - 1;
         self.fenwick_rebuild_slot(p);
         if self.algorithm == Algorithm::LeastOutstanding {
-            self.lor.insert(self.lor_key(id));
+            self.lor.set(id, self.lor_key(id));
         }
     }
 
@@ -131,9 +131,7 @@ impl Router {
         let Some(p) = self.pos.get(id as usize).copied().flatten() else {
             return;
         };
-        if self.algorithm == Algorithm::LeastOutstanding {
-            self.lor.remove(&self.lor_key(id));
-        }
+        self.lor.remove(id);
         let p = p as usize;
         let last = self.members.len() - 1;
         // Zero the leaving slot, move the last member into it.
@@ -206,38 +204,42 @@ impl Router {
 
     /// Applies `f` to `id`'s state, keeping the least-outstanding order.
     fn touch(&mut self, id: u32, f: impl FnOnce(&mut Self)) {
-        let keyed = self.algorithm == Algorithm::LeastOutstanding && self.member(id);
-        if keyed {
-            self.lor.remove(&self.lor_key(id));
-        }
         f(self);
-        if keyed {
-            self.lor.insert(self.lor_key(id));
+        if self.lor.contains(id) {
+            self.lor.set(id, self.lor_key(id));
         }
     }
 
-    fn lor_key(&self, id: u32) -> (u64, u64, u32) {
+    /// (outstanding, last pick, id) packed into one integer: 32, 64 and 32 bits.
+    fn lor_key(&self, id: u32) -> u128 {
         let i = id as usize;
-        (self.outstanding[i] as u64, self.last_pick[i], id)
+        (self.outstanding[i] as u128) << 96 | (self.last_pick[i] as u128) << 32 | id as u128
     }
 
     /// The least loaded backend; one in slow start that declines its turn
     /// goes to the back of its tie group, as round robin's cursor moves on.
+    /// Those that decline leave the heap until the pick is made, so the
+    /// next in order is offered the turn (the heap's minimum).
     fn pick_least_outstanding(&mut self) -> u32 {
         let mut skipped = Vec::new();
-        let Self { lor, weight, rng, .. } = self;
-        let chosen = lor.iter().map(|k| k.2).find(|&id| {
-            let w = weight[id as usize];
-            let take = w >= FULL || rng.below(FULL as u64) < w as u64;
-            if !take {
-                skipped.push(id);
+        let chosen = loop {
+            let Some(id) = self.lor.peek() else {
+                // Picked only with backends: if none took its turn, every one
+                // was skipped, and the last of them is taken.
+                let last = skipped.pop().expect("non-empty");
+                self.lor.set(last, self.lor_key(last));
+                break last;
+            };
+            let w = self.weight[id as usize];
+            if w >= FULL || self.rng.below(FULL as u64) < w as u64 {
+                break id;
             }
-            take
-        });
-        // Picked only with backends: if none took its turn, every one was skipped.
-        let chosen = chosen.unwrap_or_else(|| skipped.pop().expect("non-empty"));
+            self.lor.remove(id);
+            skipped.push(id);
+        };
         for id in skipped {
-            self.touch(id, |r| r.last_pick[id as usize] = r.picks);
+            self.last_pick[id as usize] = self.picks;
+            self.lor.set(id, self.lor_key(id));
         }
         chosen
     }
