@@ -10,6 +10,16 @@
 //! Cancellation is lazy: an event that is no longer wanted stays in the heap
 //! and its handler ignores it (entities carry generation counters).
 //!
+//! Fixed-delay timers skip the heap. Client timeouts are scheduled on every
+//! attempt and almost never fire; each is due a fixed delay after its
+//! attempt starts, so they are scheduled in time order, and the heap's work
+//! was largely pushing and popping them past the dense near-future events
+//! (completions, arrivals). [`EventQueue::schedule_timer`] appends such an
+//! event to a FIFO lane when its key is above the lane's last (otherwise it
+//! goes to the heap); a pop takes the smaller key of the lane's front and
+//! the heap's top. The pop order is the same total order of keys either
+//! way, so the run does not change, only its cost.
+//!
 //! The queue refuses the past. An event scheduled before the clock is a
 //! model bug (a handler computed a time from a stale instant), and moving it
 //! to "now" would hide it and still change the run. NeXosim refuses such an
@@ -20,7 +30,7 @@
 //! on with a silently altered run.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt::Debug;
 
 use super::time::SimTime;
@@ -55,6 +65,8 @@ const ORDINARY: u128 = 1 << 63;
 /// The event queue: earliest time first, ties in scheduling order.
 pub struct EventQueue<E> {
     heap: BinaryHeap<Entry<E>>,
+    /// Events scheduled in increasing key order (see the module docs).
+    lane: VecDeque<Entry<E>>,
     next_seq: u64,
     now: SimTime,
 }
@@ -68,7 +80,12 @@ impl<E> Default for EventQueue<E> {
 impl<E> EventQueue<E> {
     /// An empty queue at time zero.
     pub fn new() -> Self {
-        EventQueue { heap: BinaryHeap::with_capacity(1024), next_seq: 0, now: SimTime::ZERO }
+        EventQueue {
+            heap: BinaryHeap::with_capacity(1024),
+            lane: VecDeque::with_capacity(1024),
+            next_seq: 0,
+            now: SimTime::ZERO,
+        }
     }
 
     /// The time of the last popped event (the simulation clock).
@@ -106,23 +123,70 @@ impl<E> EventQueue<E> {
     where
         E: Debug,
     {
+        let entry = self.entry(at, class, event);
+        self.heap.push(entry);
+    }
+
+    /// `event` keyed at `at` in `class`, in scheduling order.
+    #[inline]
+    fn entry(&mut self, at: SimTime, class: u128, event: E) -> Entry<E>
+    where
+        E: Debug,
+    {
         if at < self.now {
             refuse_the_past(&event, at, self.now);
         }
         let key = ((at.as_nanos() as u128) << 64) | class | self.next_seq as u128;
         self.next_seq += 1;
-        self.heap.push(Entry { key, event });
+        Entry { key, event }
+    }
+
+    /// Schedules `event` at `at`, as [`EventQueue::schedule`], for an event
+    /// usually scheduled in time order (a fixed-delay timer): the lane takes
+    /// it when it is due after the lane's last event, the heap otherwise.
+    ///
+    /// # Panics
+    ///
+    /// If `at` is before now, as [`EventQueue::schedule`].
+    pub fn schedule_timer(&mut self, at: SimTime, event: E)
+    where
+        E: Debug,
+    {
+        let entry = self.entry(at, ORDINARY, event);
+        if self.lane.back().is_none_or(|last| last.key < entry.key) {
+            self.lane.push_back(entry);
+        } else {
+            self.heap.push(entry);
+        }
+    }
+
+    /// Where the next event is: the lane's front if its key is the smaller.
+    #[inline]
+    fn next_in_lane(&self) -> Option<bool> {
+        match (self.lane.front(), self.heap.peek()) {
+            (Some(l), Some(h)) => Some(l.key < h.key),
+            (Some(_), None) => Some(true),
+            (None, Some(_)) => Some(false),
+            (None, None) => None,
+        }
     }
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|e| SimTime::from_nanos((e.key >> 64) as u64))
+        let key = match self.next_in_lane()? {
+            true => self.lane.front()?.key,
+            false => self.heap.peek()?.key,
+        };
+        Some(SimTime::from_nanos((key >> 64) as u64))
     }
 
     /// Removes the next event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = self.heap.pop()?;
+        let entry = match self.next_in_lane()? {
+            true => self.lane.pop_front()?,
+            false => self.heap.pop()?,
+        };
         self.now = SimTime::from_nanos((entry.key >> 64) as u64);
         Some((self.now, entry.event))
     }
@@ -136,12 +200,12 @@ impl<E> EventQueue<E> {
 
     /// Events waiting, including lazily cancelled ones.
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.lane.len()
     }
 
     /// Whether nothing is scheduled.
     pub fn is_empty(&self) -> bool {
-        self.heap.is_empty()
+        self.heap.is_empty() && self.lane.is_empty()
     }
 }
 
@@ -194,6 +258,23 @@ mod tests {
         q.schedule(SimTime::from_nanos(50), "first");
         q.pop();
         q.schedule(SimTime::from_nanos(10), "late");
+    }
+
+    #[test]
+    fn timers_interleave_with_the_heap_in_key_order() {
+        let mut q = EventQueue::new();
+        q.schedule_timer(SimTime::from_nanos(100), "timer 100");
+        q.schedule(SimTime::from_nanos(50), "event 50");
+        q.schedule_timer(SimTime::from_nanos(100), "timer 100 again");
+        // Out of order for the lane: it goes to the heap, and still pops in order.
+        q.schedule_timer(SimTime::from_nanos(70), "timer 70");
+        q.schedule(SimTime::from_nanos(100), "event 100");
+        q.schedule_first(SimTime::from_nanos(100), "action 100");
+        assert_eq!(q.len(), 6);
+        assert_eq!(q.peek_time(), Some(SimTime::from_nanos(50)));
+        let order: Vec<_> = std::iter::from_fn(|| q.pop().map(|(_, e)| e)).collect();
+        assert_eq!(order, ["event 50", "timer 70", "action 100", "timer 100", "timer 100 again", "event 100"]);
+        assert!(q.is_empty());
     }
 
     #[test]

@@ -121,7 +121,7 @@ impl Cx<'_> {
         self.c.balancer.in_flight += 1;
         self.c.rec.enter(now);
         if let Some(t) = self.c.scenario.client.timeout {
-            q.schedule(now + t, Event::Timeout(r));
+            q.schedule_timer(now + t, Event::Timeout(r));
         }
         self.route(now, r, q);
     }
