@@ -1,7 +1,6 @@
-//! The simulation engine's generic parts: integer time, the event queue,
-//! an id-indexed heap,
-//! seeded random streams, distributions, the processor-sharing station, and
-//! the loop that drives a model.
+//! The simulation engine's generic parts: integer time, the event queue, an
+//! id-indexed heap, seeded random streams, distributions, the
+//! processor-sharing station, and the loop that drives a model.
 //!
 //! The loop is the same for every caller: tests, batch runs and the TUI all
 //! drive a model through [`Engine::step`], [`Engine::run_until`] and
