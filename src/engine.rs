@@ -98,15 +98,11 @@ impl<M: Model> Engine<M> {
     /// The one pop-and-handle step every driver shares: handles the next
     /// event if it is due by `horizon`, and says whether it did.
     fn handle_next(&mut self, horizon: SimTime, bound: Bound) -> bool {
-        let due = match (self.queue.peek_time(), bound) {
-            (Some(t), Bound::Through) => t <= horizon,
-            (Some(t), Bound::Before) => t < horizon,
-            (None, _) => false,
+        let due = |t| match bound {
+            Bound::Through => t <= horizon,
+            Bound::Before => t < horizon,
         };
-        if !due {
-            return false;
-        }
-        let Some((now, event)) = self.queue.pop() else { return false };
+        let Some((now, event)) = self.queue.pop_if(due) else { return false };
         self.model.handle(now, event, &mut self.queue);
         self.handled += 1;
         true

@@ -163,7 +163,7 @@ impl PsStation {
             }
             // The loop's condition just peeked this job.
             let tag = self.jobs.pop().expect("peeked");
-            if !self.removed.remove(&tag.token) {
+            if !self.take_removed(tag.token) {
                 self.active -= 1;
                 out.push(tag.token);
             }
@@ -187,8 +187,8 @@ impl PsStation {
     /// When the next job finishes at the current rate, or `None` if nothing
     /// is running or the rate is zero.
     pub fn next_completion(&mut self) -> Option<SimTime> {
-        while let Some(top) = self.jobs.peek() {
-            if self.removed.remove(&top.token) {
+        while let Some(&top) = self.jobs.peek() {
+            if self.take_removed(top.token) {
                 self.jobs.pop();
                 continue;
             }
@@ -224,6 +224,19 @@ impl PsStation {
         }
         self.scheduled = None;
         true
+    }
+
+    /// Whether `token` was removed early (and forgets it). Removals are rare,
+    /// so the empty set is checked first: a tree lookup per completion was
+    /// 1.6% of an M/M/c run.
+    #[inline]
+    fn take_removed(&mut self, token: u64) -> bool {
+        !self.removed.is_empty() && self.forget_removed(token)
+    }
+
+    #[cold]
+    fn forget_removed(&mut self, token: u64) -> bool {
+        self.removed.remove(&token)
     }
 
     fn reset(&mut self) {

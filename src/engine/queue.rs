@@ -160,34 +160,38 @@ impl<E> EventQueue<E> {
         }
     }
 
-    /// Where the next event is: the lane's front if its key is the smaller.
+    /// The next event's key and whether it is the lane's front (the smaller
+    /// key of the lane's front and the heap's top).
     #[inline]
-    fn next_in_lane(&self) -> Option<bool> {
+    fn next(&self) -> Option<(u128, bool)> {
         match (self.lane.front(), self.heap.peek()) {
-            (Some(l), Some(h)) => Some(l.key < h.key),
-            (Some(_), None) => Some(true),
-            (None, Some(_)) => Some(false),
-            (None, None) => None,
+            (Some(l), Some(h)) if l.key < h.key => Some((l.key, true)),
+            (_, Some(h)) => Some((h.key, false)),
+            (l, None) => l.map(|l| (l.key, true)),
         }
     }
 
     /// The time of the next event, if any.
     pub fn peek_time(&self) -> Option<SimTime> {
-        let key = match self.next_in_lane()? {
-            true => self.lane.front()?.key,
-            false => self.heap.peek()?.key,
-        };
-        Some(SimTime::from_nanos((key >> 64) as u64))
+        self.next().map(|(key, _)| time_of(key))
     }
 
     /// Removes the next event and advances the clock to its time.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        let entry = match self.next_in_lane()? {
-            true => self.lane.pop_front()?,
-            false => self.heap.pop()?,
-        };
-        self.now = SimTime::from_nanos((entry.key >> 64) as u64);
+        self.pop_if(|_| true)
+    }
+
+    /// Removes the next event if `due` says its time is, and advances the
+    /// clock to it.
+    #[inline]
+    pub fn pop_if(&mut self, due: impl FnOnce(SimTime) -> bool) -> Option<(SimTime, E)> {
+        let (key, in_lane) = self.next()?;
+        if !due(time_of(key)) {
+            return None;
+        }
+        let entry = if in_lane { self.lane.pop_front() } else { self.heap.pop() }?;
+        self.now = time_of(key);
         Some((self.now, entry.event))
     }
 
@@ -207,6 +211,12 @@ impl<E> EventQueue<E> {
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty() && self.lane.is_empty()
     }
+}
+
+/// The time part of a packed key.
+#[inline]
+fn time_of(key: u128) -> SimTime {
+    SimTime::from_nanos((key >> 64) as u64)
 }
 
 /// The panic of a push into the past, kept out of line so that the push
