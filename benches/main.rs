@@ -1,5 +1,6 @@
 //! Criterion benches, one group per area: the event queue, the M/M/c
-//! scenario, and the quickstart (the whole request path with autoscaling).
+//! scenarios, the quickstart (the whole request path with autoscaling), the
+//! full stack, and a 5,000-instance fleet against a 50-instance one.
 //! Each reports elements per second: events for the queue, simulated
 //! requests for the scenarios, runs for the sweep. Run with `cargo bench`.
 //! Larger areas live in `benches/main/` (as ratatui's benches do), where
@@ -82,6 +83,39 @@ fn quickstart(c: &mut Criterion) {
     run_scenario(c, "quickstart", scenario("quickstart", &[]));
 }
 
+/// The M/M/10 of `benches/vs-bare-mmc.sh` (λ = 800/s, 10 ms, 1,250 s: about
+/// a million customers), the run compared with the bare heap loop.
+fn mmc_vs_bare(c: &mut Criterion) {
+    let sets =
+        ["fleet.cores=10", "fleet.workers=10", "traffic.shape={kind=\"constant\",rps=800}", "duration=\"1250s\""];
+    run_scenario(c, "mmc_vs_bare", scenario("mmc", &sets));
+}
+
+/// The full stack on a steady diurnal load (`scenarios/steady.toml`: pools,
+/// PgBouncer, a cache, the database, HPA, retries), 10 simulated minutes.
+fn steady(c: &mut Criterion) {
+    run_scenario(c, "steady", scenario("steady", &["duration=\"10m\""]));
+}
+
+/// Per-instance cost: the same per-instance load (one core, ρ = 0.5 under
+/// least-outstanding routing) on 50 and on 5,000 instances, 500,000
+/// requests each. Requests per second falls only with the event heap's
+/// depth (a completion pending per busy instance), not with the fleet.
+fn fleet_size(c: &mut Criterion) {
+    for (n, secs) in [(50u32, 200u32), (5000, 2)] {
+        let sets = [
+            format!("fleet.initial={n}"),
+            "fleet.cores=1".into(),
+            "fleet.workers=1".into(),
+            "balancer.algorithm=\"least_outstanding\"".into(),
+            format!("traffic.shape={{kind=\"constant\",rps={}}}", n * 50),
+            format!("duration=\"{secs}s\""),
+        ];
+        let sets: Vec<&str> = sets.iter().map(String::as_str).collect();
+        run_scenario(c, &format!("fleet/{n}_instances"), scenario("mmc", &sets));
+    }
+}
+
 /// Events a run of `s` handles.
 fn events(s: &Arc<Scenario>) -> u64 {
     let mut sim = Simulation::new(s.clone(), s.seed, Box::new(NullSink)).unwrap();
@@ -122,6 +156,6 @@ fn detectors(c: &mut Criterion) {
     }
 }
 
-criterion_group!(benches, event_queue, mmc, quickstart, full_stack, detectors);
+criterion_group!(benches, event_queue, mmc, mmc_vs_bare, quickstart, steady, full_stack, fleet_size, detectors);
 criterion_group!(sweeps, main::sweep::bench);
 criterion_main!(benches, sweeps);
