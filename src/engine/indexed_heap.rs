@@ -80,7 +80,8 @@ impl IndexedHeap {
         }
         let at = at as usize;
         self.pos[id as usize] = ABSENT;
-        let last = self.heap.pop().expect("an id is held, so the heap is not empty");
+        // An id is held, so the heap is not empty.
+        let Some(last) = self.heap.pop() else { return };
         if at < self.heap.len() {
             // The last entry fills the hole, then moves whichever way its key says.
             self.heap[at] = last;
