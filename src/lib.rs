@@ -79,6 +79,7 @@ pub mod analysis;
 pub mod calibrate;
 #[doc(hidden)]
 pub mod cli;
+pub mod compare;
 pub mod diagnose;
 #[doc(hidden)]
 pub mod engine;
