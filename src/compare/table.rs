@@ -229,7 +229,7 @@ pub fn render(cmp: &Compare, s: &Standings) -> String {
             label,
             format!("{} better", r[1]),
             r[2].replace(' ', ", "),
-            format!("{} points", r[3]),
+            format!("{} point{}", r[3], if r[3] == "1" { "" } else { "s" }),
             format!("best mean {}", r[4]),
         ]);
     }

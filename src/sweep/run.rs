@@ -123,7 +123,8 @@ pub fn run_rows(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Finished, Error> {
     let total = opts.shard.len(plan.runs());
-    let work = |k: usize, halted: &dyn Fn() -> bool| run_one(plan, opts.shard.run(k), opts.keep_runs.as_deref(), halted);
+    let work =
+        |k: usize, halted: &dyn Fn() -> bool| run_one(plan, opts.shard.run(k), opts.keep_runs.as_deref(), halted);
     let on_panic = |k: usize| {
         let r = opts.shard.run(k);
         eprintln!("scalesim: run {r} panicked; reproduce it alone with:\n  {}", plan.reproduce(r));
