@@ -126,7 +126,7 @@ pub(super) fn run(a: Args) -> Result<(), Error> {
     text.push_str(&format!("\nwrote {}\n", names.join(", ")));
     if a.report {
         let html = dir.join("report.html");
-        crate::report::write(&[dir.clone()], None, &html)?;
+        crate::report::write(std::slice::from_ref(&dir), None, &html)?;
         text.push_str(&format!("wrote {}\n", html.display()));
     }
     super::emit(&text)

@@ -132,6 +132,10 @@ pub fn run_rows(
     run_indexed(opts.jobs, total, stop, &work, &mut |_, row: Vec<String>| on_row(&row), progress, &on_panic)
 }
 
+/// Computes item `k`, checking the stop function now and then: `None` when
+/// a stop request ended it.
+pub type Work<'a, T> = dyn Fn(usize, &dyn Fn() -> bool) -> Result<Option<T>, Error> + Sync + 'a;
+
 /// Runs items `0..total` on `jobs` threads (`work` computes item `k`;
 /// `None` when a stop request ended it), handing each result to `on_item`
 /// strictly in index order and reporting `(done, total)` to `progress`.
@@ -142,7 +146,7 @@ pub fn run_indexed<T: Send>(
     jobs: usize,
     total: usize,
     stop: &AtomicBool,
-    work: &(dyn Fn(usize, &dyn Fn() -> bool) -> Result<Option<T>, Error> + Sync),
+    work: &Work<'_, T>,
     on_item: &mut dyn FnMut(usize, T) -> Result<(), Error>,
     progress: &mut dyn FnMut(usize, usize),
     on_panic: &dyn Fn(usize),
