@@ -336,3 +336,70 @@ fn every_shipped_compare_file_is_valid() {
     }
     assert!(n >= 2, "the World Cup and NASA comparisons");
 }
+
+/// Whether headless Chromium is here (CI installs it: there a missing one fails).
+fn chromium() -> bool {
+    let ok = Command::new("chromium").arg("--version").output().is_ok_and(|o| o.status.success());
+    if !ok {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "'chromium' is not installed on CI");
+        eprintln!("SKIPPED: 'chromium' is not installed (apt-get install -y chromium)");
+    }
+    ok
+}
+
+#[test]
+fn the_compare_report_shows_the_ranking_the_pairwise_table_and_the_winners_in_chromium() {
+    if !chromium() {
+        return;
+    }
+    let (dir, path) = setup("report", COMPARE);
+    let cmp = checked(&path);
+    let out = dir.join("out");
+    let s = execute(&cmp, 2, &out).standings.expect("standings");
+    let page = out.join("report.html");
+    scalesim::report::write(std::slice::from_ref(&out), None, &page).unwrap_or_else(|e| panic!("{e}"));
+    let shots = support::root().join("target").join("report-screenshots");
+    fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("compare.png");
+    let _ = fs::remove_file(&shot);
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let run = |extra: &str| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--disable-gpu",
+                "--no-sandbox",
+                "--hide-scrollbars",
+                "--no-first-run",
+                // Any host name fails: the report must need no network.
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1400,1200",
+                "--virtual-time-budget=5000",
+            ])
+            .arg(format!("--user-data-dir={}", dir.join("chromium").display()))
+            .arg(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium runs")
+    };
+    let dump = run("--dump-dom");
+    let dom = String::from_utf8_lossy(&dump.stdout);
+    let taken = run(&format!("--screenshot={}", shot.display()));
+    assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&taken.stderr));
+    let log = String::from_utf8_lossy(&dump.stderr);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages:\n{}", console.join("\n"));
+    assert!(!dom.contains("data-errors"), "a script failed");
+    // One ranking row per contender, best first; 4 × 3 shaded pairwise
+    // cells; one winners row per metric.
+    assert_eq!(dom.matches("<tr class=\"contender\">").count(), 4);
+    let first = dom.find("<tr class=\"contender\">").unwrap();
+    assert!(dom[first..].contains(&s.names[s.order[0]]), "the leader comes first");
+    assert_eq!(dom.matches("<td class=\"cell\"").count(), 4 * 3);
+    assert_eq!(dom.matches("<tr class=\"winner\">").count(), METRICS.len());
+    for heading in ["Ranking: tiny-policies", "Pairwise results", "Per-metric winners"] {
+        assert!(dom.contains(heading), "{heading}");
+    }
+}
