@@ -9,6 +9,7 @@ use std::time::Instant;
 use clap::{Parser, Subcommand};
 use strum::IntoEnumIterator;
 
+mod compare;
 mod observe;
 
 use crate::engine::time::SimDuration;
@@ -137,6 +138,42 @@ pub enum Command {
         /// Keep every run's outputs in DIR/run-NNN/.
         #[arg(long, value_name = "DIR")]
         keep_runs: Option<PathBuf>,
+        /// Print no progress.
+        #[arg(long, short)]
+        quiet: bool,
+    },
+    /// Compare policies on the same workloads and seeds: run every
+    /// contender on every scenario in parallel, then rank them by a
+    /// pairwise tournament on the elasticity scorecard, SLO attainment and
+    /// cost (README "Comparing policies").
+    Compare {
+        /// The compare file (see compares/).
+        file: Option<PathBuf>,
+        /// A workload, instead of the file's scenarios (repeatable).
+        #[arg(long = "scenario", value_name = "FILE")]
+        scenarios: Vec<PathBuf>,
+        /// A contender: a policy file ([autoscaler] only), as NAME=FILE or
+        /// FILE (named after it); added to the file's (repeatable).
+        #[arg(long = "policy", value_name = "NAME=FILE")]
+        policies: Vec<String>,
+        /// Seeds per scenario: its seed and the next N−1 (instead of the file's).
+        #[arg(long, value_name = "N")]
+        seeds: Option<u64>,
+        /// Override a field in every run, e.g. --set duration=20m (repeatable).
+        #[arg(long = "set", value_name = "KEY.PATH=VALUE")]
+        set: Vec<String>,
+        /// Runs at once [default: the number of CPUs].
+        #[arg(long, short)]
+        jobs: Option<usize>,
+        /// Output directory [default: out/<comparison name>/].
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Keep every run's outputs in DIR/run-NN/.
+        #[arg(long, value_name = "DIR")]
+        keep_runs: Option<PathBuf>,
+        /// Also write report.html into the output directory.
+        #[arg(long)]
+        report: bool,
         /// Print no progress.
         #[arg(long, short)]
         quiet: bool,
@@ -348,6 +385,10 @@ pub fn execute(cli: Cli) -> Result<(), Error> {
             };
             let jobs = jobs_arg(jobs)?;
             run_sweep(&sweep, out, sweep::Options { jobs, shard, keep_runs }, quiet)
+        }
+        Command::Compare { file, scenarios, policies, seeds, set, jobs, out, keep_runs, report, quiet } => {
+            let jobs = jobs_arg(jobs)?;
+            compare::run(compare::Args { file, scenarios, policies, seeds, set, jobs, out, keep_runs, report, quiet })
         }
         Command::Diagnose { scenario, set, seed, budget, jobs, out, keep_runs } => {
             if budget < 2 {

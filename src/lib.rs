@@ -23,11 +23,12 @@
 //! 11. [`sim`]: the simulation of one scenario, wiring model, policy and detectors into the engine; imports the layers before it.
 //! 12. [`validate`]: a calibrated scenario replayed against the observed series; imports the layers before it.
 //! 13. [`sweep`]: many simulations of one scenario's variants; imports the layers before it.
-//! 14. [`report`]: self-contained HTML reports over run directories and sweep tables; imports the layers before it.
-//! 15. [`interrupt`]: SIGINT and SIGTERM, handled alike: a stop flag and the removal of temporaries; imports `error` and `output`.
-//! 16. [`diagnose`]: a scenario's symptoms and its counterfactuals run side by side, with a verdict; imports the layers before it.
-//! 17. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
-//! 18. [`cli`]: the command line over all of it; imports any layer before it.
+//! 14. [`compare`]: several policies on the same workloads and seeds, ranked by a pairwise tournament; imports the layers before it.
+//! 15. [`report`]: self-contained HTML reports over run directories, sweep tables and comparisons; imports the layers before it.
+//! 16. [`interrupt`]: SIGINT and SIGTERM, handled alike: a stop flag and the removal of temporaries; imports `error` and `output`.
+//! 17. [`diagnose`]: a scenario's symptoms and its counterfactuals run side by side, with a verdict; imports the layers before it.
+//! 18. [`tui`]: the game-day dashboard over one simulation; imports the layers before it.
+//! 19. [`cli`]: the command line over all of it; imports any layer before it.
 //!
 //! # The library's surface
 //!
@@ -79,6 +80,7 @@ pub mod analysis;
 pub mod calibrate;
 #[doc(hidden)]
 pub mod cli;
+pub mod compare;
 pub mod diagnose;
 #[doc(hidden)]
 pub mod engine;

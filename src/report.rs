@@ -1,5 +1,5 @@
 //! `scalesim report`: one self-contained HTML file for a run, several runs
-//! compared, or a sweep — every script, style and datum inline, so it opens
+//! compared, a sweep, a validation or a comparison — every script, style and datum inline, so it opens
 //! from `file://` with no network. The report reads what runs and sweeps
 //! wrote (run directories, sweep CSVs), never the simulation.
 //!
@@ -12,6 +12,7 @@
 //! specs into uPlot options and adds the findings' shading and the
 //! decisions' markers.
 
+pub mod compare;
 pub mod downsample;
 pub mod page;
 pub mod palette;
@@ -39,6 +40,8 @@ pub enum Input {
     Sweep(Box<sweep::SweepRead>),
     /// A `scalesim validate` directory.
     Validation(Box<validation::ValidationRead>),
+    /// A `scalesim compare` directory.
+    Compare(Box<compare::CompareRead>),
 }
 
 impl Input {
@@ -49,6 +52,7 @@ impl Input {
         match paths {
             [] => Err(Error::Usage("report: give run directories or a sweep CSV".into())),
             [one] if one.is_file() => Ok(Input::Sweep(Box::new(sweep::SweepRead::read(one, base)?))),
+            [one] if compare::is_compare(one) => Ok(Input::Compare(Box::new(compare::CompareRead::read(one)?))),
             [one] if validation::is_validation(one) => {
                 Ok(Input::Validation(Box::new(validation::ValidationRead::read(one)?)))
             }
@@ -89,6 +93,11 @@ pub fn build(input: &Input) -> String {
             let sections: Vec<Box<dyn Section + '_>> =
                 vec![Box::new(validation::Errors(v)), Box::new(validation::Overlay(v))];
             render(&format!("scalesim report — validation {}", v.dir.display()), &sections)
+        }
+        Input::Compare(c) => {
+            let sections: Vec<Box<dyn Section + '_>> =
+                vec![Box::new(compare::Ranking(c)), Box::new(compare::Pairwise(c)), Box::new(compare::Winners(c))];
+            render(&format!("scalesim report — compare {}", c.name), &sections)
         }
     }
 }

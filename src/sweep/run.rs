@@ -19,7 +19,7 @@ use super::Plan;
 use super::shard::Shard;
 use super::table::run_cells;
 use crate::error::Error;
-use crate::output::{DirSink, NullSink, Sink};
+use crate::output::{DirSink, NullSink, Sink, Summary};
 use crate::scenario::Scenario;
 use crate::sim::Simulation;
 
@@ -67,6 +67,37 @@ pub fn run_dir(dir: &Path, r: usize, runs: usize) -> PathBuf {
     dir.join(format!("run-{r:0width$}"))
 }
 
+/// Simulates `scenario` at `seed` into `sink` to the end; `None` if a stop
+/// request ended it. `at` names the run in I/O errors.
+pub fn simulate(
+    scenario: Arc<Scenario>,
+    seed: u64,
+    sink: Box<dyn Sink + Send>,
+    at: &Path,
+    halted: &dyn Fn() -> bool,
+) -> Result<Option<Summary>, Error> {
+    let mut sim = Simulation::new(scenario, seed, sink).map_err(|e| Error::io(at, e))?;
+    let mut events: u32 = 0;
+    while sim.step() {
+        events = events.wrapping_add(1);
+        if events & 0xfff == 0 && halted() {
+            return Ok(None);
+        }
+    }
+    sim.finish().map(Some).map_err(|e| Error::io(at, e))
+}
+
+/// The sink of run `r`: its directory under `--keep-runs`, or nothing.
+pub fn run_sink(keep: Option<&Path>, r: usize, runs: usize) -> Result<Box<dyn Sink + Send>, Error> {
+    match keep {
+        Some(dir) => {
+            let d = run_dir(dir, r, runs);
+            Ok(Box::new(DirSink::create(&d).map_err(|e| Error::io(&d, e))?))
+        }
+        None => Ok(Box::new(NullSink)),
+    }
+}
+
 /// Runs one run; `None` if a stop request ended it.
 fn run_one(
     plan: &Plan,
@@ -76,24 +107,10 @@ fn run_one(
 ) -> Result<Option<Vec<String>>, Error> {
     let (point, seed) = plan.locate(r);
     let scenario = Arc::new(Scenario::load(&plan.file.scenario, &plan.overrides(point))?);
-    let sink: Box<dyn Sink + Send> = match keep {
-        Some(dir) => {
-            let d = run_dir(dir, r, plan.runs());
-            Box::new(DirSink::create(&d).map_err(|e| Error::io(&d, e))?)
-        }
-        None => Box::new(NullSink),
-    };
-    let mut sim = Simulation::new(scenario, seed, sink).map_err(|e| Error::io(&plan.file.scenario, e))?;
-    let mut events: u32 = 0;
-    while sim.step() {
-        events = events.wrapping_add(1);
-        if events & 0xfff == 0 && halted() {
-            return Ok(None);
-        }
-    }
+    let sink = run_sink(keep, r, plan.runs())?;
     let at = keep.map_or_else(|| plan.file.scenario.clone(), |dir| run_dir(dir, r, plan.runs()));
-    let summary = sim.finish().map_err(|e| Error::io(at, e))?;
-    Ok(Some(run_cells(r, point, &plan.value_strings(point), seed, &summary)))
+    let summary = simulate(scenario, seed, sink, &at, halted)?;
+    Ok(summary.map(|s| run_cells(r, point, &plan.value_strings(point), seed, &s)))
 }
 
 /// Runs the shard's runs on `opts.jobs` threads, handing each finished row
@@ -106,7 +123,35 @@ pub fn run_rows(
     progress: &mut dyn FnMut(usize, usize),
 ) -> Result<Finished, Error> {
     let total = opts.shard.len(plan.runs());
-    let jobs = opts.jobs.max(1);
+    let work =
+        |k: usize, halted: &dyn Fn() -> bool| run_one(plan, opts.shard.run(k), opts.keep_runs.as_deref(), halted);
+    let on_panic = |k: usize| {
+        let r = opts.shard.run(k);
+        eprintln!("scalesim: run {r} panicked; reproduce it alone with:\n  {}", plan.reproduce(r));
+    };
+    run_indexed(opts.jobs, total, stop, &work, &mut |_, row: Vec<String>| on_row(&row), progress, &on_panic)
+}
+
+/// Computes item `k`, checking the stop function now and then: `None` when
+/// a stop request ended it.
+pub type Work<'a, T> = dyn Fn(usize, &dyn Fn() -> bool) -> Result<Option<T>, Error> + Sync + 'a;
+
+/// Runs items `0..total` on `jobs` threads (`work` computes item `k`;
+/// `None` when a stop request ended it), handing each result to `on_item`
+/// strictly in index order and reporting `(done, total)` to `progress`.
+/// The first error (lowest index) is returned; a panic is reported by
+/// `on_panic(k)` and resumed. Sweeps and `compare` both run through it.
+#[allow(clippy::too_many_arguments)]
+pub fn run_indexed<T: Send>(
+    jobs: usize,
+    total: usize,
+    stop: &AtomicBool,
+    work: &Work<'_, T>,
+    on_item: &mut dyn FnMut(usize, T) -> Result<(), Error>,
+    progress: &mut dyn FnMut(usize, usize),
+    on_panic: &dyn Fn(usize),
+) -> Result<Finished, Error> {
+    let jobs = jobs.max(1);
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(jobs)
         .thread_name(|i| format!("scalesim-sweep-{i}"))
@@ -115,9 +160,9 @@ pub fn run_rows(
     let next = AtomicUsize::new(0);
     let halt = AtomicBool::new(false);
     let halted = || halt.load(Ordering::Relaxed) || stop.load(Ordering::Relaxed);
-    let (tx, rx) = mpsc::channel::<(usize, Result<Option<Vec<String>>, Failure>)>();
+    let (tx, rx) = mpsc::channel::<(usize, Result<Option<T>, Failure>)>();
 
-    let mut buffer: BTreeMap<usize, Vec<String>> = BTreeMap::new();
+    let mut buffer: BTreeMap<usize, T> = BTreeMap::new();
     let mut written = 0usize; // local index of the next row to write
     let mut done = 0usize;
     let mut failure: Option<(usize, Failure)> = None;
@@ -135,8 +180,7 @@ pub fn run_rows(
                     if k >= total {
                         break;
                     }
-                    let r = opts.shard.run(k);
-                    let result = catch_unwind(AssertUnwindSafe(|| run_one(plan, r, opts.keep_runs.as_deref(), halted)));
+                    let result = catch_unwind(AssertUnwindSafe(|| work(k, halted)));
                     let sent = match result {
                         Ok(Ok(row)) => Ok(row),
                         Ok(Err(e)) => Err(Failure::Error(e)),
@@ -154,8 +198,8 @@ pub fn run_rows(
                 Ok(Some(row)) => {
                     done += 1;
                     buffer.insert(k, row);
-                    while let Some(row) = buffer.remove(&written) {
-                        if let Err(e) = on_row(&row) {
+                    while let Some(item) = buffer.remove(&written) {
+                        if let Err(e) = on_item(written, item) {
                             halt.store(true, Ordering::Relaxed);
                             failure.get_or_insert((k, Failure::Error(e)));
                         }
@@ -174,18 +218,17 @@ pub fn run_rows(
         }
     });
     if let Some((k, f)) = failure {
-        let r = opts.shard.run(k);
         return match f {
             Failure::Error(e) => Err(e),
             Failure::Panic(payload) => {
-                eprintln!("scalesim: run {r} panicked; reproduce it alone with:\n  {}", plan.reproduce(r));
+                on_panic(k);
                 std::panic::resume_unwind(payload)
             }
         };
     }
     // Stopped early: rows that finished after a gap are kept too, in order.
-    for row in buffer.into_values() {
-        on_row(&row)?;
+    for (k, item) in buffer {
+        on_item(k, item)?;
     }
     Ok(Finished { done, total, interrupted: done < total })
 }

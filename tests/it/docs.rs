@@ -6,7 +6,7 @@
 //! into the files (then put the elisions back where timings show).
 //!
 //! Each page runs in a scratch directory that links the repository's inputs
-//! (scenarios, models, sweeps, the invalid fixtures, the recordings), so the commands write
+//! (scenarios, models, sweeps, compare files, the invalid fixtures, the recordings), so the commands write
 //! their `out/` there and never over a developer's results.
 
 use std::path::{Path, PathBuf};
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use crate::support::root;
 
 /// What the commands in the docs read, linked into the scratch directory.
-const INPUTS: [&str; 5] = ["scenarios", "models", "sweeps", "tests", "validation"];
+const INPUTS: [&str; 6] = ["scenarios", "models", "sweeps", "compares", "tests", "validation"];
 
 fn link_inputs(work: &Path) {
     std::fs::create_dir_all(work).unwrap();

@@ -3,6 +3,7 @@
 mod advisor;
 mod byos;
 mod cli;
+mod compare;
 mod data;
 mod determinism;
 mod diagnose;
