@@ -72,6 +72,11 @@ pub enum Verdict {
     /// Refuse the excess fast.
     #[strum(serialize = "SHED LOAD")]
     ShedLoad,
+    /// The capacity is enough; the policy moves it wrongly (flapping, a
+    /// scale-in that kills what is in flight). Not one of the tree's words:
+    /// the tree asks whether to scale, not how the autoscaler behaves.
+    #[strum(serialize = "TUNE THE AUTOSCALER")]
+    TuneTheAutoscaler,
     /// The baseline meets its SLO.
     #[strum(serialize = "NO CHANGE NEEDED")]
     NoChangeNeeded,
@@ -97,7 +102,11 @@ impl Verdict {
             Remedy::ReadReplicas | Remedy::LargerCache => Verdict::Cache,
             // A retry budget sheds the retries.
             Remedy::ShedLoad | Remedy::RetryBudget => Verdict::ShedLoad,
-            Remedy::NodeHeadroom | Remedy::ShorterWindow => Verdict::ScaleNow,
+            // Capacity sooner: ready in advance, seen sooner, or started warm.
+            Remedy::NodeHeadroom | Remedy::ShorterWindow | Remedy::WarmPool => Verdict::ScaleNow,
+            // Coalesced fills take the stampede's reads off the primary.
+            Remedy::SingleFlight => Verdict::Cache,
+            Remedy::Hysteresis | Remedy::Draining => Verdict::TuneTheAutoscaler,
         }
     }
 }
@@ -312,7 +321,8 @@ pub fn diagnose(path: &Path, set: &[String], seed: Option<u64>, opts: &Options) 
     // are reported, not run.
     let mut skipped = Vec::new();
     let mut runnable: Vec<(Variant, Scenario)> = Vec::new();
-    for v in variants::choose(&base, &symptoms, summary.cost.peak_replicas) {
+    let findings: Vec<_> = summary.findings.iter().map(|f| f.kind).collect();
+    for v in variants::choose(&base, &symptoms, &signs, &findings, summary.cost.peak_replicas) {
         if runnable.len() + 1 >= opts.budget.max(2) {
             skipped.push((v.name.clone(), format!("over the budget of {} runs", opts.budget)));
             continue;

@@ -81,6 +81,8 @@ pub struct Signs {
     pub pending_share: f64,
     /// Share of the bad ticks with the policy at its max replicas.
     pub at_max_share: f64,
+    /// The most replicas the policy asked for, over the whole run.
+    pub peak_desired: u32,
 }
 
 /// Measures the signs over `ticks`.
@@ -112,6 +114,7 @@ pub fn signs(s: &Scenario, ticks: &[TickRow]) -> Signs {
         connection_errors: if finished > 0.0 { conn / finished } else { 0.0 },
         pending_share: rows.iter().filter(|r| r.replicas_pending > 0).count() as f64 / n,
         at_max_share: max.map_or(0.0, |m| rows.iter().filter(|r| r.replicas_desired >= m).count() as f64 / n),
+        peak_desired: ticks.iter().map(|r| r.replicas_desired).max().unwrap_or(0),
     }
 }
 
@@ -184,6 +187,14 @@ pub fn classify(s: &Scenario, signs: &Signs, summary: &Summary) -> Vec<Symptom> 
             Class::DatabaseBound,
             format!("the database's CPU is at {} {over} (saturated at 90%)", pct(signs.db_util.unwrap_or(0.0))),
         );
+    } else if has(FindingKind::CacheStampede) {
+        push(
+            Class::DatabaseBound,
+            format!(
+                "a cache stampede: concurrent misses of the same keys all went to the database (cache_stampede), the database's CPU at {} {over}",
+                signs.db_util.map_or("-".into(), pct)
+            ),
+        );
     }
     let capacity_ceiling = match s.fleet.capacity {
         Capacity::Unlimited => None,
@@ -209,23 +220,31 @@ pub fn classify(s: &Scenario, signs: &Signs, summary: &Summary) -> Vec<Symptom> 
             ),
         );
     }
-    if signs.app_cpu >= CPU_BOUND {
-        push(Class::CpuBound, format!("app CPU is at {} {over} (CPU-bound above 70%)", pct(signs.app_cpu)));
-    }
-    let control: Vec<&str> = [FindingKind::MetricLag, FindingKind::ColdStart, FindingKind::Flapping]
-        .into_iter()
-        .filter(|k| has(*k))
-        .map(|k| k.name())
-        .collect();
-    if !control.is_empty() {
-        push(
-            Class::ControlBound,
-            format!(
-                "the autoscaler reacted late or wrongly: {} (app CPU {} {over})",
-                control.join(", "),
-                pct(signs.app_cpu)
-            ),
-        );
+    let cpu = (signs.app_cpu >= CPU_BOUND).then(|| Symptom {
+        class: Class::CpuBound,
+        evidence: format!("app CPU is at {} {over} (CPU-bound above 70%)", pct(signs.app_cpu)),
+    });
+    let control: Vec<&str> =
+        [FindingKind::MetricLag, FindingKind::ColdStart, FindingKind::Flapping, FindingKind::ScaleInHerd]
+            .into_iter()
+            .filter(|k| has(*k))
+            .map(|k| k.name())
+            .collect();
+    let control = (!control.is_empty()).then(|| Symptom {
+        class: Class::ControlBound,
+        evidence: format!(
+            "the autoscaler reacted late or wrongly: {} (app CPU {} {over}){}",
+            control.join(", "),
+            pct(signs.app_cpu),
+            if signs.at_max_share > 0.5 { "" } else { ", with the policy below its max" }
+        ),
+    });
+    // The tree's check 2: a saturated CPU while the fleet could still grow
+    // (below its max, nothing Pending) is the autoscaler's lateness first.
+    let could_scale = !out.iter().any(|s| s.class == Class::CapacityBound);
+    match (cpu, control) {
+        (Some(cpu), Some(control)) if could_scale => out.extend([control, cpu]),
+        (cpu, control) => out.extend(cpu.into_iter().chain(control)),
     }
     out
 }

@@ -4,9 +4,11 @@
 
 use serde::Serialize;
 
-use super::symptoms::{Class, Symptom};
+use super::symptoms::{Class, Signs, Symptom};
 use crate::analysis::Context;
 use crate::engine::dist::Dist;
+use crate::engine::time::SimDuration;
+use crate::output::summary::FindingKind;
 use crate::policy::{PolicyConfig, PolicyName};
 use crate::scenario::Scenario;
 use crate::scenario::client::{Backoff, Jitter};
@@ -47,6 +49,14 @@ pub enum Remedy {
     FixLeak,
     /// One retry at most, with exponential backoff and full jitter.
     RetryBudget,
+    /// Hysteresis: a band one step cannot cross, and a cooldown.
+    Hysteresis,
+    /// Instances resumed pre-initialized: seconds to ready, not a minute.
+    WarmPool,
+    /// Connection draining and a gradual step-down on scale-in.
+    Draining,
+    /// One fill per key at a time, and spread expiries.
+    SingleFlight,
 }
 
 impl Remedy {
@@ -166,8 +176,203 @@ fn capacity_for(s: &Scenario, n: u32, set: &mut Vec<String>) {
     }
 }
 
+/// Scale up: the next instance type of the fleet's family where it names
+/// one (`fleet.type`, so cores, price and memory are the type's), else
+/// twice the cores at twice the price (what the next size of a family
+/// usually is: `models/instance-types/m6i.toml` doubles). On nodes of a
+/// fixed size a bigger instance takes more of a node, so fewer fit on one.
+fn scale_up(s: &Scenario) -> Option<Variant> {
+    let f = &s.fleet;
+    let (cores, mut set, what) = match (&f.family, f.instance_type) {
+        (Some(family), Some(i)) => {
+            // The largest type is the ceiling: nothing to scale up to.
+            let next = &family.types[family.step(i, 1)?];
+            let set = vec![format!("fleet.type=\"{}\"", next.name)];
+            let what = format!(
+                "the next type of the {} family: {} ({} cores, {:.3}/h) instead of {} ({} cores)",
+                family.name, next.name, next.cores, next.price_per_hour, family.types[i].name, f.cores
+            );
+            (next.cores, set, what)
+        }
+        _ => {
+            if f.cores > 64 {
+                return None;
+            }
+            let n = f.cores * 2;
+            let set =
+                vec![format!("fleet.cores={n}"), format!("fleet.price_per_hour={}", trim(f.price_per_hour * 2.0))];
+            let what = format!(
+                "bigger instances: {n} cores instead of {} at twice the price (no instance type named: the doubled size a family's next type has)",
+                f.cores
+            );
+            (n, set, what)
+        }
+    };
+    // The request grows with the instance, as the fleet's scales on a resize.
+    set.push(format!("fleet.cpu_request={}", trim(f.request_for(cores))));
+    let mut what = what;
+    if let Capacity::Nodes { pods_per_node, .. } = f.capacity {
+        // The node's cores are the same: pods_per_node × cores fit it.
+        let fit = u64::from(pods_per_node) * u64::from(f.cores) / u64::from(cores.max(1));
+        if fit == 0 {
+            return None;
+        }
+        set.push(format!("fleet.capacity.pods_per_node={fit}"));
+        what.push_str(&format!("; {fit} a node instead of {pods_per_node}, the node's cores being the same"));
+    }
+    Some(Variant::new(Remedy::ScaleUp, what, set))
+}
+
+/// Node headroom: start with the nodes the baseline's peak wanted (as
+/// overprovisioning with low-priority placeholder pods keeps them), so a
+/// scale-out lands at once instead of waiting for the node autoscaler.
+fn node_headroom(s: &Scenario, peak_desired: u32) -> Option<Variant> {
+    let Capacity::Nodes { nodes, pods_per_node, max_nodes, .. } = s.fleet.capacity else { return None };
+    let want = peak_desired.div_ceil(pods_per_node.max(1)).clamp(nodes + 1, max_nodes);
+    (nodes < max_nodes).then(|| {
+        // The run prices instances, not nodes: say what the idle ones cost.
+        let idle = f64::from((want - nodes) * pods_per_node) * s.fleet.price_per_hour;
+        Variant::new(
+            Remedy::NodeHeadroom,
+            format!(
+                "node headroom: {want} nodes from the start instead of {nodes}, room for the baseline's peak of {peak_desired} desired replicas; the cost column prices instances, and the {} extra nodes cost up to {idle:.2}/h more while idle",
+                want - nodes
+            ),
+            vec![format!("fleet.capacity.nodes={want}")],
+        )
+    })
+}
+
+/// Hysteresis and a cooldown, in the policy's own terms: the threshold
+/// rule's lower bound at half its upper one (a step crosses it only by
+/// halving the fleet) and a 5-minute cooldown; the HPA's scale-down
+/// stabilization window back at the controller's default 5 minutes
+/// (`--horizontal-pod-autoscaler-downscale-stabilization`) with its 10%
+/// tolerance; AWS simple scaling's cooldown at 5 minutes.
+fn hysteresis(s: &Scenario) -> Option<Variant> {
+    const COOLDOWN: &str = "\"5m\"";
+    let five_min = SimDuration::from_secs(300);
+    match &s.autoscaler.config {
+        PolicyConfig::Threshold(c) if c.down > c.up / 2.0 || c.cooldown < five_min => Some(Variant::new(
+            Remedy::Hysteresis,
+            format!(
+                "hysteresis: scale down below {} instead of {} (half the {} up threshold) and a 5 min cooldown",
+                trim(c.up / 2.0),
+                trim(c.down),
+                trim(c.up)
+            ),
+            vec![
+                format!("autoscaler.scale_down_below={}", trim(c.up / 2.0)),
+                format!("autoscaler.cooldown={COOLDOWN}"),
+            ],
+        )),
+        PolicyConfig::Hpa(c) => {
+            // The window in force: behavior's, else the controller flag's.
+            let flag = c.controller.downscale_stabilization_window.as_secs_f64();
+            let window = c
+                .spec
+                .behavior
+                .as_ref()
+                .and_then(|b| b.scale_down.stabilization_window_seconds)
+                .map_or(flag, f64::from);
+            let tolerance = c.controller.tolerance;
+            (window < 300.0 || tolerance < 0.1).then(|| {
+                let mut set = vec!["autoscaler.behavior.scaleDown.stabilizationWindowSeconds=300".to_string()];
+                if tolerance < 0.1 {
+                    set.push("autoscaler.tolerance=0.1".into());
+                }
+                Variant::new(
+                    Remedy::Hysteresis,
+                    "hysteresis: a 5 min scale-down stabilization window (the controller's default) and its 10% tolerance".into(),
+                    set,
+                )
+            })
+        }
+        PolicyConfig::Simple(c) if c.cooldown < five_min => Some(Variant::new(
+            Remedy::Hysteresis,
+            "a 5 min cooldown between scaling activities".into(),
+            vec![format!("autoscaler.cooldown={COOLDOWN}")],
+        )),
+        _ => None,
+    }
+}
+
+/// A warm pool: instances kept pre-initialized (AWS EC2 Auto Scaling warm
+/// pools; on Kubernetes, pre-pulled images and placeholder pods) start in
+/// seconds. The fleet has no warm-pool size, so this is every new instance
+/// starting as the gallery's `cold-start-fixed.toml` does: 3 s to
+/// provision, 5 s to boot, a 10 s warm-up.
+fn warm_pool(s: &Scenario) -> Option<Variant> {
+    let f = &s.fleet;
+    let secs = |d: &Dist| d.mean().as_secs_f64();
+    let warm = f.warmup.as_ref().map_or(0.0, |w| w.duration.as_secs_f64());
+    (secs(&f.provisioning) + secs(&f.boot) + warm > 18.0 + 1e-9).then(|| {
+        let mut set = vec!["fleet.provisioning=\"3s\"".to_string(), "fleet.boot=\"5s\"".to_string()];
+        if let Some(w) = &f.warmup {
+            set.push(format!("fleet.warmup={{ duration = \"10s\", slowdown = {} }}", trim(w.slowdown)));
+        }
+        Variant::new(
+            Remedy::WarmPool,
+            format!(
+                "a warm pool: new instances ready in about 8 s instead of {:.0} s (3 s provisioning, 5 s boot{}); the model has no pool size, so every new instance starts warm, and the stopped pool's cost is not counted",
+                secs(&f.provisioning) + secs(&f.boot) + warm,
+                if f.warmup.is_some() { ", 10 s warm-up" } else { "" }
+            ),
+            set,
+        )
+    })
+}
+
+/// Connection draining and a gradual step-down: the balancer stops sending
+/// to an instance and lets what is in flight finish (at least the client's
+/// timeout) before it stops, and the HPA removes one pod a minute after a
+/// 5-minute stabilization, as `scale-in-herd-fixed.toml` does.
+fn draining(s: &Scenario) -> Option<Variant> {
+    let timeout = s.client.timeout.unwrap_or(SimDuration::from_secs(30));
+    let delay = timeout.max(SimDuration::from_secs(30));
+    let mut set = Vec::new();
+    if s.balancer.deregistration_delay < delay {
+        set.push(format!("balancer.deregistration_delay=\"{delay}\""));
+    }
+    let mut what = format!("connection draining: a {delay} deregistration delay, so what is in flight finishes");
+    if let PolicyConfig::Hpa(_) = s.autoscaler.config {
+        set.push("autoscaler.behavior.scaleDown.stabilizationWindowSeconds=300".into());
+        set.push("autoscaler.behavior.scaleDown.policies=[{ type = \"Pods\", value = 1, periodSeconds = 60 }]".into());
+        what.push_str(", and a gradual step-down (one pod a minute after a 5 min stabilization)");
+    }
+    (!set.is_empty()).then(|| Variant::new(Remedy::Draining, what, set))
+}
+
+/// Single-flight and TTL jitter: concurrent misses of one key wait for one
+/// fill instead of all going to the database, and fills expire spread over
+/// ±20% of the TTL instead of together (`cache-stampede-fixed.toml`).
+fn single_flight(s: &Scenario) -> Option<Variant> {
+    let c = s.cache.as_ref()?;
+    let mut set = Vec::new();
+    if !c.single_flight {
+        set.push("cache.single_flight=true".to_string());
+    }
+    if c.ttl_jitter < 0.2 {
+        set.push("cache.ttl_jitter=0.2".to_string());
+    }
+    (!set.is_empty()).then(|| {
+        Variant::new(
+            Remedy::SingleFlight,
+            "single-flight fills (one database read per missed key at a time) and ±20% TTL jitter".into(),
+            set,
+        )
+    })
+}
+
 /// Every variant worth running for these symptoms, most telling first.
-pub fn choose(s: &Scenario, symptoms: &[Symptom], peak_replicas: u32) -> Vec<Variant> {
+pub fn choose(
+    s: &Scenario,
+    symptoms: &[Symptom],
+    signs: &Signs,
+    findings: &[FindingKind],
+    peak_replicas: u32,
+) -> Vec<Variant> {
+    let found = |k: FindingKind| findings.contains(&k);
     let mut out: Vec<Variant> = Vec::new();
     let mut add = |v: Option<Variant>| {
         if let Some(v) = v
@@ -183,20 +388,6 @@ pub fn choose(s: &Scenario, symptoms: &[Symptom], peak_replicas: u32) -> Vec<Var
             "optimize the hot path: −30% CPU per request".into(),
             vec![format!("fleet.service={}", scaled(&f.service, 0.7))],
         ))
-    };
-    let scale_up = || {
-        // Twice the cores at twice the price: the next size of a family.
-        (f.cores <= 64).then(|| {
-            Variant::new(
-                Remedy::ScaleUp,
-                format!("bigger instances: {} cores instead of {}", f.cores * 2, f.cores),
-                vec![
-                    format!("fleet.cores={}", f.cores * 2),
-                    format!("fleet.cpu_request={}", trim(f.cpu_request * 2.0)),
-                    format!("fleet.price_per_hour={}", trim(f.price_per_hour * 2.0)),
-                ],
-            )
-        })
     };
     let faster_query = || {
         s.database.as_ref().map(|d| {
@@ -276,27 +467,26 @@ pub fn choose(s: &Scenario, symptoms: &[Symptom], peak_replicas: u32) -> Vec<Var
             vec![format!("balancer.max_in_flight={n}")],
         ))
     };
-    let headroom = || match s.fleet.capacity {
-        Capacity::Nodes { nodes, max_nodes, .. } if nodes < max_nodes => Some(Variant::new(
-            Remedy::NodeHeadroom,
-            format!("node headroom: start with {max_nodes} nodes instead of {nodes}"),
-            vec![format!("fleet.capacity.nodes={max_nodes}")],
-        )),
-        _ => None,
-    };
+    let headroom = || node_headroom(s, signs.peak_desired);
     let window = || {
+        // metrics-server's default resolution (15 s) and the HPA's sync
+        // period: about as fast as a Kubernetes metrics pipeline goes.
         let m = &s.metrics;
-        (m.window.as_secs_f64() > 15.0 || m.scrape_interval.as_secs_f64() > 5.0).then(|| {
-            Variant::new(
-                Remedy::ShorterWindow,
-                "react sooner: a 5 s scrape, a 15 s window and a 5 s delay".into(),
-                vec![
-                    "metrics.scrape_interval=\"5s\"".into(),
-                    "metrics.window=\"15s\"".into(),
-                    "metrics.delay=\"5s\"".into(),
-                ],
-            )
-        })
+        (m.window.as_secs_f64() > 30.0 || m.scrape_interval.as_secs_f64() > 15.0 || m.delay.as_secs_f64() > 15.0)
+            .then(|| {
+                Variant::new(
+                    Remedy::ShorterWindow,
+                    format!(
+                        "react sooner: metrics scraped every 15 s, over a 30 s window, 15 s late (metrics-server's default resolution) instead of {}, {}, {}",
+                        m.scrape_interval, m.window, m.delay
+                    ),
+                    vec![
+                        "metrics.scrape_interval=\"15s\"".into(),
+                        "metrics.window=\"30s\"".into(),
+                        "metrics.delay=\"15s\"".into(),
+                    ],
+                )
+            })
     };
     let leak = || {
         f.memory.as_ref().filter(|m| m.leak_per_request > 0).map(|_| {
@@ -336,6 +526,9 @@ pub fn choose(s: &Scenario, symptoms: &[Symptom], peak_replicas: u32) -> Vec<Var
                 add(replicas());
             }
             Class::DatabaseBound => {
+                if found(FindingKind::CacheStampede) {
+                    add(single_flight(s));
+                }
                 add(faster_query());
                 add(replicas());
                 add(cache());
@@ -344,22 +537,45 @@ pub fn choose(s: &Scenario, symptoms: &[Symptom], peak_replicas: u32) -> Vec<Var
             Class::CapacityBound => {
                 add(headroom());
                 add(raise_max(s));
-                add(scale_up());
+                add(scale_up(s));
                 add(shed());
             }
             Class::CpuBound => {
                 add(raise_max(s));
                 add(scale_out(s, peak_replicas));
-                add(scale_up());
+                add(scale_up(s));
                 add(optimize());
                 add(shed());
             }
             Class::ControlBound => {
+                // The remedy of each finding the class rests on, first.
+                if found(FindingKind::MetricLag) {
+                    add(window());
+                }
+                if found(FindingKind::ColdStart) {
+                    add(warm_pool(s));
+                }
+                if found(FindingKind::Flapping) {
+                    add(hysteresis(s));
+                }
+                if found(FindingKind::ScaleInHerd) {
+                    add(draining(s));
+                }
                 add(window());
                 add(headroom());
                 add(scale_out(s, peak_replicas));
             }
         }
+    }
+    // A finding whose class did not bind still names its fix.
+    if found(FindingKind::CacheStampede) {
+        add(single_flight(s));
+    }
+    if found(FindingKind::ScaleInHerd) {
+        add(draining(s));
+    }
+    if found(FindingKind::Flapping) {
+        add(hysteresis(s));
     }
     // Retries that can multiply load (the advisor's retry amplification).
     let c = &s.client;

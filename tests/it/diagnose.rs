@@ -68,3 +68,30 @@ fn a_leak_only_fixing_it_holds() {
     assert_eq!(d.symptoms[0].class.name(), "memory-bound");
     assert_eq!(d.ranked.iter().filter(|o| o.slo_met).count(), 1, "only the fix holds");
 }
+
+#[test]
+fn capacity_bound_node_headroom_wins_and_a_bigger_instance_does_not_fit() {
+    let d = check("node-headroom", Verdict::ScaleNow, "node-headroom");
+    assert_eq!(d.symptoms[0].class.name(), "capacity-bound");
+    // A −30% hot path fits the 12 slots too: the durable fix, second.
+    assert_eq!(d.durable.as_deref(), Some("optimize-code"));
+    // Twice the cores take twice the room on the same nodes: no gain.
+    let up = d.ranked.iter().find(|o| o.variant.name == "scale-up").expect("scale-up ran");
+    assert!(!up.slo_met && up.variant.set.iter().any(|s| s == "fleet.capacity.pods_per_node=2"), "{up:?}");
+    // A higher max lifts nothing: the max was not what held it back.
+    let max = d.ranked.iter().find(|o| o.variant.name == "raise-max").expect("raise-max ran");
+    assert!(!max.slo_met);
+}
+
+#[test]
+fn metric_lag_a_shorter_window_wins() {
+    let d = check("metric-lag", Verdict::ScaleNow, "shorter-window");
+    assert_eq!(d.symptoms[0].class.name(), "control-bound");
+    assert!(d.symptoms[0].evidence.contains("metric_lag"), "{}", d.symptoms[0].evidence);
+    // Neither more headroom in the max nor bigger instances hold: the
+    // policy sees the load late, whatever it then adds.
+    for name in ["raise-max", "scale-up", "optimize-code"] {
+        let o = d.ranked.iter().find(|o| o.variant.name == name).expect("ran");
+        assert!(!o.slo_met, "{name} holds too: {o:?}");
+    }
+}
