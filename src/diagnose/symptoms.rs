@@ -236,7 +236,10 @@ pub fn classify(s: &Scenario, signs: &Signs, summary: &Summary) -> Vec<Symptom> 
             "the autoscaler reacted late or wrongly: {} (app CPU {} {over}){}",
             control.join(", "),
             pct(signs.app_cpu),
-            if signs.at_max_share > 0.5 { "" } else { ", with the policy below its max" }
+            match Context::new(s).max_replicas {
+                Some(_) if signs.at_max_share <= 0.5 => ", with the policy below its max",
+                _ => "",
+            }
         ),
     });
     // The tree's check 2: a saturated CPU while the fleet could still grow

@@ -183,7 +183,7 @@ fn capacity_for(s: &Scenario, n: u32, set: &mut Vec<String>) {
 /// fixed size a bigger instance takes more of a node, so fewer fit on one.
 fn scale_up(s: &Scenario) -> Option<Variant> {
     let f = &s.fleet;
-    let (cores, mut set, what) = match (&f.family, f.instance_type) {
+    let (cores, mut set, mut what) = match (&f.family, f.instance_type) {
         (Some(family), Some(i)) => {
             // The largest type is the ceiling: nothing to scale up to.
             let next = &family.types[family.step(i, 1)?];
@@ -210,7 +210,6 @@ fn scale_up(s: &Scenario) -> Option<Variant> {
     };
     // The request grows with the instance, as the fleet's scales on a resize.
     set.push(format!("fleet.cpu_request={}", trim(f.request_for(cores))));
-    let mut what = what;
     if let Capacity::Nodes { pods_per_node, .. } = f.capacity {
         // The node's cores are the same: pods_per_node × cores fit it.
         let fit = u64::from(pods_per_node) * u64::from(f.cores) / u64::from(cores.max(1));
@@ -228,8 +227,10 @@ fn scale_up(s: &Scenario) -> Option<Variant> {
 /// scale-out lands at once instead of waiting for the node autoscaler.
 fn node_headroom(s: &Scenario, peak_desired: u32) -> Option<Variant> {
     let Capacity::Nodes { nodes, pods_per_node, max_nodes, .. } = s.fleet.capacity else { return None };
-    let want = peak_desired.div_ceil(pods_per_node.max(1)).clamp(nodes + 1, max_nodes);
-    (nodes < max_nodes).then(|| {
+    // At least one node more (else it is not headroom), at most the node
+    // autoscaler's bound; none to add if the cluster starts at it.
+    let want = peak_desired.div_ceil(pods_per_node.max(1)).min(max_nodes).max(nodes.saturating_add(1));
+    (want <= max_nodes).then(|| {
         // The run prices instances, not nodes: say what the idle ones cost.
         let idle = f64::from((want - nodes) * pods_per_node) * s.fleet.price_per_hour;
         Variant::new(
@@ -617,9 +618,49 @@ mod tests {
         assert!((back.mean().as_secs_f64() - 0.0175).abs() < 1e-9);
     }
 
+    fn scenario(fleet: &str) -> Scenario {
+        let text = format!(
+            "name = \"t\"\nduration = \"1m\"\ntraffic = {{ shape = {{ kind = \"constant\", rps = 10 }} }}\n\
+             autoscaler = {{ policy = \"hpa\", minReplicas = 2, maxReplicas = 10 }}\n[fleet]\n{fleet}\n"
+        );
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/t.toml");
+        Scenario::from_text(&path, &text, &[]).expect("valid")
+    }
+
+    #[test]
+    fn scaling_up_takes_the_next_type_of_the_family_or_doubles_the_cores() {
+        let typed = "types = \"../models/instance-types/m6i.toml\"\ntype = \"m6i.large\"";
+        let v = scale_up(&scenario(typed)).expect("a next type");
+        assert_eq!(v.set, ["fleet.type=\"m6i.xlarge\"", "fleet.cpu_request=4"]);
+        assert!(v.what.contains("the next type of the m6i family: m6i.xlarge"), "{}", v.what);
+        // The largest type is the ceiling.
+        assert!(
+            scale_up(&scenario("types = \"../models/instance-types/m6i.toml\"\ntype = \"m6i.16xlarge\"")).is_none()
+        );
+        // No type named: twice the cores, and it says so.
+        let v = scale_up(&scenario("cores = 2")).expect("doubled");
+        assert_eq!(v.set, ["fleet.cores=4", "fleet.price_per_hour=0.192", "fleet.cpu_request=4"]);
+        assert!(v.what.contains("no instance type named"), "{}", v.what);
+        // On nodes of 4 two-core pods, 2 four-core pods fit; one-pod nodes fit none bigger.
+        let nodes = "cores = 2\ncapacity = { nodes = 3, pods_per_node = 4, max_nodes = 10 }";
+        assert!(scale_up(&scenario(nodes)).unwrap().set.contains(&"fleet.capacity.pods_per_node=2".to_string()));
+        assert!(scale_up(&scenario("cores = 2\ncapacity = { nodes = 3, pods_per_node = 1 }")).is_none());
+    }
+
+    #[test]
+    fn node_headroom_starts_with_the_nodes_the_peak_wanted_and_none_at_the_bound() {
+        let s = scenario("cores = 2\ncapacity = { nodes = 3, pods_per_node = 4, max_nodes = 10 }");
+        assert_eq!(node_headroom(&s, 27).unwrap().set, ["fleet.capacity.nodes=7"]);
+        assert_eq!(node_headroom(&s, 400).unwrap().set, ["fleet.capacity.nodes=10"]);
+        assert_eq!(node_headroom(&s, 2).unwrap().set, ["fleet.capacity.nodes=4"]);
+        let full = scenario("cores = 2\ncapacity = { nodes = 3, pods_per_node = 4 }");
+        assert!(node_headroom(&full, 27).is_none());
+    }
+
     #[test]
     fn relief_is_configuration_and_the_durable_fixes_are_code() {
         assert!(Remedy::RaiseMax.is_relief() && Remedy::Pooler.is_relief() && Remedy::ShedLoad.is_relief());
         assert!(!Remedy::OptimizeCode.is_relief() && !Remedy::FasterQuery.is_relief() && !Remedy::FixLeak.is_relief());
+        assert!(Remedy::Hysteresis.is_relief() && Remedy::WarmPool.is_relief() && Remedy::Draining.is_relief());
     }
 }
