@@ -197,7 +197,7 @@ pub enum Command {
         /// Runs at once [default: the number of CPUs].
         #[arg(long, short)]
         jobs: Option<usize>,
-        /// Where diagnose.json goes [default: out/<scenario name>-diagnose/].
+        /// Where diagnose.json and its report.html go [default: out/<scenario name>-diagnose/].
         #[arg(long)]
         out: Option<PathBuf>,
         /// Keep every run's outputs in DIR/<variant>/ (DIR/baseline/ too).
@@ -783,8 +783,12 @@ fn diagnose(
     json.push('\n');
     let mut f = crate::output::AtomicFile::create(&file).map_err(|e| Error::io(&file, e))?;
     f.write_all(json.as_bytes()).and_then(|()| f.commit()).map_err(|e| Error::io(&file, e))?;
+    // The page reads what was written, as `scalesim report DIR` does.
+    let page = dir.join("report.html");
+    crate::report::write(std::slice::from_ref(&dir), None, &page)?;
     let mut text = d.render();
     text.push_str(&format!("  wrote      {}\n", file.display()));
+    text.push_str(&format!("  report     {}\n", page.display()));
     if let Some(k) = &opts.keep_runs {
         text.push_str(&format!("  runs in    {}/<variant>/\n", k.display()));
     }

@@ -13,6 +13,7 @@
 //! decisions' markers.
 
 pub mod compare;
+pub mod diagnose;
 pub mod downsample;
 pub mod page;
 pub mod palette;
@@ -42,6 +43,8 @@ pub enum Input {
     Validation(Box<validation::ValidationRead>),
     /// A `scalesim compare` directory.
     Compare(Box<compare::CompareRead>),
+    /// A `scalesim diagnose` directory.
+    Diagnosis(Box<diagnose::DiagnosisRead>),
 }
 
 impl Input {
@@ -56,6 +59,7 @@ impl Input {
             [one] if validation::is_validation(one) => {
                 Ok(Input::Validation(Box::new(validation::ValidationRead::read(one)?)))
             }
+            [one] if diagnose::is_diagnosis(one) => Ok(Input::Diagnosis(Box::new(diagnose::DiagnosisRead::read(one)?))),
             many => {
                 if let Some(file) = many.iter().find(|p| p.is_file()) {
                     return Err(Error::Usage(format!(
@@ -98,6 +102,10 @@ pub fn build(input: &Input) -> String {
             let sections: Vec<Box<dyn Section + '_>> =
                 vec![Box::new(compare::Ranking(c)), Box::new(compare::Pairwise(c)), Box::new(compare::Winners(c))];
             render(&format!("scalesim report — compare {}", c.name), &sections)
+        Input::Diagnosis(d) => {
+            let sections: Vec<Box<dyn Section + '_>> =
+                vec![Box::new(diagnose::Verdict(d)), Box::new(diagnose::Symptoms(d)), Box::new(diagnose::Variants(d))];
+            render(&format!("scalesim report — diagnose {} (seed {})", d.scenario, d.seed), &sections)
         }
     }
 }

@@ -95,3 +95,86 @@ fn metric_lag_a_shorter_window_wins() {
         assert!(!o.slo_met, "{name} holds too: {o:?}");
     }
 }
+
+/// The report page in headless Chromium (as tests/it/report.rs opens the
+/// others): the verdict, the symptoms, the ranked table and the chart of
+/// attainment against cost, drawn with no network and no script error; and
+/// `scalesim report DIR` writes the same page. The screenshot goes to
+/// `target/report-screenshots/diagnose-metric-lag.png`.
+#[test]
+fn the_diagnosis_report_shows_the_verdict_the_symptoms_and_the_ranked_variants() {
+    use std::process::{Command, Stdio};
+    let chromium = Command::new("chromium").arg("--version").stdout(Stdio::null()).stderr(Stdio::null()).status();
+    if !chromium.is_ok_and(|s| s.success()) {
+        assert!(std::env::var("CI").as_deref() != Ok("true"), "'chromium' is not installed on CI");
+        eprintln!("SKIPPED: 'chromium' is not installed (apt-get install -y chromium)");
+        return;
+    }
+    let scalesim = |args: &[&str]| {
+        let o = Command::new(env!("CARGO_BIN_EXE_scalesim")).args(args).current_dir(root()).output().expect("runs");
+        assert!(o.status.success(), "scalesim {args:?}: {}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8_lossy(&o.stdout).into_owned()
+    };
+    let dir = crate::support::temp_dir("diagnose-report");
+    let out = dir.join("d");
+    let text =
+        scalesim(&["diagnose", "scenarios/diagnose/metric-lag.toml", "--jobs", "2", "--out", out.to_str().unwrap()]);
+    let page = out.join("report.html");
+    assert!(text.contains(&format!("report     {}", page.display())), "{text}");
+    let again = dir.join("again.html");
+    scalesim(&["report", out.to_str().unwrap(), "--out", again.to_str().unwrap()]);
+    assert_eq!(std::fs::read(&page).unwrap(), std::fs::read(&again).unwrap(), "report DIR writes the same page");
+
+    let shots = root().join("target").join("report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let shot = shots.join("diagnose-metric-lag.png");
+    let _ = std::fs::remove_file(&shot);
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let profile = dir.join("chromium");
+    let chrome = |extra: &str| {
+        Command::new("chromium")
+            .args([
+                "--headless",
+                "--disable-gpu",
+                "--no-sandbox",
+                "--hide-scrollbars",
+                "--no-first-run",
+                "--host-resolver-rules=MAP * ~NOTFOUND",
+                "--enable-logging=stderr",
+                "--v=0",
+                "--window-size=1400,2000",
+                "--virtual-time-budget=10000",
+            ])
+            .arg(format!("--user-data-dir={}", profile.display()))
+            .arg(extra)
+            .arg(&url)
+            .output()
+            .expect("chromium runs")
+    };
+    let dump = chrome("--dump-dom");
+    let taken = chrome(&format!("--screenshot={}", shot.display()));
+    assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&taken.stderr));
+    let dom = String::from_utf8_lossy(&dump.stdout);
+    let log = String::from_utf8_lossy(&dump.stderr).into_owned() + &String::from_utf8_lossy(&taken.stderr);
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages:\n{}", console.join("\n"));
+    let body = &dom[dom.find("<body").expect("a body")..];
+    let body_tag = &body[..body.find('>').unwrap()];
+    assert!(!body_tag.contains("data-errors"), "a script failed: {body_tag}");
+    assert!(body_tag.contains("data-charts=\"1\""), "the one chart drawn: {body_tag}");
+    assert!(dom.contains("class=\"uplot"), "uPlot did not draw");
+    let figure = &dom[dom.find("<figure class=\"chart\"").expect("a chart")..];
+    let figure = &figure[..figure.find('>').unwrap()];
+    assert!(figure.contains("data-series=\"3\""), "met, missed, baseline: {figure}");
+    assert!(dom.contains("SCALE NOW") && dom.contains("Symptoms") && dom.contains("Variants, ranked"), "sections");
+    assert!(dom.contains("control-bound") && dom.contains("metric_lag"), "the symptom and its finding");
+    // The winner is the highlighted row, and its rerun command is shown.
+    let winner = &dom[dom.find("<tr class=\"cheapest\"").expect("the winner's row")..];
+    assert!(winner[..winner.find("</tr>").unwrap()].contains("shorter-window"), "the winner's row");
+    assert!(
+        dom.contains("scalesim run scenarios/diagnose/metric-lag.toml --set 'metrics.scrape_interval=\"15s\"'")
+            || dom.contains(
+                "scalesim run scenarios/diagnose/metric-lag.toml --set 'metrics.scrape_interval=&quot;15s&quot;'"
+            )
+    );
+}
