@@ -102,6 +102,7 @@ pub fn build(input: &Input) -> String {
             let sections: Vec<Box<dyn Section + '_>> =
                 vec![Box::new(compare::Ranking(c)), Box::new(compare::Pairwise(c)), Box::new(compare::Winners(c))];
             render(&format!("scalesim report — compare {}", c.name), &sections)
+        }
         Input::Diagnosis(d) => {
             let sections: Vec<Box<dyn Section + '_>> =
                 vec![Box::new(diagnose::Verdict(d)), Box::new(diagnose::Symptoms(d)), Box::new(diagnose::Variants(d))];
