@@ -1,10 +1,10 @@
 //! Bring your own service: the recordings of a real service under
 //! `validation/data/` (a Python HTTP service with a known CPU demand,
 //! Poisson load, a real Prometheus; see validation/README.md) imported,
-//! calibrated and validated. The recordings were made on a shared, busy
-//! machine (load average 13–18 on 2 cores, in each experiment's README), so
-//! the service ran on part of its pinned core: the tolerances below say
-//! what that noise allows, each with its reason. Numbers are in
+//! calibrated and validated. The recordings were made on a quiet 2-core
+//! machine (load average below 2, the experiment's own processes; in each
+//! experiment's README): the tolerances below say what the remaining noise
+//! allows, each with its reason. Numbers are in
 //! docs/bring-your-own-service.md.
 
 use std::path::{Path, PathBuf};
@@ -80,18 +80,23 @@ fn calibration_recovers_the_services_configuration() {
         // interval (±1–1.7 ms on these recordings).
         let cpu = cal.cpu.expect("cpu fit").b;
         assert!((cpu - mean_s).abs() <= 0.2 * mean_s, "{e}: cpu/request {cpu}");
-        // The shape: the demand's cv is 0.5. Latency at low load is the
-        // demand stretched by the core's other tenants; the stretch is much
-        // the same for every request, so the cv survives: ±0.15 (the
-        // per-instant fits' interquartile range is ~0.2 wide).
+        // The shape: the demand's cv is 0.5. The fit reads latency at
+        // ρ ≤ 0.35 and undoes processor sharing with a factor (1 − ρ),
+        // which is exact for the mean (M/G/1-PS) but not for the spread:
+        // how much a request is stretched depends on how many others share
+        // the core with it, a random amount that widens the distribution.
+        // On the quiet recordings the fitted cv is 0.64–0.70 (a bias of
+        // +0.14–0.20, as wide as the per-instant fits' interquartile
+        // range), hence −0.1 / +0.25.
         let s = cal.service.as_ref().expect("service fit");
-        assert!((s.chosen.cv - truth(e, "cv")).abs() <= 0.15, "{e}: cv {}", s.chosen.cv);
+        let cv_err = s.chosen.cv - truth(e, "cv");
+        assert!((-0.1..=0.25).contains(&cv_err), "{e}: cv {}", s.chosen.cv);
         // Wall time per request is at least its CPU time.
         assert!(s.chosen.mean >= cpu * 0.95, "{e}: mean {} < cpu {cpu}", s.chosen.mean);
-        // Effective cores: one pinned core, of which the service got a share
-        // (0.4–0.6 here): between 0.3 and 1.5 (the knee's interval is wide).
+        // Effective cores: one pinned core (1.01–1.10 fitted here): within
+        // 0.7–1.4, the latency knee's 95% interval (0.88–1.52 at its widest).
         let k = cal.cores.as_ref().expect("cores").value;
-        assert!((0.3..=1.5).contains(&k), "{e}: cores {k}");
+        assert!((0.7..=1.4).contains(&k), "{e}: cores {k}");
         assert_eq!(cal.workers, Some(truth(e, "workers") as u32), "{e}");
         // Cold start: 503 for boot_s after start; seen with the resolution
         // of a 1 s scrape and a 5 s rate window: within −2.5 s / +1 s.
@@ -145,15 +150,14 @@ fn simulated_latency_at_three_load_levels_up_to_near_saturation() {
         for c in [Compared::Throughput, Compared::Cpu] {
             assert!(err(c).abs() <= tolerance, "level {} ({n:.0} requests): {c:?} {} > {tolerance}", l.offered, err(c));
         }
-        // p50 and p95 per level: within 85% / 65%. Loose on purpose: the
-        // service shared its core with ~15 compiler processes whose load
-        // changed from level to level, which no fixed service time follows.
-        // Errors on this recording, p50 / p95 by level (2.2, 5.0, 7.1, 9.7,
-        // 13.2 /s): +78/+45, −7/−21, +22/−4, +24/0, −52/−49% (with the
-        // inversion sampler before rand_distr's: up to ±63% on p50 and −51%
-        // on p95). Re-recorded on a quiet machine, tighten these.
-        assert!(err(Compared::P50).abs() <= 0.85, "level {}: p50 {}", l.offered, err(Compared::P50));
-        assert!(err(Compared::P95).abs() <= 0.65, "level {}: p95 {}", l.offered, err(Compared::P95));
+        // p50 and p95 per level: within 30%. Measured on the quiet
+        // recordings (levels at 14.0, 21.3, 28.2, 38.1 /s): p50 −0.1, −5.8,
+        // −16.5, +8.8%; p95 +15.9, +12.0, −12.1, −5.4%. A level's p95 is
+        // read from 5 s windows of 70–190 requests, whose own sampling
+        // error is ±10–15% on each side (observed and simulated). (On the
+        // earlier recordings, made beside ~15 compilers, up to ±78%.)
+        assert!(err(Compared::P50).abs() <= 0.30, "level {}: p50 {}", l.offered, err(Compared::P50));
+        assert!(err(Compared::P95).abs() <= 0.30, "level {}: p95 {}", l.offered, err(Compared::P95));
     }
 }
 
