@@ -261,9 +261,9 @@ fn a_validation_report_overlays_observed_and_simulated_during_the_burst() {
     assert!(String::from_utf8_lossy(&o.stdout).contains(&format!("report {}", page.display())));
     let s = open(&page, "validation-burst");
     let figures = rendered(&s, "validation");
-    // Throughput, CPU, p50, p95, p99, ready replicas, in flight; no errors
-    // were recorded or simulated, so that chart is left out.
-    assert_eq!(figures.len(), 7, "{figures:?}");
+    // Throughput, CPU, p50, p95, p99, ready replicas, errors (the burst
+    // overflows the service's 64-deep queue: refusals in both), in flight.
+    assert_eq!(figures.len(), 8, "{figures:?}");
     for f in &figures {
         assert_eq!(num(f, "data-series"), 2, "observed and simulated: {f:?}");
     }
