@@ -14,38 +14,9 @@ use scalesim::compare::{self, Compare, Options, Outcome};
 
 use crate::support;
 
-/// A small autoscaled service under a ramp (as in the sweep tests): a few
-/// thousand requests a run, yet the policies differ.
-const SCENARIO: &str = r#"name = "tiny"
-duration = "2m"
-seed = 5
-slo = { p99 = "100ms", availability = 0.99 }
-
-[traffic]
-shape = { kind = "ramp", from_rps = 20, to_rps = 150, over = "90s" }
-
-[fleet]
-initial = 1
-cores = 1
-workers = 8
-queue = 64
-service = { dist = "exponential", mean = "10ms" }
-provisioning = "5s"
-boot = "5s"
-
-[metrics]
-scrape_interval = "5s"
-window = "10s"
-delay = "0s"
-
-[autoscaler]
-policy = "threshold"
-scale_up_above = 0.7
-scale_down_below = 0.3
-interval = "5s"
-min_replicas = 1
-max_replicas = 8
-"#;
+/// A small autoscaled service under a ramp: a few thousand requests a
+/// run, yet the policies differ.
+const SCENARIO: &str = support::TINY_SCENARIO;
 
 const HPA: &str = r#"# An HPA at 50% CPU, inline.
 [autoscaler]
@@ -358,39 +329,9 @@ fn the_compare_report_shows_the_ranking_the_pairwise_table_and_the_winners_in_ch
     let s = execute(&cmp, 2, &out).standings.expect("standings");
     let page = out.join("report.html");
     scalesim::report::write(std::slice::from_ref(&out), None, &page).unwrap_or_else(|e| panic!("{e}"));
-    let shots = support::root().join("target").join("report-screenshots");
-    fs::create_dir_all(&shots).unwrap();
-    let shot = shots.join("compare.png");
-    let _ = fs::remove_file(&shot);
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
-    let run = |extra: &str| {
-        Command::new("chromium")
-            .args([
-                "--headless",
-                "--disable-gpu",
-                "--no-sandbox",
-                "--hide-scrollbars",
-                "--no-first-run",
-                // Any host name fails: the report must need no network.
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--enable-logging=stderr",
-                "--v=0",
-                "--window-size=1400,1200",
-                "--virtual-time-budget=5000",
-            ])
-            .arg(format!("--user-data-dir={}", dir.join("chromium").display()))
-            .arg(extra)
-            .arg(&url)
-            .output()
-            .expect("chromium runs")
-    };
-    let dump = run("--dump-dom");
-    let dom = String::from_utf8_lossy(&dump.stdout);
-    let taken = run(&format!("--screenshot={}", shot.display()));
-    assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&taken.stderr));
-    let log = String::from_utf8_lossy(&dump.stderr);
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages:\n{}", console.join("\n"));
+    let seen = support::open(&page, "compare");
+    let dom = &seen.dom;
+    assert!(seen.console.is_empty(), "console messages:\n{}", seen.console.join("\n"));
     let body = dom.find("<body").map_or("", |i| &dom[i..i + dom[i..].find('>').unwrap_or(0)]);
     assert!(!body.contains("data-errors"), "a script failed: {body}");
     // One ranking row per contender, best first; 4 × 3 shaded pairwise

@@ -125,39 +125,9 @@ fn the_diagnosis_report_shows_the_verdict_the_symptoms_and_the_ranked_variants()
     scalesim(&["report", out.to_str().unwrap(), "--out", again.to_str().unwrap()]);
     assert_eq!(std::fs::read(&page).unwrap(), std::fs::read(&again).unwrap(), "report DIR writes the same page");
 
-    let shots = root().join("target").join("report-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let shot = shots.join("diagnose-metric-lag.png");
-    let _ = std::fs::remove_file(&shot);
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
-    let profile = dir.join("chromium");
-    let chrome = |extra: &str| {
-        Command::new("chromium")
-            .args([
-                "--headless",
-                "--disable-gpu",
-                "--no-sandbox",
-                "--hide-scrollbars",
-                "--no-first-run",
-                "--host-resolver-rules=MAP * ~NOTFOUND",
-                "--enable-logging=stderr",
-                "--v=0",
-                "--window-size=1400,2000",
-                "--virtual-time-budget=10000",
-            ])
-            .arg(format!("--user-data-dir={}", profile.display()))
-            .arg(extra)
-            .arg(&url)
-            .output()
-            .expect("chromium runs")
-    };
-    let dump = chrome("--dump-dom");
-    let taken = chrome(&format!("--screenshot={}", shot.display()));
-    assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&taken.stderr));
-    let dom = String::from_utf8_lossy(&dump.stdout);
-    let log = String::from_utf8_lossy(&dump.stderr).into_owned() + &String::from_utf8_lossy(&taken.stderr);
-    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
-    assert!(console.is_empty(), "console messages:\n{}", console.join("\n"));
+    let seen = crate::support::open(&page, "diagnose-metric-lag");
+    let dom = &seen.dom;
+    assert!(seen.console.is_empty(), "console messages:\n{}", seen.console.join("\n"));
     let body = &dom[dom.find("<body").expect("a body")..];
     let body_tag = &body[..body.find('>').unwrap()];
     assert!(!body_tag.contains("data-errors"), "a script failed: {body_tag}");

@@ -12,7 +12,7 @@ use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::Duration;
 
-use crate::support::{root, temp_dir};
+use crate::support::{Seen, open, root, temp_dir};
 
 fn scalesim(args: &[&str]) -> Output {
     let o = Command::new(env!("CARGO_BIN_EXE_scalesim")).args(args).current_dir(root()).output().expect("runs");
@@ -37,49 +37,6 @@ fn installed(program: &str, package: &str) -> bool {
         eprintln!("SKIPPED: '{program}' is not installed (apt-get install -y {package})");
     }
     ok
-}
-
-/// What headless Chromium saw of a page.
-struct Seen {
-    /// The DOM after the scripts ran.
-    dom: String,
-    /// Console messages (`INFO:CONSOLE` lines of Chromium's log).
-    console: Vec<String>,
-}
-
-/// Opens `page` in headless Chromium with the network cut off: dumps the
-/// DOM and saves a screenshot as `target/report-screenshots/<name>.png`.
-fn open(page: &Path, name: &str) -> Seen {
-    let profile = temp_dir(&format!("chromium-{name}"));
-    let shots = root().join("target").join("report-screenshots");
-    std::fs::create_dir_all(&shots).unwrap();
-    let url = format!("file://{}", page.canonicalize().unwrap().display());
-    let run = |extra: &[String]| {
-        let mut c = Command::new("chromium");
-        c.args([
-            "--headless",
-            "--disable-gpu",
-            "--no-sandbox",
-            "--hide-scrollbars",
-            "--no-first-run",
-            // Any host name fails: the report must need no network.
-            "--host-resolver-rules=MAP * ~NOTFOUND",
-            "--enable-logging=stderr",
-            "--v=0",
-            "--window-size=1400,2600",
-            "--virtual-time-budget=10000",
-        ]);
-        c.arg(format!("--user-data-dir={}", profile.display())).args(extra).arg(&url);
-        c.output().expect("chromium runs")
-    };
-    let dump = run(&["--dump-dom".to_string()]);
-    let shot = shots.join(format!("{name}.png"));
-    let _ = std::fs::remove_file(&shot);
-    let taken = run(&[format!("--screenshot={}", shot.display())]);
-    assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&taken.stderr));
-    let log = String::from_utf8_lossy(&dump.stderr).into_owned() + &String::from_utf8_lossy(&taken.stderr);
-    let console = log.lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string).collect();
-    Seen { dom: String::from_utf8_lossy(&dump.stdout).into_owned(), console }
 }
 
 /// The attributes of each element with this opening (`<figure`).

@@ -72,3 +72,79 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// A small autoscaled service under a ramp: a few thousand requests, so
+/// a run takes milliseconds, yet the thresholds change what happens.
+pub const TINY_SCENARIO: &str = r#"name = "tiny"
+duration = "2m"
+seed = 5
+slo = { p99 = "100ms", availability = 0.99 }
+
+[traffic]
+shape = { kind = "ramp", from_rps = 20, to_rps = 150, over = "90s" }
+
+[fleet]
+initial = 1
+cores = 1
+workers = 8
+queue = 64
+service = { dist = "exponential", mean = "10ms" }
+provisioning = "5s"
+boot = "5s"
+
+[metrics]
+scrape_interval = "5s"
+window = "10s"
+delay = "0s"
+
+[autoscaler]
+policy = "threshold"
+scale_up_above = 0.7
+scale_down_below = 0.3
+interval = "5s"
+min_replicas = 1
+max_replicas = 8
+"#;
+
+/// What headless Chromium saw of a page.
+pub struct Seen {
+    /// The DOM after the scripts ran.
+    pub dom: String,
+    /// Console messages (`INFO:CONSOLE` lines of Chromium's log).
+    pub console: Vec<String>,
+}
+
+/// Opens `page` in headless Chromium with the network cut off: dumps the
+/// DOM and saves a screenshot as `target/report-screenshots/<name>.png`.
+pub fn open(page: &Path, name: &str) -> Seen {
+    let profile = temp_dir(&format!("chromium-{name}"));
+    let shots = root().join("target").join("report-screenshots");
+    std::fs::create_dir_all(&shots).unwrap();
+    let url = format!("file://{}", page.canonicalize().unwrap().display());
+    let run = |extra: &[String]| {
+        let mut c = std::process::Command::new("chromium");
+        c.args([
+            "--headless",
+            "--disable-gpu",
+            "--no-sandbox",
+            "--hide-scrollbars",
+            "--no-first-run",
+            // Any host name fails: the report must need no network.
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--window-size=1400,2600",
+            "--virtual-time-budget=10000",
+        ]);
+        c.arg(format!("--user-data-dir={}", profile.display())).args(extra).arg(&url);
+        c.output().expect("chromium runs")
+    };
+    let dump = run(&["--dump-dom".to_string()]);
+    let shot = shots.join(format!("{name}.png"));
+    let _ = std::fs::remove_file(&shot);
+    let taken = run(&[format!("--screenshot={}", shot.display())]);
+    assert!(shot.is_file(), "no screenshot: {}", String::from_utf8_lossy(&taken.stderr));
+    let log = String::from_utf8_lossy(&dump.stderr).into_owned() + &String::from_utf8_lossy(&taken.stderr);
+    let console = log.lines().filter(|l| l.contains(":CONSOLE")).map(str::to_string).collect();
+    Seen { dom: String::from_utf8_lossy(&dump.stdout).into_owned(), console }
+}

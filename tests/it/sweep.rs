@@ -15,38 +15,7 @@ use scalesim::sweep::{self, Options, Outcome, Plan};
 
 use crate::support;
 
-/// A small autoscaled service under a ramp: a few thousand requests, so
-/// a run takes milliseconds, yet the thresholds change what happens.
-const SCENARIO: &str = r#"name = "tiny"
-duration = "2m"
-seed = 5
-slo = { p99 = "100ms", availability = 0.99 }
-
-[traffic]
-shape = { kind = "ramp", from_rps = 20, to_rps = 150, over = "90s" }
-
-[fleet]
-initial = 1
-cores = 1
-workers = 8
-queue = 64
-service = { dist = "exponential", mean = "10ms" }
-provisioning = "5s"
-boot = "5s"
-
-[metrics]
-scrape_interval = "5s"
-window = "10s"
-delay = "0s"
-
-[autoscaler]
-policy = "threshold"
-scale_up_above = 0.7
-scale_down_below = 0.3
-interval = "5s"
-min_replicas = 1
-max_replicas = 8
-"#;
+const SCENARIO: &str = support::TINY_SCENARIO;
 
 /// 2 × 3 × 2 = 12 candidate points, 2 skipped by the filter, 2 seeds: 20 runs.
 const SWEEP: &str = r#"name = "det"
